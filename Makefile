@@ -1,0 +1,59 @@
+# Two entry points for a fresh machine:  `make book` (build the book) and `make test` (all tests).
+# Both create .venv/ and install everything on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Data root: $ROBUSTCORE_DATA if set; else a sibling ../shared/data holding MNIST (offline
+# machines); else robustcore's default (~/.cache/robustcore/data, filled by torchvision's download).
+ifeq ($(origin ROBUSTCORE_DATA), undefined)
+ifneq ($(wildcard ../shared/data/MNIST/raw/t10k-images-idx3-ubyte),)
+export ROBUSTCORE_DATA := $(abspath ../shared/data)
+endif
+endif
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv book test unit nbval pairing bench clean
+
+help:
+	@echo "make book   build the HTML book into _build/html (executes every chapter)"
+	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
+	@echo "make bench  run benchmarks/ and print the ratios"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	# torchattacks (benchmark reference only) pins an old `requests`; its code needs none of it.
+	$(PY) -m pip install -q --no-deps "torchattacks==3.5.1"
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -c "import torch, torchvision; torchvision.ops.nms; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
+	touch $@
+
+# Progress bars are for people at a kernel, not for the rendered pages.
+book: $(STAMP)
+	TQDM_DISABLE=1 $(VENV)/bin/jupyter-book build . -W --keep-going
+
+pairing: $(STAMP)
+	$(VENV)/bin/jupytext --to ipynb --update book/*.py
+	git diff --exit-code -- book/ || (echo "book/*.ipynb out of sync with book/*.py: run 'make pairing' and commit"; exit 1)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -q --durations=10
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval book -q --nbval-cell-timeout=900 --durations=10
+
+test: pairing $(STAMP)
+	$(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q --durations=15
+
+bench: $(STAMP)
+	$(PY) benchmarks/pgd.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,34 @@
+"""robustcore: the small, tested PyTorch library behind *Adversarial Robustness, Hands-On*.
+
+Modules map onto the book's concepts:
+
+- :mod:`robustcore.data` — data root, MNIST and UCI digits as tensors, subsets
+- :mod:`robustcore.models` — MLP, SmallCNN, SmallResNet and a registry by name
+- :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts)
+- :mod:`robustcore.train` — standard and adversarial training, evaluation
+- :mod:`robustcore.zoo` — named recipes → verified checkpoints
+- :mod:`robustcore.profiles` — the quick and full profiles
+- :mod:`robustcore.plotting` — image grids, ε curves, bar charts
+- :mod:`robustcore.io` — atomic writes and sha256-verified loading
+
+Images are float tensors in [0, 1], shaped (N, C, H, W).
+Submodules are imported on first use, so ``python -m robustcore.zoo`` runs cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+_SUBMODULES = ("attacks", "data", "io", "models", "plotting", "profiles", "train", "utils", "widgets", "zoo")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES])

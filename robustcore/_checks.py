@@ -1,0 +1,83 @@
+"""Argument checks shared by every public function.
+
+Each check raises a ``TypeError`` or ``ValueError`` whose message names the
+argument and the accepted range, so misuse fails loudly and early.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+
+def images(x: Any, name: str = "x", channels: int | None = None) -> torch.Tensor:
+    """Check a batch of images: floating tensor, NCHW, finite, values in [0, 1]."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating tensor with values in [0, 1], got dtype {x.dtype}")
+    if x.dim() != 4:
+        raise ValueError(f"{name} must be a batch of images of shape (N, C, H, W), got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (N=0); pass at least one image")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values; images must lie in [0, 1]")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{name} must have values in [0, 1], got range [{lo:.4g}, {hi:.4g}]")
+    return x
+
+
+def labels(y: Any, n: int, name: str = "y", num_classes: int | None = None) -> torch.Tensor:
+    """Check integer class labels of shape (n,)."""
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of class indices, got {type(y).__name__}")
+    if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        raise TypeError(f"{name} must be an integer tensor of class indices, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the images, got {tuple(y.shape)}")
+    if num_classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"{name} must hold class indices in [0, {num_classes - 1}], "
+                         f"got range [{int(y.min())}, {int(y.max())}]")
+    return y.long()
+
+
+def number(v: Any, name: str, lo: float = 0.0, hi: float = math.inf,
+           lo_open: bool = False) -> float:
+    """Check a finite real number in [lo, hi] (or (lo, hi] with ``lo_open``)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    v = float(v)
+    bad = not math.isfinite(v) or v > hi or (v <= lo if lo_open else v < lo)
+    if bad:
+        left = "(" if lo_open else "["
+        raise ValueError(f"{name} must be in {left}{lo:g}, {hi:g}], got {v!r}")
+    return v
+
+
+def integer(v: Any, name: str, lo: int = 0, hi: int | None = None) -> int:
+    """Check an integer in [lo, hi]."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if v < lo or (hi is not None and v > hi):
+        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be {rng}, got {v}")
+    return v
+
+
+def choice(v: Any, name: str, options: tuple[str, ...]) -> str:
+    """Check that ``v`` is one of ``options``."""
+    if v not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r}")
+    return v
+
+
+def module(m: Any, name: str = "model") -> torch.nn.Module:
+    """Check a torch module."""
+    if not isinstance(m, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
+    return m

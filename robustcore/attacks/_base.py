@@ -1,0 +1,86 @@
+"""What every attack shares: argument checks, eval mode, norms and projections."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+from .. import _checks
+
+NORMS = ("linf", "l2")
+
+
+def check_inputs(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
+                 norm: str = "linf") -> tuple[torch.Tensor, float]:
+    """Validate ``(model, x, y, eps, norm)``; return labels as int64 and eps as float."""
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    _checks.choice(norm, "norm", NORMS)
+    eps = _checks.number(eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5)
+    return y.to(x.device), eps
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Run the attack with the model in eval mode (no BatchNorm statistics updated), then restore."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def flat_norm(v: torch.Tensor, norm: str) -> torch.Tensor:
+    """Per-example norm of a batch, shape (N,)."""
+    v = v.flatten(1)
+    return v.abs().amax(1) if norm == "linf" else v.norm(dim=1)
+
+
+def _bcast(v: torch.Tensor) -> torch.Tensor:
+    return v.view(-1, 1, 1, 1)
+
+
+def random_delta(x: torch.Tensor, eps: float, norm: str) -> torch.Tensor:
+    """A random start inside the ε-ball (uniform per pixel for L∞; uniform direction and radius for L2)."""
+    if norm == "linf":
+        return torch.empty_like(x).uniform_(-eps, eps)
+    d = torch.randn_like(x)
+    r = torch.rand(x.shape[0], device=x.device, dtype=x.dtype)
+    return d * _bcast(eps * r / flat_norm(d, "l2").clamp_min(1e-12))
+
+
+def ascent_step(grad: torch.Tensor, alpha: float, norm: str) -> torch.Tensor:
+    """The steepest-ascent step of size ``alpha`` for the given norm."""
+    if norm == "linf":
+        return alpha * grad.sign()
+    return alpha * grad / _bcast(flat_norm(grad, "l2").clamp_min(1e-12))
+
+
+class Ball:
+    """The feasible set: the ε-ball around ``x`` in the given norm, intersected with [0, 1]."""
+
+    def __init__(self, x: torch.Tensor, eps: float, norm: str):
+        self.x, self.eps, self.norm = x, eps, norm
+        if norm == "linf":  # the set is a box: compute its bounds once, not at every step
+            self.lo, self.hi = (x - eps).clamp_(min=0.0), (x + eps).clamp_(max=1.0)
+
+    def random_point(self) -> torch.Tensor:
+        """A random start inside the set."""
+        return self.project(self.x + random_delta(self.x, self.eps, self.norm))
+
+    def project(self, x_adv: torch.Tensor) -> torch.Tensor:
+        """Map ``x_adv`` into the set. L∞: the exact projection (clip to the box). L2: rescale δ
+        onto the ball, then clip to [0, 1] — the usual stand-in for the joint projection.
+
+        Works in place on ``x_adv`` where it can: pass a tensor you no longer need.
+        """
+        if self.norm == "linf":
+            return torch.maximum(torch.minimum(x_adv, self.hi, out=x_adv), self.lo, out=x_adv)
+        delta = x_adv - self.x
+        delta = delta * _bcast((self.eps / flat_norm(delta, "l2").clamp_min(1e-12)).clamp(max=1.0))
+        # Clipping to [0, 1] only shrinks each |delta_i| (x is in [0, 1]), so the result stays in the ball.
+        return (self.x + delta).clamp_(0.0, 1.0)

@@ -1,0 +1,29 @@
+"""Fast Gradient Sign Method (Goodfellow et al., 2015), with the optional random start of
+Wong et al. (2020) used for fast adversarial training."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from . import _base
+
+
+def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+         targeted: bool = False, random_start: bool = False, alpha: float | None = None) -> torch.Tensor:
+    """One signed-gradient step of size ``alpha`` (default ``eps``) within the L∞ ball.
+
+    x: (N, C, H, W) in [0, 1]; y: (N,) true labels, or target labels if ``targeted``.
+    Returns the adversarial batch, same shape, in [0, 1] and within ``eps`` of ``x``.
+    """
+    y, eps = _base.check_inputs(model, x, y, eps, "linf")
+    if eps == 0:
+        return x.clone()
+    alpha = eps if alpha is None else alpha
+    ball = _base.Ball(x, eps, "linf")
+    with _base.eval_mode(model):
+        x_adv = (ball.random_point() if random_start else x.clone()).requires_grad_(True)
+        loss = F.cross_entropy(model(x_adv), y, reduction="sum")
+        (grad,) = torch.autograd.grad(-loss if targeted else loss, x_adv)
+        with torch.no_grad():
+            return ball.project(x_adv.detach() + _base.ascent_step(grad, alpha, "linf"))

@@ -1,0 +1,96 @@
+"""Safe files: atomic writes and sha256 checksums.
+
+Everything the library saves (checkpoints, constructed datasets, results) goes
+through :func:`atomic_save`, so an interrupted write never leaves a file that
+later loads, and through :func:`load_verified`, which checks the sha256 before
+``torch.load(..., weights_only=True)`` reads a single byte as data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class ChecksumError(ValueError):
+    """A file's sha256 does not match the expected value (corrupted or tampered)."""
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual mode
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> str:
+    """``torch.save`` to a temp file in the same folder, then rename; return the sha256.
+
+    A ``<path>.sha256`` file is written (also atomically) next to it.
+    """
+    path = Path(path)
+    _atomic_write(path, lambda f: torch.save(obj, f))
+    digest = sha256(path)
+    _atomic_write(path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode()))
+    return digest
+
+
+def atomic_write_json(obj: Any, path: str | os.PathLike) -> None:
+    """Write JSON atomically (sorted keys, indented)."""
+    data = json.dumps(obj, indent=2, sort_keys=True).encode() + b"\n"
+    _atomic_write(Path(path), lambda f: f.write(data))
+
+
+def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -> Any:
+    """Verify a file's sha256, then ``torch.load(weights_only=True)`` it.
+
+    The expected digest is ``expected_sha256`` if given, else the ``.sha256``
+    file written by :func:`atomic_save`. Raises :class:`ChecksumError` on a
+    mismatch or a missing digest, ``FileNotFoundError`` if the file is absent.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path}")
+    if expected_sha256 is None:
+        side = path.with_name(path.name + ".sha256")
+        if not side.is_file():
+            raise ChecksumError(f"{path} has no {side.name}; refusing to load an unverified file")
+        expected_sha256 = side.read_text().strip()
+    actual = sha256(path)
+    if actual != expected_sha256:
+        raise ChecksumError(f"{path} is corrupted or was modified: sha256 {actual[:12]}… "
+                            f"!= expected {expected_sha256[:12]}…")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a file whose digest matches but does not unpickle safely
+        raise ChecksumError(f"{path} could not be loaded safely: {e}") from None

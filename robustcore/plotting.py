@@ -1,0 +1,100 @@
+"""Figures used across the book: image grids with predictions, ε-sweep curves, grouped bars.
+
+Every function returns the matplotlib ``Figure`` (and draws into ``ax`` when given one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from . import _checks
+
+
+def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title: str | None = None):
+    """A batch (N, C, H, W) in [0, 1] as one picture, tiled by ``torchvision.utils.make_grid``."""
+    _checks.images(x)
+    grid = make_grid(x.detach().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def show_predictions(x: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None = None,
+                     ncols: int = 8, row_titles: Sequence[str] | None = None, size: float = 1.3,
+                     prob: torch.Tensor | None = None):
+    """Images with their predicted label above each (green if equal to ``y``, red otherwise).
+
+    ``x``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,). With ``row_titles`` the grid has
+    one row per title, ``ncols`` images a row. ``prob`` (N,) adds the confidence.
+    """
+    _checks.images(x)
+    n = len(x)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        img = x[i].detach().cpu()
+        ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
+        label = f"{int(pred[i])}" + (f" ({float(prob[i]):.0%})" if prob is not None else "")
+        color = "black" if y is None else ("tab:green" if int(pred[i]) == int(y[i]) else "tab:red")
+        ax.set_title(label, color=color, fontsize=9)
+    if row_titles:
+        for r, t in enumerate(row_titles[:nrows]):
+            axes[r, 0].text(-0.15, 0.5, t, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def eps_curves(eps: Sequence[float], curves: Mapping[str, Sequence[float]], *, title: str = "",
+               xlabel: str = "ε", ax=None, reference: Mapping[str, tuple[float, float]] | None = None):
+    """Accuracy-vs-ε lines, one per entry of ``curves`` (name → accuracies in [0, 1]).
+
+    ``reference`` adds published points as markers: label → (ε, accuracy).
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
+    for name, acc in curves.items():
+        if len(acc) != len(eps):
+            raise ValueError(f"curve {name!r} has {len(acc)} values for {len(eps)} ε values")
+        ax.plot(eps, np.asarray(acc) * 100, marker="o", label=name)
+    for name, (e, a) in (reference or {}).items():
+        ax.plot([e], [a * 100], marker="*", markersize=12, linestyle="none", label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(-2, 102)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str = "accuracy (%)",
+                 title: str = "", ax=None, percent: bool = True):
+    """A table as a bar chart: one cluster per group, one bar per series (values in [0, 1])."""
+    width_in = 2.5 + 0.45 * len(groups) * max(1, len(series))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width_in, 3.6))
+    width = 0.8 / max(1, len(series))
+    pos = np.arange(len(groups))
+    for i, (name, vals) in enumerate(series.items()):
+        if len(vals) != len(groups):
+            raise ValueError(f"series {name!r} has {len(vals)} values for {len(groups)} groups")
+        v = np.asarray(vals, dtype=float) * (100 if percent else 1)
+        bars = ax.bar(pos + (i - (len(series) - 1) / 2) * width, v, width, label=name)
+        ax.bar_label(bars, fmt="%.1f" if percent else "%.3f", fontsize=7)
+    ax.set_xticks(pos, groups)
+    ax.set_ylabel(ylabel)
+    ax.margins(y=0.12)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,151 @@
+"""Standard and adversarial training, and evaluation (clean or under an attack).
+
+Training data are in-memory tensors: x (N, C, H, W) float in [0, 1], y (N,) int64.
+Adversarial training (Madry et al., 2018) replaces each batch by its adversarial
+version before the gradient step; the attack is given as a spec such as
+``{"name": "pgd", "eps": 0.3, "steps": 7}`` so that it can be stored in a recipe
+and its ε ramped up over the first epochs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import _checks, attacks
+from .utils import batches, model_device, set_seed
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
+
+
+def _check_attack_spec(spec: dict | None) -> dict | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or "name" not in spec or "eps" not in spec:
+        raise TypeError("attack must be None or a dict like {'name': 'pgd', 'eps': 0.3, ...}, "
+                        f"got {spec!r}")
+    _checks.choice(spec["name"], "attack['name']", tuple(attacks.ATTACKS))
+    _checks.number(spec["eps"], "attack['eps']", 0.0)
+    return dict(spec)
+
+
+def _ramped(spec: dict, frac: float) -> dict:
+    """The attack spec with ε (and an explicit step size) scaled by ``frac`` in [0, 1]."""
+    out = dict(spec)
+    out["eps"] = spec["eps"] * frac
+    if spec.get("alpha") is not None:
+        out["alpha"] = spec["alpha"] * frac
+    return out
+
+
+def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int = 1,
+          batch_size: int = 128, lr: float = 1e-3, optimizer: str = "adam", schedule: str = "cosine",
+          weight_decay: float = 0.0, attack: dict | None = None, eps_warmup_epochs: float = 0.0,
+          seed: int = 0, progress: bool = True, desc: str = "train") -> list[dict]:
+    """Train ``model`` in place on (x, y); return one ``{"epoch", "loss", "acc"}`` record per epoch.
+
+    ``attack=None`` is standard training; an attack spec makes it adversarial training,
+    with ε ramped linearly from 0 over the first ``eps_warmup_epochs`` epochs.
+    ``acc`` is the training accuracy on the (possibly adversarial) batches seen.
+    """
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    epochs = _checks.integer(epochs, "epochs", 1)
+    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    lr = _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
+    _checks.choice(optimizer, "optimizer", OPTIMIZERS)
+    _checks.choice(schedule, "schedule", SCHEDULES)
+    _checks.number(weight_decay, "weight_decay", 0.0, 1.0)
+    _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
+    attack = _check_attack_spec(attack)
+
+    gen = set_seed(seed)
+    device = model_device(model)
+    opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam"
+           else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True))
+    steps_per_epoch = math.ceil(len(y) / batch_size)
+    total = epochs * steps_per_epoch
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total) if schedule == "cosine"
+             else torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0))
+    history, step = [], 0
+    bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    for epoch in range(epochs):
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for idx in batches(len(y), batch_size, gen, shuffle=True):
+            xb, yb = x[idx].to(device), y[idx].to(device)
+            if attack is not None:
+                frac = min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch)) if eps_warmup_epochs else 1.0
+                spec = _ramped(attack, frac)
+                xb = attacks.make(spec.pop("name"), **spec)(model, xb, yb)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            loss_sum += float(loss.detach()) * len(yb)
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(yb)
+            bar.update()
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
+        history.append({"epoch": epoch + 1, "loss": loss_sum / seen, "acc": correct / seen})
+    bar.close()
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits (N, classes) of ``model`` in eval mode, computed in batches, on the CPU."""
+    _checks.module(model)
+    _checks.images(x)
+    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    device = model_device(model)
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(x[idx].to(device)).cpu() for idx in batches(len(x), batch_size)])
+    model.train(was_training)
+    return out
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: dict | None = None,
+             batch_size: int = 500, seed: int = 0, progress: bool = False) -> float:
+    """Accuracy in [0, 1] on (x, y), clean (``attack=None``) or on adversarial examples
+    made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    attack = _check_attack_spec(attack)
+    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    if attack is None:
+        return int((predict(model, x, batch_size).argmax(1) == y).sum()) / len(y)
+    set_seed(seed)
+    spec = dict(attack)
+    fn = attacks.make(spec.pop("name"), **spec)
+    device = model_device(model)
+    correct = 0
+    for idx in tqdm(list(batches(len(y), batch_size)), desc=attack["name"], disable=not progress, leave=False):
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        x_adv = fn(model, xb, yb)
+        with torch.no_grad():
+            correct += int((model(x_adv).argmax(1) == yb).sum())
+    return correct / len(y)
+
+
+def accuracy_vs_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps_values: Sequence[float],
+                    attack: dict, batch_size: int = 500, seed: int = 0, progress: bool = True) -> list[float]:
+    """Accuracy under ``attack`` (a spec without ``eps``, or whose ``eps`` is replaced) for each ε."""
+    if not isinstance(eps_values, Sequence) or len(eps_values) == 0:
+        raise ValueError(f"eps_values must be a non-empty sequence of numbers, got {eps_values!r}")
+    out = []
+    for eps in tqdm(eps_values, desc=f"{attack.get('name', '?')} ε sweep", disable=not progress, leave=False):
+        out.append(evaluate(model, x, y, {**attack, "eps": eps}, batch_size=batch_size, seed=seed))
+    return out

@@ -1,0 +1,85 @@
+"""Interactive explorers for the book. Each wraps a pure function that the book also calls
+statically, so the rendered page shows real output even without a live kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import torch
+
+from . import _checks, attacks
+
+
+def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, norm: str = "linf",
+               attack: str = "pgd", steps: int = 20, seed: int = 0) -> dict:
+    """Attack one image ``x`` (C, H, W) in [0, 1] with true label ``y``.
+
+    Returns ``{"x_adv": (C, H, W), "pred": int, "prob": float, "clean_pred": int,
+    "clean_prob": float, "norm": float}`` — the measured perturbation norm.
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 3:
+        raise ValueError(f"x must be one image tensor of shape (C, H, W), got {getattr(x, 'shape', type(x))}")
+    _checks.images(x.unsqueeze(0), "x")
+    _checks.choice(attack, "attack", ("fgsm", "pgd"))
+    torch.manual_seed(seed)
+    xb, yb = x.unsqueeze(0), torch.tensor([int(y)])
+    settings = {"steps": steps, "norm": norm} if attack == "pgd" else {}
+    if attack == "fgsm" and norm != "linf":
+        raise ValueError(f"norm must be 'linf' for FGSM, got {norm!r}")
+    x_adv = attacks.make(attack, eps=eps, **settings)(model, xb, yb)
+    with torch.no_grad():
+        p_clean = model.eval()(xb).softmax(1)[0]
+        p_adv = model(x_adv).softmax(1)[0]
+    return {"x_adv": x_adv[0], "pred": int(p_adv.argmax()), "prob": float(p_adv.max()),
+            "clean_pred": int(p_clean.argmax()), "clean_prob": float(p_clean.max()),
+            "norm": float(attacks.flat_norm(x_adv - xb, norm)[0])}
+
+
+def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
+    """Clean image | perturbation (rescaled) | adversarial image, with predictions."""
+    fig, axes = plt.subplots(1, 3, figsize=(6.6, 2.4))
+    delta = (result["x_adv"] - x)[0].detach().cpu().numpy()
+    scale = float(abs(delta).max()) or 1.0
+    axes[0].imshow(x[0].detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"clean: {result['clean_pred']} ({result['clean_prob']:.0%})", fontsize=9)
+    axes[1].imshow(delta, cmap="seismic", vmin=-scale, vmax=scale)
+    axes[1].set_title(f"perturbation (‖δ‖={result['norm']:.2f})", fontsize=9)
+    ok = result["pred"] == int(y)
+    axes[2].imshow(result["x_adv"][0].detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[2].set_title(f"adversarial: {result['pred']} ({result['prob']:.0%})", fontsize=9,
+                      color="tab:green" if ok else "tab:red")
+    for ax in axes:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor, *,
+               max_eps: float = 0.5, steps: int = 20):
+    """An ipywidgets explorer: pick an image index, a model, the norm and ε; see the attack."""
+    import ipywidgets as W
+    from IPython.display import display
+
+    if not models:
+        raise ValueError("models must map at least one name to a model")
+    out = W.Output()
+    idx = W.IntSlider(value=0, min=0, max=len(x) - 1, description="image")
+    eps = W.FloatSlider(value=min(0.3, max_eps), min=0.0, max=max_eps, step=0.02, description="ε")
+    norm = W.ToggleButtons(options=["linf", "l2"], description="norm")
+    which = W.Dropdown(options=list(models), description="model")
+
+    def redraw(*_):
+        e = eps.value if norm.value == "linf" else eps.value * 10  # L2 radii are ~10× L∞ ones on MNIST
+        r = attack_one(models[which.value], x[idx.value], int(y[idx.value]), e, norm=norm.value, steps=steps)
+        with out:
+            out.clear_output(wait=True)
+            display(plot_attack_one(x[idx.value], int(y[idx.value]), r, f"{which.value}, {norm.value} ε={e:.2f}"))
+            plt.close("all")
+
+    for w in (idx, eps, norm, which):
+        w.observe(redraw, names="value")
+    redraw()
+    return W.VBox([W.HBox([which, norm]), W.HBox([idx, eps]), out])

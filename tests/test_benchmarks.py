@@ -1,0 +1,20 @@
+"""The benchmark scripts run (tiny settings) and report their ratios; no timing is asserted here."""
+
+import importlib.util
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_pgd_benchmark_smoke(tmp_path, capsys):
+    res = _load("pgd").main(["--steps", "2", "--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")])
+    assert set(res["seconds"]) == {"robustcore", "torchattacks", "bare"}
+    assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
+    assert "ratio vs torchattacks" in capsys.readouterr().out
