@@ -4,7 +4,7 @@ Same model, ε, step size, steps and batch for all three, timed in one process w
 runs interleaved (so machine load affects them alike); the median of ``--repeats`` is used.
 Prints the ratios (ours / reference; lower is faster) and writes them as JSON with ``--json``.
 
-    python benchmarks/pgd.py [--steps 40] [--batch 256] [--repeats 5] [--json out.json]
+    python benchmarks/pgd.py [--model mnist-cnn-std] [--steps 40] [--batch 256] [--repeats 10] [--json out.json]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--eps", type=float, default=0.3)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args(argv)

@@ -54,10 +54,10 @@ def random_delta(x: torch.Tensor, eps: float, norm: str) -> torch.Tensor:
 
 
 def ascent_step(grad: torch.Tensor, alpha: float, norm: str) -> torch.Tensor:
-    """The steepest-ascent step of size ``alpha`` for the given norm."""
+    """The steepest-ascent step of size ``alpha`` for the given norm (computed in place in ``grad``)."""
     if norm == "linf":
-        return alpha * grad.sign()
-    return alpha * grad / _bcast(flat_norm(grad, "l2").clamp_min(1e-12))
+        return grad.sign_().mul_(alpha)
+    return grad.mul_(_bcast(alpha / flat_norm(grad, "l2").clamp_min(1e-12)))
 
 
 class Ball:

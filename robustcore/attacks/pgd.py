@@ -36,7 +36,7 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
                 loss = F.cross_entropy(model(x_adv), y, reduction="sum")
                 (grad,) = torch.autograd.grad(sign * loss, x_adv)
                 with torch.no_grad():
-                    x_adv = ball.project(x_adv.detach() + _base.ascent_step(grad, alpha, norm))
+                    x_adv = ball.project(x_adv.detach().add_(_base.ascent_step(grad, alpha, norm)))
             if restarts == 1:
                 return x_adv.detach()
             with torch.no_grad():  # keep a success over a failure, else the higher loss
