@@ -121,7 +121,7 @@ plt.show()
 
 # %%
 display(Code(inspect.getsource(attacks.pgd), language="python"))
-display(Code(inspect.getsource(attacks._base.Ball), language="python"))
+display(Code(inspect.getsource(attacks.Ball), language="python"))
 
 # %%
 eps_linf, eps_l2 = 0.3, 3.0

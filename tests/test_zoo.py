@@ -28,7 +28,7 @@ def test_registry_has_the_mnist_models():
     assert {"mnist-cnn-std", "mnist-mlp-std", "mnist-resnet-std", "mnist-cnn-pgd-linf"} <= set(zoo.names())
     rec = zoo.recipe("mnist-cnn-pgd-linf", "quick")
     assert rec["attack"]["eps"] == 0.3 and rec["arch"] == "cnn"
-    assert zoo.recipe("mnist-cnn-pgd-linf", "full")["attack"]["steps"] == 40
+    assert zoo.recipe("mnist-cnn-pgd-linf", "full")["attack"]["steps"] == 10
 
 
 def test_build_then_load_from_cache(tmp_cache, tiny_entry):
@@ -91,6 +91,20 @@ def test_cli_list_and_errors(capsys, tmp_cache):
 def test_cli_build(capsys, tmp_cache, tiny_entry):
     assert zoo.main(["build", "test-tiny", "--profile", "quick"]) == 0
     assert "test-tiny (quick)" in capsys.readouterr().out
+
+
+def test_ship_copies_and_records_digest(tmp_cache, tiny_entry, tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "weights" / "manifest.json")
+    zoo.build("test-tiny", "quick")
+    digest = zoo.ship("test-tiny", "quick")
+    assert json.loads(zoo.MANIFEST.read_text()) == {"test-tiny-quick.pt": digest}
+    assert sorted(p.name for p in zoo.WEIGHTS_DIR.iterdir()) == ["manifest.json", "test-tiny-quick.pt"]
+    (tmp_cache / "test-tiny-quick.pt").unlink()
+    assert zoo.load("test-tiny", "quick", train_if_missing=False).meta["recipe"] == {"seed": 0}
+    (zoo.WEIGHTS_DIR / "test-tiny-quick.pt").write_bytes(b"tampered")
+    with pytest.raises(io.ChecksumError):
+        zoo.load("test-tiny", "quick")
 
 
 # ---- the checkpoints shipped with the package -------------------------------------------

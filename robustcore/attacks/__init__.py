@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 
 from .._checks import choice
-from ._base import NORMS, flat_norm
+from ._base import NORMS, Ball, flat_norm
 from .fgsm import fgsm
 from .pgd import pgd
 
@@ -27,4 +27,4 @@ def make(name: str, **settings) -> Attack:
     return functools.partial(ATTACKS[name], **settings)
 
 
-__all__ = ["fgsm", "pgd", "make", "ATTACKS", "NORMS", "flat_norm", "Attack"]
+__all__ = ["fgsm", "pgd", "make", "ATTACKS", "NORMS", "Ball", "flat_norm", "Attack"]

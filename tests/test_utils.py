@@ -1,0 +1,27 @@
+import random
+
+import numpy as np
+import torch
+
+from robustcore import utils
+
+
+def test_set_seed_seeds_everything():
+    g = utils.set_seed(3)
+    a = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+    g = utils.set_seed(3)
+    assert a == (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+
+
+def test_devices():
+    assert utils.default_device().type in ("cpu", "cuda")
+    assert utils.model_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
+    assert utils.model_device(torch.nn.ReLU()) == torch.device("cpu")
+
+
+def test_batches_cover_everything_once():
+    got = torch.cat(list(utils.batches(10, 3)))
+    assert torch.equal(got, torch.arange(10))
+    assert [len(b) for b in utils.batches(10, 3)] == [3, 3, 3, 1]
+    shuffled = torch.cat(list(utils.batches(10, 4, torch.Generator().manual_seed(0), shuffle=True)))
+    assert sorted(shuffled.tolist()) == list(range(10)) and not torch.equal(shuffled, torch.arange(10))
