@@ -16,7 +16,20 @@ from torch import nn
 from . import _checks
 
 
-class MLP(nn.Module):
+class Classifier(nn.Module):
+    """``body`` → ``head``: ``features(x)`` is the body's output, the penultimate representation."""
+
+    body: nn.Module
+    head: nn.Module
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class MLP(Classifier):
     """Fully connected: flatten → 256 → 256 → classes (ReLU)."""
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, width: int = 256):
@@ -26,14 +39,8 @@ class MLP(nn.Module):
             nn.Linear(width, width), nn.ReLU())
         self.head = nn.Linear(width, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
-
-
-class SmallCNN(nn.Module):
+class SmallCNN(Classifier):
     """Two strided 4×4 convolutions (32, 64 channels) → 128 → classes.
 
     Strided convolutions instead of conv + max-pool: the same accuracy on MNIST at
@@ -48,12 +55,6 @@ class SmallCNN(nn.Module):
             nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),
             nn.Flatten(), nn.Linear(64 * side * side, width), nn.ReLU())
         self.head = nn.Linear(width, num_classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
 
 
 class BasicBlock(nn.Module):
@@ -74,7 +75,7 @@ class BasicBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
 
-class SmallResNet(nn.Module):
+class SmallResNet(Classifier):
     """A stem and three residual stages (w, 2w, 4w channels), global average pool, linear head."""
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, width: int = 16):
@@ -84,12 +85,6 @@ class SmallResNet(nn.Module):
             BasicBlock(width, width, 1), BasicBlock(width, 2 * width, 2), BasicBlock(2 * width, 4 * width, 2),
             nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(4 * width, num_classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
 
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
