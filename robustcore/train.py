@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from . import _checks, attacks
-from .utils import batches, model_device, set_seed
+from .utils import batches, model_device, progress as progress_bar, set_seed
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -74,7 +73,7 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total) if schedule == "cosine"
              else torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0))
     history, step = [], 0
-    bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(total=total, desc=desc, enabled=progress)
     for epoch in range(epochs):
         model.train()
         loss_sum, correct, seen = 0.0, 0, 0
@@ -132,7 +131,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
     fn = attacks.make(spec.pop("name"), **spec)
     device = model_device(model)
     correct = 0
-    for idx in tqdm(list(batches(len(y), batch_size)), desc=attack["name"], disable=not progress, leave=False):
+    for idx in progress_bar(list(batches(len(y), batch_size)), desc=attack["name"], enabled=progress):
         xb, yb = x[idx].to(device), y[idx].to(device)
         x_adv = fn(model, xb, yb)
         with torch.no_grad():
@@ -146,6 +145,6 @@ def accuracy_vs_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, ep
     if not isinstance(eps_values, Sequence) or len(eps_values) == 0:
         raise ValueError(f"eps_values must be a non-empty sequence of numbers, got {eps_values!r}")
     out = []
-    for eps in tqdm(eps_values, desc=f"{attack.get('name', '?')} ε sweep", disable=not progress, leave=False):
+    for eps in progress_bar(eps_values, desc=f"{attack.get('name', '?')} ε sweep", enabled=progress):
         out.append(evaluate(model, x, y, {**attack, "eps": eps}, batch_size=batch_size, seed=seed))
     return out

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -38,3 +41,10 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None,
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     for i in range(0, n, batch_size):
         yield order[i:i + batch_size]
+
+
+def progress(iterable: Iterable | None = None, *, enabled: bool = True, **kwargs: Any) -> tqdm:
+    """A ``tqdm.auto`` bar (a widget in notebooks), off when ``enabled`` is False or the
+    environment sets ``TQDM_DISABLE=1`` (the book build does: bars are for live kernels)."""
+    off = not enabled or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+    return tqdm(iterable, disable=off, leave=False, **kwargs)

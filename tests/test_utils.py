@@ -25,3 +25,11 @@ def test_batches_cover_everything_once():
     assert [len(b) for b in utils.batches(10, 3)] == [3, 3, 3, 1]
     shuffled = torch.cat(list(utils.batches(10, 4, torch.Generator().manual_seed(0), shuffle=True)))
     assert sorted(shuffled.tolist()) == list(range(10)) and not torch.equal(shuffled, torch.arange(10))
+
+
+def test_progress_respects_switch_and_env(monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert not utils.progress(range(2)).disable
+    assert utils.progress(range(2), enabled=False).disable
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert utils.progress(range(2)).disable
