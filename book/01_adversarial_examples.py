@@ -214,9 +214,10 @@ print(f"L2 ε=2.0: standard {std_l2[i2]:.1%}, adversarially trained {rob_l2[i2]:
 # $$\min_\theta\; \mathbb{E}_{(x,y)}\Big[\max_{\|\delta\|_\infty \le \varepsilon} L\big(f_\theta(x+\delta), y\big)\Big].$$
 #
 # The inner maximum is approximated by PGD, the outer minimum by SGD on the resulting batch — the
-# whole difference from standard training is one line in `train.train`: `xb = attack(model, xb, yb)`.
-# We ramp ε up from 0 during the first epoch, which avoids the early phase in which a fresh network
-# facing the full ε learns nothing.
+# whole difference from standard training is one line in `train.train`,
+# `xb = run_attack(model, xb, yb, attack, eps_scale=ramp)`, which replaces each batch by its
+# adversarial version before the gradient step. The ramp grows ε from 0 to its full value during the
+# first epoch(s), which avoids the early phase in which a fresh network facing the full ε learns nothing.
 
 # %%
 display(Code(inspect.getsource(train.train), language="python"))

@@ -42,6 +42,13 @@ def _ramped(spec: dict, frac: float) -> dict:
     return out
 
 
+def run_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict,
+               eps_scale: float = 1.0) -> torch.Tensor:
+    """Adversarial version of the batch (x, y) under an attack spec, with ε scaled by ``eps_scale``."""
+    settings = _ramped(_check_attack_spec(spec), eps_scale)
+    return attacks.make(settings.pop("name"), **settings)(model, x, y)
+
+
 def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int = 1,
           batch_size: int = 128, lr: float = 1e-3, optimizer: str = "adam", schedule: str = "cosine",
           weight_decay: float = 0.0, attack: dict | None = None, eps_warmup_epochs: float = 0.0,
@@ -79,10 +86,9 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
         loss_sum, correct, seen = 0.0, 0, 0
         for idx in batches(len(y), batch_size, gen, shuffle=True):
             xb, yb = x[idx].to(device), y[idx].to(device)
-            if attack is not None:
-                frac = min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch)) if eps_warmup_epochs else 1.0
-                spec = _ramped(attack, frac)
-                xb = attacks.make(spec.pop("name"), **spec)(model, xb, yb)
+            if attack is not None:  # adversarial training: train on the attacked batch instead
+                ramp = min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch)) if eps_warmup_epochs else 1.0
+                xb = run_attack(model, xb, yb, attack, eps_scale=ramp)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -127,13 +133,11 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
     if attack is None:
         return int((predict(model, x, batch_size).argmax(1) == y).sum()) / len(y)
     set_seed(seed)
-    spec = dict(attack)
-    fn = attacks.make(spec.pop("name"), **spec)
     device = model_device(model)
     correct = 0
     for idx in progress_bar(list(batches(len(y), batch_size)), desc=attack["name"], enabled=progress):
         xb, yb = x[idx].to(device), y[idx].to(device)
-        x_adv = fn(model, xb, yb)
+        x_adv = run_attack(model, xb, yb, attack)
         with torch.no_grad():
             correct += int((model(x_adv).argmax(1) == yb).sum())
     return correct / len(y)

@@ -84,3 +84,13 @@ def test_bad_arguments(trained_mlp, mnist_test):
         train.evaluate(m, x, y[:3])
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         train.predict(m, x, batch_size=0)
+
+
+def test_run_attack_scales_eps(trained_mlp, mnist_test):
+    x, y = mnist_test
+    x, y = x[:20], y[:20]
+    spec = {"name": "pgd", "eps": 0.2, "steps": 3}
+    assert float((train.run_attack(trained_mlp, x, y, spec, eps_scale=0.5) - x).abs().max()) <= 0.1 + 1e-6
+    assert torch.equal(train.run_attack(trained_mlp, x, y, spec, eps_scale=0.0), x)
+    with pytest.raises(TypeError, match="attack must be None or a dict"):
+        train.run_attack(trained_mlp, x, y, {"eps": 0.1})
