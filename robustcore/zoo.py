@@ -248,8 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     todo = names() if args.all else args.names
     if not todo:
         p.error("name one or more models, or pass --all")
-    for n in todo:
-        entry(n)  # fail early on an unknown name
+    for n in todo:  # fail early, as a usage error, on an unknown name
+        try:
+            entry(n)
+        except ValueError as e:
+            p.error(str(e))
     for n in todo:
         m = build(n, args.profile)
         print(f"{n} ({m.meta['profile']}): {m.meta['metrics']} in {m.meta['train_seconds']} s")

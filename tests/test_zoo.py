@@ -84,8 +84,9 @@ def test_cli_list_and_errors(capsys, tmp_cache):
     assert "mnist-cnn-pgd-linf" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         zoo.main(["build"])
-    with pytest.raises(ValueError, match="unknown model name"):
+    with pytest.raises(SystemExit):
         zoo.main(["build", "nope"])
+    assert "unknown model name 'nope'" in capsys.readouterr().err
 
 
 def test_cli_build(capsys, tmp_cache, tiny_entry):
@@ -132,3 +133,17 @@ def test_recipe_reproduces_shipped_checkpoint(tmp_cache):
     shipped = zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
     fresh = zoo.build("mnist-mlp-std", "quick", progress=False)
     assert fresh.meta["metrics"]["test_acc"] == pytest.approx(shipped.meta["metrics"]["test_acc"], abs=0.005)
+
+
+def test_module_entry_point_runs(tmp_cache):
+    """`python -m robustcore.zoo list` works as a real command, with no import warnings."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "robustcore.zoo", "list"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "mnist-cnn-std" in out.stdout and "shipped" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "robustcore.zoo", "build", "nope"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode != 0 and "unknown model name 'nope'" in bad.stderr
