@@ -57,29 +57,46 @@ def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
     return fig
 
 
-def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor, *,
-               max_eps: float = 0.5, steps: int = 20):
-    """An ipywidgets explorer: pick an image index, a model, the norm and ε; see the attack."""
+# Slider range and default per norm: on MNIST, useful L2 radii are roughly ten times the L∞ ones.
+EPS_RANGES = {"linf": (0.5, 0.02, 0.3), "l2": (5.0, 0.1, 2.0)}  # (max, step, default)
+
+
+def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor, *, steps: int = 20):
+    """An ipywidgets explorer: pick a model, the norm, an image and ε; see the PGD attack.
+
+    ``x``: (N, C, H, W) in [0, 1], ``y``: (N,). Each redraw calls :func:`attack_one`.
+    """
     import ipywidgets as W
     from IPython.display import display
 
     if not models:
         raise ValueError("models must map at least one name to a model")
+    _checks.images(x)
+    _checks.labels(y, x.shape[0])
     out = W.Output()
     idx = W.IntSlider(value=0, min=0, max=len(x) - 1, description="image")
-    eps = W.FloatSlider(value=min(0.3, max_eps), min=0.0, max=max_eps, step=0.02, description="ε")
-    norm = W.ToggleButtons(options=["linf", "l2"], description="norm")
+    top, step, default = EPS_RANGES["linf"]
+    eps = W.FloatSlider(value=default, min=0.0, max=top, step=step, description="ε")
+    norm = W.ToggleButtons(options=list(EPS_RANGES), description="norm")
     which = W.Dropdown(options=list(models), description="model")
 
     def redraw(*_):
-        e = eps.value if norm.value == "linf" else eps.value * 10  # L2 radii are ~10× L∞ ones on MNIST
-        r = attack_one(models[which.value], x[idx.value], int(y[idx.value]), e, norm=norm.value, steps=steps)
+        i = idx.value
+        r = attack_one(models[which.value], x[i], int(y[i]), eps.value, norm=norm.value, steps=steps)
         with out:
             out.clear_output(wait=True)
-            display(plot_attack_one(x[idx.value], int(y[idx.value]), r, f"{which.value}, {norm.value} ε={e:.2f}"))
+            display(plot_attack_one(x[i], int(y[i]), r, f"{which.value}, {norm.value} ε={eps.value:.2f}"))
             plt.close("all")
 
-    for w in (idx, eps, norm, which):
+    def new_norm(change):
+        top, step, default = EPS_RANGES[change["new"]]
+        with eps.hold_trait_notifications():
+            eps.max, eps.step, eps.value = max(top, eps.max), step, default
+            eps.max = top
+        redraw()
+
+    norm.observe(new_norm, names="value")
+    for w in (idx, eps, which):
         w.observe(redraw, names="value")
     redraw()
     return W.VBox([W.HBox([which, norm]), W.HBox([idx, eps]), out])

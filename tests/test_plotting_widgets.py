@@ -52,6 +52,12 @@ def test_eps_slider_builds(trained_mlp, mnist_test):
     x, y = mnist_test
     w = widgets.eps_slider({"mlp": trained_mlp}, x[:5], y[:5], steps=2)
     assert len(w.children) == 3
+    norm, eps = w.children[0].children[1], w.children[1].children[1]
+    assert (eps.max, eps.value) == (0.5, 0.3)
+    norm.value = "l2"
+    assert (eps.max, eps.value) == (5.0, 2.0)
+    norm.value = "linf"
+    assert (eps.max, eps.value) == (0.5, 0.3)
     plt.close("all")
     with pytest.raises(ValueError, match="models must map at least one"):
         widgets.eps_slider({}, x[:5], y[:5])
