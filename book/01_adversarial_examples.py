@@ -264,15 +264,18 @@ for label, m in nets.items():
 MADRY = {"clean": 0.988, "FGSM": 0.956, "PGD-40": 0.932}  # Madry et al. 2018, Table 1 (MNIST, white-box)
 # The strongest attack of the chapter, on the robust model only: 100 steps, several restarts.
 N_STRONG, RESTARTS = P.pick(quick=200, full=10_000), P.pick(quick=5, full=20)
-strong = train.evaluate(robust_cnn, x_test[:N_STRONG], y_test[:N_STRONG],
+x_strong, y_strong = x_test[:N_STRONG], y_test[:N_STRONG]
+strong = train.evaluate(robust_cnn, x_strong, y_strong,
                         {"name": "pgd", "eps": 0.3, "steps": 100, "alpha": 0.01, "restarts": RESTARTS})
+pgd40_same = train.evaluate(robust_cnn, x_strong, y_strong, ATTACKS["PGD-40"])  # same digits, weaker attack
 
 rows = ["| model | clean | FGSM ε=0.3 | PGD-40 ε=0.3 |", "|---|---|---|---|"]
 for label, r in table.items():
     rows.append(f"| {label} (ours, {N_EVAL} test digits) | {r['clean']:.1%} | {r['FGSM']:.1%} | {r['PGD-40']:.1%} |")
 rows.append(f"| Madry et al. adv. trained CNN (paper) | {MADRY['clean']:.1%} | {MADRY['FGSM']:.1%} | "
             f"{MADRY['PGD-40']:.1%} (PGD-100 ×20 restarts: 89.3%) |")
-rows.append(f"| CNN (adv. trained), PGD-100 ×{RESTARTS} restarts ({N_STRONG} digits) | | | {strong:.1%} |")
+rows.append(f"| CNN (adv. trained), first {N_STRONG} digits | | | {pgd40_same:.1%}; "
+            f"PGD-100 ×{RESTARTS} restarts: {strong:.1%} |")
 display(Markdown("\n".join(rows)))
 plotting.grouped_bars(["clean", "FGSM", "PGD-40"],
                       {**{k: [v["clean"], v["FGSM"], v["PGD-40"]] for k, v in table.items()},
@@ -285,7 +288,7 @@ rob = table["CNN (adv. trained)"]
 for label in ("MLP", "CNN", "ResNet"):
     assert table[label]["clean"] >= 0.97 and table[label]["PGD-40"] <= 0.02, (label, table[label])
 assert rob["PGD-40"] >= 0.85 and rob["PGD-40"] <= rob["FGSM"] <= rob["clean"], rob
-assert 0.80 <= strong <= rob["PGD-40"] + 2 / N_STRONG, strong  # restarts only ever find more
+assert 0.80 <= strong <= pgd40_same + 2 / N_STRONG, (strong, pgd40_same)  # more steps and restarts find more
 if not P.quick:  # the full-profile targets
     assert table["CNN"]["clean"] >= 0.99 and rob["clean"] >= 0.98 and rob["PGD-40"] >= 0.89, table
 
