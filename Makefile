@@ -13,7 +13,6 @@ ifneq ($(wildcard ../shared/data/MNIST/raw/t10k-images-idx3-ubyte),)
 export ROBUSTCORE_DATA := $(abspath ../shared/data)
 endif
 endif
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help venv book test unit nbval pairing bench clean
@@ -38,6 +37,7 @@ $(STAMP): requirements.txt pyproject.toml
 # Progress bars are for people at a kernel, not for the rendered pages.
 book: $(STAMP)
 	TQDM_DISABLE=1 $(VENV)/bin/jupyter-book build . -W --keep-going
+	$(PY) -c "import glob, sys; bare = [p for p in glob.glob('_build/html/book/[0-9][0-9]_*.html') if '_images/' not in open(p).read()]; sys.exit(f'chapters rendered without figures: {bare}' if bare else 0)"
 
 pairing: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb --update book/*.py

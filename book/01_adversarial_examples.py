@@ -40,6 +40,7 @@ if "google.colab" in sys.modules:
 # The models come from `robustcore.zoo`, which later chapters reuse.
 
 # %%
+# %matplotlib inline
 import inspect
 
 import matplotlib.pyplot as plt
