@@ -110,7 +110,7 @@ fig.suptitle("Standard CNN on FGSM digits (red = wrong)", y=1.02)
 plt.show()
 
 # %% [markdown]
-# At ε = 0.3 every pixel may move by almost a third of the grey range. The digits stay obvious to a
+# At ε = 0.3 every pixel may move by up to 30% of the grey range. The digits stay obvious to a
 # person; the network's answers do not.
 #
 # ## PGD: many small steps, projected back
@@ -298,8 +298,8 @@ if not P.quick:  # the full-profile targets
 # adversarially trained CNN keeps most of its accuracy, with FGSM weaker than PGD as it should
 # be, and more steps with restarts find a few more adversarial digits. (A robust model that
 # resisted PGD *better* than FGSM would be a warning sign of gradient masking — Carlini et al., 2019.)
-# Our small CNN, trained for minutes with a 5-step attack, lands close to the paper's numbers;
-# the paper's model is larger and was trained with a 40-step attack.
+# Our small CNN, trained with a 5-step (quick profile) or 10-step (full profile) attack, lands close
+# to the paper's numbers; the paper's model is larger and was trained with a 40-step attack.
 #
 # ## Try it: an ε slider
 #
