@@ -47,9 +47,10 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import attacks, data, models, plotting, profiles, train, widgets, zoo
+from robustcore import attacks, data, models, plotting, profiles, train, utils, widgets, zoo
 
 P = profiles.current()
+device = utils.default_device()  # models run on the GPU when there is one; data stay on the CPU
 torch.manual_seed(0)
 N_EVAL = P.pick(quick=500, full=10_000)    # test images for the tables
 N_SWEEP = P.pick(quick=300, full=10_000)   # test images for the ε curves
@@ -58,7 +59,7 @@ SWEEP_STEPS = P.pick(quick=20, full=40)    # PGD steps in the ε curves
 x_all, y_all = data.mnist(train=False)
 x_test, y_test = data.subset(x_all, y_all, N_EVAL, seed=0)
 x_sweep, y_sweep = x_test[:N_SWEEP], y_test[:N_SWEEP]
-print(f"profile: {P.name} — {N_EVAL} test images for tables, {N_SWEEP} for ε curves")
+print(f"profile: {P.name} on {device.type} — {N_EVAL} test images for tables, {N_SWEEP} for ε curves")
 
 # %% [markdown]
 # ## The models
@@ -102,8 +103,7 @@ for eps in (0.1, 0.2, 0.3):
     rows.append(attacks.fgsm(std_cnn, x8, y8, eps))
     titles.append(f"FGSM ε={eps}")
 grid = torch.cat(rows)
-with torch.no_grad():
-    prob = std_cnn(grid).softmax(1)
+prob = train.predict(std_cnn, grid).softmax(1)
 fig = plotting.show_predictions(grid, prob.argmax(1), y8.repeat(len(rows)), ncols=8, row_titles=titles,
                                 prob=prob.max(1).values)
 fig.suptitle("Standard CNN on FGSM digits (red = wrong)", y=1.02)
@@ -149,8 +149,7 @@ torch.manual_seed(1)
 x_adv_linf = attacks.pgd(std_cnn, x8, y8, eps_linf, steps=40)
 x_adv_l2 = attacks.pgd(std_cnn, x8, y8, eps_l2, norm="l2", steps=40)
 grid = torch.cat([x8, x_adv_linf, x_adv_l2])
-with torch.no_grad():
-    prob = std_cnn(grid).softmax(1)
+prob = train.predict(std_cnn, grid).softmax(1)
 fig = plotting.show_predictions(grid, prob.argmax(1), y8.repeat(3), ncols=8, prob=prob.max(1).values,
                                 row_titles=["clean", "PGD L∞ 0.3", "PGD L2 3.0"])
 plt.show()
@@ -233,7 +232,7 @@ x_tr, y_tr = data.subset(*data.mnist(train=True), 8_000, seed=0)
 demo = {}
 for label, attack in (("standard", None), ("adversarial", {"name": "pgd", "eps": 0.2, "steps": 3, "alpha": 0.1})):
     torch.manual_seed(0)
-    m = models.build("cnn")
+    m = models.build("cnn").to(device)
     train.train(m, x_tr, y_tr, epochs=3, lr=2e-3, attack=attack, eps_warmup_epochs=1.0 if attack else 0.0,
                 desc=label)
     demo[label] = (train.evaluate(m, x_sweep, y_sweep),

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 
-from . import _checks, attacks
+from . import _checks, attacks, train
 
 
 def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, norm: str = "linf",
@@ -28,9 +28,7 @@ def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, n
     if attack == "fgsm" and norm != "linf":
         raise ValueError(f"norm must be 'linf' for FGSM, got {norm!r}")
     x_adv = attacks.make(attack, eps=eps, **settings)(model, xb, yb)
-    with torch.no_grad():
-        p_clean = model.eval()(xb).softmax(1)[0]
-        p_adv = model(x_adv).softmax(1)[0]
+    p_clean, p_adv = train.predict(model, torch.cat([xb, x_adv])).softmax(1)
     return {"x_adv": x_adv[0], "pred": int(p_adv.argmax()), "prob": float(p_adv.max()),
             "clean_pred": int(p_clean.argmax()), "clean_prob": float(p_clean.max()),
             "norm": float(attacks.flat_norm(x_adv - xb, norm)[0])}

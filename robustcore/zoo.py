@@ -36,6 +36,7 @@ from typing import Any
 import torch
 
 from . import _checks, data, io, models, profiles, train
+from .utils import default_device
 
 ENV_VAR = "ROBUSTCORE_CACHE"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -132,7 +133,7 @@ def build(name: str, profile: str | None = None, progress: bool = True) -> torch
     """Train ``name`` with its recipe, save it atomically in the cache, return it (eval mode)."""
     profile = _profile_name(profile)
     e, rec = entry(name), recipe(name, profile)
-    model = e.make(rec)
+    model = e.make(rec).to(default_device())
     t0 = time.perf_counter()
     metrics = e.fit(model, rec, progress)
     meta = {"name": name, "profile": profile, "recipe": rec, "metrics": metrics,
@@ -144,12 +145,17 @@ def build(name: str, profile: str | None = None, progress: bool = True) -> torch
 
 
 def load(name: str, profile: str | None = None, train_if_missing: bool = True,
-         progress: bool = True) -> torch.nn.Module:
-    """A trained model in eval mode: cached, else shipped, else trained now (see module doc).
+         progress: bool = True, device: str | torch.device | None = None) -> torch.nn.Module:
+    """A trained model in eval mode on ``device`` (default: the GPU if there is one, else the CPU):
+    cached, else shipped, else trained now (see module doc).
 
     The checkpoint's metadata (recipe, test metrics, training time) is in ``model.meta``.
     Raises :class:`robustcore.io.ChecksumError` for a corrupted or tampered file.
     """
+    return _load(name, profile, train_if_missing, progress).to(device or default_device())
+
+
+def _load(name: str, profile: str | None, train_if_missing: bool, progress: bool) -> torch.nn.Module:
     profile = _profile_name(profile)
     entry(name)
     fname = filename(name, profile)

@@ -150,3 +150,16 @@ def test_pgd_bad_settings(trained_mlp, mnist_test):
         pgd(trained_mlp, x, y, 0.1, restarts=0)
     with pytest.raises(ValueError, match="alpha must be in"):
         pgd(trained_mlp, x, y, 0.1, alpha=-1.0)
+
+
+def test_attacks_run_on_the_model_device_and_return_on_x_device(trained_mlp, mnist_test, monkeypatch):
+    """The wrapper moves x, y to the model's device and the result back (checked with a spy)."""
+    from robustcore.attacks import _base
+
+    seen = []
+    real = _base.model_device
+    monkeypatch.setattr(_base, "model_device", lambda m: seen.append(m) or real(m))
+    x, y = mnist_test
+    out = pgd(trained_mlp, x[:3], y[:3], 0.1, steps=1)
+    assert seen == [trained_mlp] and out.device == x.device
+    assert pgd.__wrapped__.__name__ == "pgd" and "def pgd(" in __import__("inspect").getsource(pgd)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 import torch
 
 from .. import _checks
+from ..utils import model_device
 
 NORMS = ("linf", "l2")
 
@@ -21,6 +23,19 @@ def check_inputs(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: 
     _checks.choice(norm, "norm", NORMS)
     eps = _checks.number(eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5)
     return y.to(x.device), eps
+
+
+def on_model_device(attack: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Run ``attack(model, x, y, ...)`` on the model's device; return the result on ``x``'s device."""
+
+    @functools.wraps(attack)
+    def run(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        if isinstance(model, torch.nn.Module) and isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+            device = model_device(model)
+            return attack(model, x.to(device), y.to(device), *args, **kwargs).to(x.device)
+        return attack(model, x, y, *args, **kwargs)  # let the attack's own checks explain the bad input
+
+    return run
 
 
 @contextlib.contextmanager

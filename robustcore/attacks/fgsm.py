@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from . import _base
 
 
+@_base.on_model_device
 def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
          targeted: bool = False, random_start: bool = False, alpha: float | None = None) -> torch.Tensor:
     """One signed-gradient step of size ``alpha`` (default ``eps``) within the L∞ ball.

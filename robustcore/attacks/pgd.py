@@ -9,6 +9,7 @@ from .. import _checks
 from . import _base
 
 
+@_base.on_model_device
 def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
         norm: str = "linf", steps: int = 40, alpha: float | None = None,
         random_start: bool = True, restarts: int = 1, targeted: bool = False) -> torch.Tensor:
