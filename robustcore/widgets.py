@@ -86,11 +86,11 @@ def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.
             display(plot_attack_one(x[i], int(y[i]), r, f"{which.value}, {norm.value} ε={eps.value:.2f}"))
             plt.close("all")
 
-    def new_norm(change):
+    def new_norm(change):  # new range and default for ε, then exactly one redraw
         top, step, default = EPS_RANGES[change["new"]]
-        with eps.hold_trait_notifications():
-            eps.max, eps.step, eps.value = max(top, eps.max), step, default
-            eps.max = top
+        eps.unobserve(redraw, names="value")
+        eps.max, eps.step, eps.value = top, step, default  # max first: it clamps the old value
+        eps.observe(redraw, names="value")
         redraw()
 
     norm.observe(new_norm, names="value")

@@ -22,7 +22,7 @@ def check_inputs(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: 
     y = _checks.labels(y, x.shape[0])
     _checks.choice(norm, "norm", NORMS)
     eps = _checks.number(eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5)
-    return y.to(x.device), eps
+    return y, eps
 
 
 def on_model_device(attack: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
