@@ -54,6 +54,7 @@ test: pairing $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/pgd.py
+	$(PY) benchmarks/features.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -9,17 +9,17 @@ Prints the ratios (ours / reference; lower is faster) and writes them as JSON wi
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from robustcore import data, zoo
 from robustcore.attacks import pgd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402  (the shared timing code beside this script)
 
 
 def bare(model, x, y, eps, alpha, steps):
@@ -33,14 +33,9 @@ def bare(model, x, y, eps, alpha, steps):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default="mnist-cnn-std")
+    ap = _harness.parser(__doc__, model="mnist-cnn-std", batch=256, repeats=10)
     ap.add_argument("--eps", type=float, default=0.3)
     ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args(argv)
 
     import torchattacks  # the reference implementation
@@ -57,31 +52,13 @@ def main(argv: list[str] | None = None) -> dict:
         "bare": lambda: bare(model, x, y, args.eps, alpha, args.steps),
     }
 
-    def timed(fn):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t = time.perf_counter()
-        out = fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - t, out
-
-    for fn in runs.values():  # warm-up
-        timed(fn)
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    acc: dict[str, float] = {}
-    for _ in range(args.repeats):
-        for name, fn in runs.items():
-            dt, out = timed(fn)
-            times[name].append(dt)
-            with torch.no_grad():
-                acc[name] = float((model(out).argmax(1) == y).float().mean())
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med, outs = _harness.interleaved(runs, device, args.repeats)
+    with torch.no_grad():
+        acc = {k: float((model(outs[k]).argmax(1) == y).float().mean()) for k in ("robustcore", "torchattacks")}
     res = {
         "benchmark": "pgd", "model": args.model, "eps": args.eps, "steps": args.steps, "batch": args.batch,
-        "device": str(device), "machine": f"{platform.processor() or platform.machine()}, "
-                                          f"{torch.get_num_threads()} threads, torch {torch.__version__}",
-        "seconds": med, "accuracy_after_attack": {k: acc[k] for k in ("robustcore", "torchattacks")},
+        "device": str(device), "machine": _harness.machine(),
+        "seconds": med, "accuracy_after_attack": acc,
         "ratio_vs_torchattacks": med["robustcore"] / med["torchattacks"],
         "ratio_vs_bare": med["robustcore"] / med["bare"],
     }
@@ -91,9 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  accuracy after attack: robustcore {acc['robustcore']:.3f}, torchattacks {acc['torchattacks']:.3f}")
     print(f"  ratio vs torchattacks: {res['ratio_vs_torchattacks']:.3f}  (target <= 1.0)")
     print(f"  ratio vs bare cost:    {res['ratio_vs_bare']:.3f}  (target <= 1.15)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    _harness.write_json(res, args.json)
     return res
 
 

@@ -1,11 +1,13 @@
-"""Datasets as in-memory tensors: MNIST, scikit-learn's UCI digits, deterministic subsets.
+"""Datasets as in-memory tensors: MNIST, CIFAR-10, scikit-learn's UCI digits, deterministic
+subsets, class sub-tasks and the five perturbation groups.
 
-Images are float32 tensors (N, 1, 28, 28) in [0, 1]; labels are int64 (N,).
+Images are float32 tensors (N, C, H, W) in [0, 1] (MNIST: 1×28×28; CIFAR-10: 3×32×32);
+labels are int64 (N,).
 
 The data root is resolved in one place, :func:`data_root`: the environment variable
 ``ROBUSTCORE_DATA`` if set, else ``~/.cache/robustcore/data``. MNIST is read with
-``torchvision.datasets.MNIST(root, download=True)``: online it downloads as usual,
-offline it finds files already in ``<root>/MNIST/raw/`` and downloads nothing.
+``torchvision.datasets.MNIST(root, download=True)`` (``CIFAR10`` likewise): online it downloads
+as usual, offline it finds files already in ``<root>/MNIST/raw/`` and downloads nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,35 @@ def data_root() -> Path:
     return (cache / "robustcore" / "data").resolve()
 
 
-_MNIST_CACHE: dict[tuple[str, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+_CACHE: dict[tuple[str, str, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+# name -> (channels, side): the image shape each dataset's models are built for.
+SHAPES: dict[str, tuple[int, int]] = {"mnist": (1, 28), "cifar10": (3, 32)}
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
+                 "test_batch", "batches.meta")
+
+
+def _torchvision(name: str, cls_name: str, train: bool, root: str | os.PathLike | None,
+                 where: str, files: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Read a torchvision dataset once (``download=True``: online it downloads as usual, offline
+    it finds the files already on disk) and cache it in memory as (uint8 NHWC-or-NHW, labels)."""
+    import torchvision.datasets
+
+    root = Path(root).expanduser().resolve() if root is not None else data_root()
+    key = (name, str(root), bool(train))
+    if key not in _CACHE:
+        try:
+            # torchvision prints each failed mirror; keep that noise out of notebooks.
+            with contextlib.redirect_stdout(io.StringIO()):
+                ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=True)
+        except Exception as e:  # offline: URLError/RuntimeError from the download step
+            raise DataNotFoundError(
+                f"{cls_name} is not in {root / where} and could not be downloaded ({type(e).__name__}). "
+                f"Put the files {', '.join(files)} in that folder (torchvision.datasets.{cls_name}'s "
+                f"layout), or set {ENV_VAR} to a folder whose {where}/ holds them, or run once with "
+                "internet access.") from None
+        _CACHE[key] = (torch.as_tensor(ds.data), torch.as_tensor(ds.targets).long())
+    return _CACHE[key]
 
 
 def mnist(train: bool = True, root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,26 +77,28 @@ def mnist(train: bool = True, root: str | os.PathLike | None = None) -> tuple[to
     N is 60,000 for ``train=True`` and 10,000 for the test split. Cached in memory.
     Raises :class:`DataNotFoundError` if the files are missing and cannot be downloaded.
     """
-    from torchvision.datasets import MNIST
+    raw, y = _torchvision("mnist", "MNIST", train, root, "MNIST/raw", MNIST_FILES)
+    return raw.unsqueeze(1).float().div_(255.0), y.clone()
 
-    root = Path(root).expanduser().resolve() if root is not None else data_root()
-    key = (str(root), bool(train))
-    if key not in _MNIST_CACHE:
-        try:
-            # torchvision prints each failed mirror; keep that noise out of notebooks.
-            with contextlib.redirect_stdout(io.StringIO()):
-                ds = MNIST(str(root), train=train, download=True)
-        except Exception as e:  # offline: URLError/RuntimeError from the download step
-            raw = root / "MNIST" / "raw"
-            raise DataNotFoundError(
-                f"MNIST is not in {raw} and could not be downloaded ({type(e).__name__}). "
-                f"Put the four uncompressed files {', '.join(MNIST_FILES)} in that folder "
-                f"(torchvision.datasets.MNIST's layout), or set {ENV_VAR} to a folder whose "
-                f"MNIST/raw/ holds them, or run once with internet access.") from None
-        x = ds.data.unsqueeze(1).float().div_(255.0)
-        _MNIST_CACHE[key] = (x, ds.targets.clone().long())
-    x, y = _MNIST_CACHE[key]
-    return x.clone(), y.clone()
+
+def cifar10(train: bool = True, root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 as tensors: images (N, 3, 32, 32) float32 in [0, 1], labels (N,) int64.
+
+    N is 50,000 for ``train=True`` and 10,000 for the test split; read with
+    ``torchvision.datasets.CIFAR10`` from ``<root>/cifar-10-batches-py/`` (downloaded there when
+    online). Raises :class:`DataNotFoundError` if the files are missing and cannot be downloaded.
+    """
+    raw, y = _torchvision("cifar10", "CIFAR10", train, root, CIFAR10_FOLDER, CIFAR10_FILES)
+    return raw.permute(0, 3, 1, 2).float().div_(255.0), y.clone()
+
+
+DATASETS = {"mnist": mnist, "cifar10": cifar10}
+
+
+def dataset(name: str, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dataset ``name`` (a key of :data:`DATASETS`) as (images in [0, 1], labels)."""
+    _checks.choice(name, "dataset", tuple(DATASETS))
+    return DATASETS[name](train=train)
 
 
 def load_digits(size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,3 +149,95 @@ def subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int = 0,
         k += 1
     idx = torch.tensor(sorted(take))
     return x[idx], y[idx]
+
+
+def select_classes(x: torch.Tensor, y: torch.Tensor,
+                   classes: tuple[int, ...] | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keep the examples of ``classes`` and relabel them 0..k-1 in the given order.
+
+    ``select_classes(x, y, (3, 7))`` is the binary task "3 vs 7" with labels 0 (a 3) and 1 (a 7).
+    """
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    if not isinstance(classes, (tuple, list)) or len(classes) < 2:
+        raise ValueError(f"classes must be a list or tuple of at least two class indices, got {classes!r}")
+    for c in classes:
+        _checks.integer(c, "classes[i]", 0)
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"classes must not repeat a class, got {classes!r}")
+    keep = torch.zeros_like(y, dtype=torch.bool)
+    new = torch.full_like(y, -1)
+    for i, c in enumerate(classes):
+        keep |= y == c
+        new[y == c] = i
+    if not keep.any():
+        raise ValueError(f"none of the classes {list(classes)} occurs in y")
+    return x[keep], new[keep]
+
+
+# --------------------------------------------------------------------------------------------
+# Perturbation groups: the test set split into five groups, each altered in one visible way.
+
+GROUPS: dict[int, str] = {1: "vertical lines", 2: "horizontal lines", 3: "Gaussian noise",
+                          4: "removal", 5: "none"}
+# Strengths, fixed before any model was evaluated on them: two white strokes 2 px wide through
+# the central 20×20 box (where MNIST centres the digit); Gaussian noise of std 0.4 (clipped to
+# [0, 1]); a 10×10 patch of the central box set to the background value 0.
+LINES, LINE_WIDTH, NOISE_STD, PATCH = 2, 2, 0.4, 10
+
+
+def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
+    """Apply perturbation ``group`` (a key of :data:`GROUPS`) to every image of ``x``.
+
+    ``x``: (N, C, H, W) in [0, 1], H, W ≥ 16. Returns a new tensor in [0, 1]; each image gets
+    its own random line positions / noise / patch position. Same seed → same output.
+    """
+    _checks.images(x)
+    _checks.choice(group, "group", tuple(GROUPS))
+    n, _, h, w = x.shape
+    if h < 16 or w < 16:
+        raise ValueError(f"x must be at least 16×16 pixels for the perturbation groups, got {h}×{w}")
+    g = torch.Generator().manual_seed(seed)
+    out = x.clone()
+    top, left = (h - round(h * 20 / 28)) // 2, (w - round(w * 20 / 28)) // 2
+    box_h, box_w = h - 2 * top, w - 2 * left
+    if group in (1, 2):
+        extent = box_w if group == 1 else box_h
+        start = torch.randint(0, extent - LINE_WIDTH + 1, (n, LINES), generator=g)
+        for i in range(n):
+            for s in start[i].tolist():
+                if group == 1:
+                    out[i, :, top:top + box_h, left + s:left + s + LINE_WIDTH] = 1.0
+                else:
+                    out[i, :, top + s:top + s + LINE_WIDTH, left:left + box_w] = 1.0
+    elif group == 3:
+        out.add_(NOISE_STD * torch.randn(out.shape, generator=g)).clamp_(0, 1)
+    elif group == 4:
+        r = torch.randint(0, box_h - PATCH + 1, (n,), generator=g)
+        c = torch.randint(0, box_w - PATCH + 1, (n,), generator=g)
+        for i in range(n):
+            out[i, :, top + r[i]:top + r[i] + PATCH, left + c[i]:left + c[i] + PATCH] = 0.0
+    return out
+
+
+def perturbation_groups(x: torch.Tensor, y: torch.Tensor,
+                        seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Split a test set into the five :data:`GROUPS` (equal sizes, random assignment) and
+    perturb each group accordingly.
+
+    Returns ``(x_perturbed, y, group)`` where ``group[i]`` ∈ {1..5} is image i's group id.
+    The order of images is unchanged; same seed → same split and same perturbations.
+    """
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    n = x.shape[0]
+    if n < len(GROUPS):
+        raise ValueError(f"x must hold at least {len(GROUPS)} images to form the groups, got {n}")
+    g = torch.Generator().manual_seed(seed)
+    group = torch.empty(n, dtype=torch.long)
+    group[torch.randperm(n, generator=g)] = torch.arange(n) % len(GROUPS) + 1
+    out = x.clone()
+    for gid in GROUPS:
+        idx = (group == gid).nonzero().squeeze(1)
+        out[idx] = perturb(x[idx], gid, seed=seed * 101 + gid)
+    return out, y, group

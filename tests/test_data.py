@@ -74,3 +74,47 @@ def test_subset_bad_args():
         data.subset(x, y[:5], 3)
     with pytest.raises(TypeError, match="n must be an int"):
         data.subset(x, y, 2.5)
+
+
+def test_select_classes_relabels_in_the_given_order(mnist_test):
+    x, y = mnist_test
+    xs, ys = data.select_classes(x, y, (7, 3))
+    assert set(ys.tolist()) == {0, 1} and len(ys) == int(((y == 3) | (y == 7)).sum())
+    assert torch.equal(ys == 0, y[(y == 3) | (y == 7)] == 7)
+    for bad in [(3,), (3, 3), [3, -1]]:
+        with pytest.raises(ValueError, match="classes"):
+            data.select_classes(x, y, bad)
+
+
+def test_perturbation_groups_are_deterministic_and_each_does_what_it_says(mnist_test):
+    x, y = mnist_test
+    xp, yp, g = data.perturbation_groups(x, y, seed=5)
+    xp2, _, g2 = data.perturbation_groups(x, y, seed=5)
+    assert torch.equal(xp, xp2) and torch.equal(g, g2) and torch.equal(yp, y)
+    assert not torch.equal(data.perturbation_groups(x, y, seed=6)[0], xp)
+    assert torch.bincount(g, minlength=6)[1:].tolist() == [100] * 5
+    assert 0 <= xp.min() and xp.max() <= 1
+    diff = xp - x
+    assert torch.equal(xp[g == 5], x[g == 5])                      # 5: unmodified
+    for gid, axis in [(1, 2), (2, 3)]:                              # 1: vertical, 2: horizontal lines
+        changed = diff[g == gid].abs() > 0
+        assert (xp[g == gid][changed] == 1).all()                   # strokes are white
+        box = xp[g == gid][:, :, 4:24, 4:24]                        # the central 20×20 box
+        lines = (box == 1).all(dim=axis)[:, 0]                      # columns / rows white across it
+        assert lines.any(1).all()
+    noise = diff[g == 3].abs().flatten(1)
+    assert ((noise > 0).float().mean(1) > 0.5).all()               # 3: noise touches most pixels
+    rem = diff[g == 4]
+    assert (rem <= 0).all()                                         # 4: removal only darkens ...
+    for d in rem[:, 0]:                                             # ... inside one PATCH × PATCH square
+        rows, cols = (d != 0).nonzero(as_tuple=True)
+        if len(rows):
+            assert rows.max() - rows.min() < data.PATCH and cols.max() - cols.min() < data.PATCH
+
+
+def test_perturb_rejects_bad_groups_and_tiny_images(mnist_test):
+    x, _ = mnist_test
+    with pytest.raises(ValueError, match="group"):
+        data.perturb(x, 6)
+    with pytest.raises(ValueError, match="16"):
+        data.perturb(torch.zeros(2, 1, 8, 8), 1)

@@ -1,0 +1,172 @@
+import json
+
+import pytest
+import torch
+
+from robustcore import data, features, io, models, zoo
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A small random CNN and 24 real digits: enough to check the mechanics, in well under a second."""
+    torch.manual_seed(0)
+    x, y = data.mnist(train=False)
+    x, y = data.subset(x, y, 24, seed=3)
+    return models.build("cnn").eval(), x, y
+
+
+def test_inversion_reduces_the_representation_distance_monotonically(tiny):
+    model, x, _ = tiny
+    start = features.starting_points(x, "image", seed=0)
+    xr, final, curve = features.invert(model, x, start, steps=30, step_size=0.5, progress=False)
+    assert curve.shape == (30,)
+    assert (curve[1:] <= curve[:-1] + 1e-4).all(), curve
+    assert final.mean() < 0.5 * curve[0]
+    assert xr.shape == x.shape and xr.min() >= 0 and xr.max() <= 1
+
+
+def test_starting_points_are_other_images_or_noise(tiny):
+    _, x, _ = tiny
+    s = features.starting_points(x, "image", seed=1)
+    same = (s.flatten(1)[:, None, :] == x.flatten(1)[None]).all(-1)  # (i, j): s_i is x_j
+    assert same.any(1).all() and not same.diagonal().any()
+    assert torch.equal(s, features.starting_points(x, "image", seed=1))
+    noise = features.starting_points(x, "noise", seed=1)
+    assert noise.shape == x.shape and 0 <= noise.min() and noise.max() <= 1 and noise.std() > 0.2
+
+
+def test_robust_and_non_robust_datasets_keep_labels_and_record_settings(tiny):
+    model, x, y = tiny
+    ds = features.robust_dataset(model, x, y, steps=3, step_size=1.0, progress=False)
+    assert torch.equal(ds.y, y) and ds.meta["kind"] == "D_R" and ds.meta["steps"] == 3
+    assert 0 <= ds.x.min() and ds.x.max() <= 1 and len(ds.meta["distance_curve"]) == 3
+    nr = features.non_robust_dataset(model, x, y, steps=2, init="noise", progress=False)
+    assert nr.meta["kind"] == "D_NR" and nr.meta["init"] == "noise"
+
+
+def test_d_det_labels_are_the_next_class_and_d_rand_labels_differ(tiny):
+    model, x, y = tiny
+    det = features.relabelled_dataset(model, x, y, mode="det", eps=1.0, steps=3, num_classes=10, progress=False)
+    assert torch.equal(det.y, (y + 1) % 10)
+    assert (det.x - x).flatten(1).norm(dim=1).max() <= 1.0 + 1e-4
+    assert 0 <= det.meta["fooling_rate"] <= 1
+    yy = torch.arange(10).repeat(100)
+    xx = torch.zeros(1000, 1, 8, 8)
+    rand = features.relabelled_dataset(models.build("mlp", image_size=8).eval(), xx, yy, mode="rand",
+                                       eps=0.1, steps=1, num_classes=10, progress=False)
+    assert (rand.y != yy).all()
+    counts = torch.bincount((rand.y - yy) % 10, minlength=10)
+    assert counts[0] == 0 and counts[1:].min() > 70  # offsets 1..9 each ≈ 111 times
+
+
+def test_d_det_fools_a_trained_model_more_with_a_larger_budget(trained_mlp, mnist_test):
+    x, y = mnist_test
+    rate = {eps: features.relabelled_dataset(trained_mlp, x[:100], y[:100], eps=eps, steps=20,
+                                             progress=False).meta["fooling_rate"] for eps in (0.5, 3.0)}
+    assert rate[0.5] < 0.2 and rate[3.0] > 0.6, rate
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, x, y: features.invert(m, x, x[:2], progress=False), "start must have the shape"),
+    (lambda m, x, y: features.invert(m, x, x, steps=0), "steps"),
+    (lambda m, x, y: features.invert(m, x, x, step_size=-1.0), "step_size"),
+    (lambda m, x, y: features.invert(torch.nn.Flatten(), x, x), "features"),
+    (lambda m, x, y: features.robust_dataset(m, x * 2, y), r"\[0, 1\]"),
+    (lambda m, x, y: features.robust_dataset(m, x, y, init="zeros"), "init"),
+    (lambda m, x, y: features.relabelled_dataset(m, x, y, mode="random"), "mode"),
+    (lambda m, x, y: features.relabelled_dataset(m, x, y, eps=-1.0), "eps"),
+    (lambda m, x, y: features.relabelled_dataset(m, x, y[:3]), "shape"),
+    (lambda m, x, y: features.load_constructed("mnist-d_x"), "unknown constructed dataset"),
+    (lambda m, x, y: features.starting_points(x[:1]), "at least 2"),
+])
+def test_bad_arguments_raise_clear_errors(tiny, call, match):
+    model, x, y = tiny
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(model, x, y)
+
+
+def test_save_load_round_trip_and_tampering(tiny, tmp_path):
+    _, x, y = tiny
+    ds = features.Constructed(x, y, {"kind": "D_R", "note": "test"})
+    path = tmp_path / "ds.pt"
+    features.save(ds, path)
+    back = features.load(path)
+    assert torch.equal(back.y, y) and back.meta == ds.meta
+    assert (back.x - x).abs().max() <= 0.5 / 255 + 1e-7
+    assert not list(tmp_path.glob("*.part"))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(io.ChecksumError):
+        features.load(path)
+
+
+def test_load_constructed_builds_caches_and_never_reuses_other_settings(tmp_cache, monkeypatch):
+    rec = {"kind": "D_NR", "source": "mnist-mlp-std", "classes": [3, 7], "n": 12, "seed": 0,
+           "init": "image", "steps": 2, "step_size": 0.5}
+    monkeypatch.setitem(features.RECIPES, "test-tiny", {"quick": rec, "full": rec})
+    ds = features.load_constructed("test-tiny", "quick", progress=False)
+    where = features.path("test-tiny", "quick")
+    assert where.is_file() and len(ds) == 12 and set(ds.y.tolist()) == {0, 1}
+    again = features.load_constructed("test-tiny", "quick", progress=False)
+    assert torch.equal(again.x, ds.x)  # the cached copy, bit for bit
+    monkeypatch.setitem(features.RECIPES, "test-tiny", {"quick": {**rec, "steps": 3}, "full": rec})
+    with pytest.warns(UserWarning, match="other settings"):
+        rebuilt = features.load_constructed("test-tiny", "quick", progress=False)
+    assert rebuilt.meta["recipe"]["steps"] == 3
+    with pytest.raises(FileNotFoundError):
+        features.load_constructed("test-tiny", "full", build_if_missing=False)
+
+
+# ---- the constructed datasets shipped with the package ----------------------------------
+
+SHIPPED = sorted(f for f in (json.loads(zoo.MANIFEST.read_text()) if zoo.MANIFEST.is_file() else {})
+                 if f.startswith("constructed-"))
+
+
+@pytest.mark.parametrize("fname", SHIPPED)
+def test_shipped_dataset_verifies_and_matches_its_recipe(fname, tmp_cache):
+    name, profile = fname[len("constructed-"):-len(".pt")].rsplit("-", 1)
+    ds = features.load_constructed(name, profile, build_if_missing=False)  # empty cache: from the package
+    rec = features.recipe(name, profile)
+    assert ds.meta["recipe"] == rec
+    x, y = features.source_data(rec)
+    assert ds.x.shape == x.shape and 0 <= ds.x.min() and ds.x.max() <= 1
+    k = len(rec["classes"] or range(10))
+    if rec["kind"] == "D_det":
+        assert torch.equal(ds.y, (y + 1) % k)
+    elif rec["kind"] == "D_rand":
+        assert (ds.y != y).all()
+    else:
+        assert torch.equal(ds.y, y)
+
+
+def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
+    """The inversions (minutes on a CPU) ship; D_det / D_rand (seconds) are built on first use."""
+    inversions = [n for n, r in features.RECIPES.items()
+                  if r["quick"].get("dataset", "mnist") == "mnist" and r["quick"]["kind"] in ("D_R", "D_NR")]
+    assert len(inversions) == 4
+    for name in inversions:
+        assert f"constructed-{name}-quick.pt" in SHIPPED
+
+
+@pytest.mark.slow
+def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
+    """Rebuild the binary D_NR from its recipe: the same images as the shipped copy, up to 8-bit rounding."""
+    shipped = features.load_constructed("mnist37-d_nr", "quick", build_if_missing=False)
+    fresh = features.build(features.recipe("mnist37-d_nr", "quick"), progress=False)
+    assert torch.equal(fresh.y, shipped.y)
+    assert (fresh.x - shipped.x).abs().max() <= 1 / 255 + 1e-6
+
+
+def test_module_entry_point_lists_the_datasets(tmp_cache):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "robustcore.features", "list"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "mnist-d_r" in out.stdout and "D_R from mnist-cnn-pgd-linf" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "robustcore.features", "build", "nope"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode != 0 and "unknown constructed dataset 'nope'" in bad.stderr
