@@ -128,9 +128,9 @@ print(f"mean over the perturbed groups: STD {std_a[:4].mean():.3f}, L∞ adv. {a
 # about where the standard one is — better on some groups, worse on others. That is no surprise
 # once one measures the changes: a white stroke or an erased patch moves pixels by up to 1.0, far
 # outside the ε = 0.3 ball that training covered. A CNN trained on training digits perturbed the
-# same five ways (its own random split, with another seed) does reach the reference's robust
-# column. Robustness is to the perturbations a model is trained against, nothing more; the
-# reference's robust model must have seen changes like these. (The reference does not give its
+# same five ways (its own random split, with another seed) comes within a few points of the
+# reference's robust column on every group. Robustness is to the perturbations a model is trained
+# against, nothing more; the reference's robust model presumably saw changes like these. (The reference does not give its
 # perturbation strengths; ours were fixed a priori, so group-by-group gaps to the STD column are
 # expected.)
 #
