@@ -55,6 +55,7 @@ test: pairing $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/pgd.py
 	$(PY) benchmarks/features.py
+	$(PY) benchmarks/one_pixel.py
 
 clean:
 	rm -rf _build .pytest_cache

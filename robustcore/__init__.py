@@ -2,11 +2,12 @@
 
 Modules map onto the book's concepts:
 
-- :mod:`robustcore.data` — data root, MNIST and UCI digits as tensors, subsets
+- :mod:`robustcore.data` — data root, MNIST, CIFAR-10 and UCI digits as tensors, subsets, groups
 - :mod:`robustcore.models` — MLP, SmallCNN, SmallResNet and a registry by name
 - :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts)
 - :mod:`robustcore.train` — standard and adversarial training, evaluation
 - :mod:`robustcore.features` — robust and non-robust datasets D_R, D_NR, D_rand, D_det
+- :mod:`robustcore.onepixel` — the one-pixel attack (differential evolution, batched)
 - :mod:`robustcore.zoo` — named recipes → verified checkpoints
 - :mod:`robustcore.profiles` — the quick and full profiles
 - :mod:`robustcore.plotting` — image grids, ε curves, bar charts
@@ -22,7 +23,8 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-_SUBMODULES = ("attacks", "data", "features", "io", "models", "plotting", "profiles", "train", "utils", "widgets", "zoo")
+_SUBMODULES = ("attacks", "data", "features", "io", "models", "onepixel", "plotting", "profiles", "train", "utils",
+               "widgets", "zoo")
 
 
 def __getattr__(name: str) -> Any:

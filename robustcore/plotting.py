@@ -98,3 +98,31 @@ def grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float]], *
     if title:
         ax.set_title(title)
     return fig
+
+
+def changed_pixels(x: torch.Tensor, x_adv: torch.Tensor, pred: torch.Tensor, y: torch.Tensor, *,
+                   ncols: int = 8, size: float = 1.4, prob: torch.Tensor | None = None):
+    """Adversarial images with every changed pixel circled and the prediction above (red when it
+    is not ``y``). ``x``, ``x_adv``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,)."""
+    fig = show_predictions(x_adv, pred, y, ncols=ncols, size=size, prob=prob)
+    changed = (x_adv - x).abs().amax(1) > 0  # (N, H, W)
+    for ax, mask in zip(fig.axes, changed):
+        rows, cols = mask.nonzero(as_tuple=True)
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            ax.add_patch(plt.Circle((c, r), 1.6, fill=False, color="tab:red", linewidth=1.2))
+    return fig
+
+
+def pixel_map(values: torch.Tensor, *, ax=None, title: str = "", cmap: str = "magma", label: str = "",
+              background: torch.Tensor | None = None):
+    """A (H, W) map of numbers (counts, probabilities) as a heat map with a colour bar; an image
+    ``background`` (H, W) in [0, 1] is drawn faintly underneath."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(3.4, 3.0))
+    if background is not None:
+        ax.imshow(background.detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    im = ax.imshow(values.detach().cpu().numpy(), cmap=cmap, alpha=0.75 if background is not None else 1.0)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 
-from . import _checks, attacks, train
+from . import _checks, attacks, onepixel, train
 
 
 def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, norm: str = "linf",
@@ -55,6 +55,19 @@ def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
     return fig
 
 
+def _explorer_parts(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor):
+    """What every explorer starts from, after checking its inputs: an output area, an image
+    slider over ``x`` and a model picker."""
+    import ipywidgets as W
+
+    if not models:
+        raise ValueError("models must map at least one name to a model")
+    _checks.images(x)
+    _checks.labels(y, x.shape[0])
+    return (W.Output(), W.IntSlider(value=0, min=0, max=len(x) - 1, description="image"),
+            W.Dropdown(options=list(models), description="model"))
+
+
 # Slider range and default per norm: on MNIST, useful L2 radii are roughly ten times the L∞ ones.
 EPS_RANGES = {"linf": (0.5, 0.02, 0.3), "l2": (5.0, 0.1, 2.0)}  # (max, step, default)
 
@@ -67,16 +80,10 @@ def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.
     import ipywidgets as W
     from IPython.display import display
 
-    if not models:
-        raise ValueError("models must map at least one name to a model")
-    _checks.images(x)
-    _checks.labels(y, x.shape[0])
-    out = W.Output()
-    idx = W.IntSlider(value=0, min=0, max=len(x) - 1, description="image")
+    out, idx, which = _explorer_parts(models, x, y)
     top, step, default = EPS_RANGES["linf"]
     eps = W.FloatSlider(value=default, min=0.0, max=top, step=step, description="ε")
     norm = W.ToggleButtons(options=list(EPS_RANGES), description="norm")
-    which = W.Dropdown(options=list(models), description="model")
 
     def redraw(*_):
         i = idx.value
@@ -98,3 +105,65 @@ def eps_slider(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.
         w.observe(redraw, names="value")
     redraw()
     return W.VBox([W.HBox([which, norm]), W.HBox([idx, eps]), out])
+
+
+def one_pixel_one(model: torch.nn.Module, x: torch.Tensor, y: int, *, pixels: int = 1, popsize: int = 400,
+                  generations: int = 100, target: int | None = None, seed: int = 0) -> dict:
+    """The one-pixel attack on one image ``x`` (C, H, W) in [0, 1] with true label ``y``.
+
+    Returns ``{"x_adv": (C, H, W), "success": bool, "pred": int, "prob": float, "clean_pred": int,
+    "clean_prob": float, "queries": int, "candidates": (pixels, 2 + C)}``.
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 3:
+        raise ValueError(f"x must be one image tensor of shape (C, H, W), got {getattr(x, 'shape', type(x))}")
+    xb = x.unsqueeze(0)
+    tb = None if target is None else torch.tensor([int(target)])
+    r = onepixel.one_pixel(model, xb, torch.tensor([int(y)]), pixels=pixels, popsize=popsize,
+                           generations=generations, target=tb, seed=seed, progress=False)
+    p_clean = train.predict(model, xb).softmax(1)[0]
+    return {"x_adv": r.x_adv[0], "success": bool(r.success[0]), "pred": int(r.probs[0].argmax()),
+            "prob": float(r.probs[0].max()), "clean_pred": int(p_clean.argmax()), "clean_prob": float(p_clean.max()),
+            "queries": int(r.queries[0]), "candidates": r.candidates[0]}
+
+
+def plot_one_pixel(x: torch.Tensor, y: int, result: dict, title: str = ""):
+    """Clean image | attacked image with the changed pixels circled, with predictions."""
+    fig, axes = plt.subplots(1, 2, figsize=(4.6, 2.5))
+    for ax, img, pred, prob, name in ((axes[0], x, result["clean_pred"], result["clean_prob"], "clean"),
+                                      (axes[1], result["x_adv"], result["pred"], result["prob"], "attacked")):
+        ax.imshow(img.detach().cpu().permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{name}: {pred} ({prob:.0%})", fontsize=9, color="tab:red" if pred != int(y) else "black")
+        ax.set_axis_off()
+    for r, c in result["candidates"][:, :2].long().tolist():
+        axes[1].add_patch(plt.Circle((c, r), 1.6, fill=False, color="tab:red", linewidth=1.2))
+    fig.suptitle(title or f"{result['queries']:,} queries", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def one_pixel_explorer(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor, *,
+                       popsize: int = 100, generations: int = 30):
+    """An ipywidgets explorer: pick a model, an image and the number of pixels; run the attack.
+
+    ``x``: (N, C, H, W) in [0, 1], ``y``: (N,). Each run calls :func:`one_pixel_one`.
+    """
+    import ipywidgets as W
+    from IPython.display import display
+
+    out, idx, which = _explorer_parts(models, x, y)
+    k = W.Dropdown(options=[1, 3, 5], value=1, description="pixels")
+    go = W.Button(description="attack", button_style="danger")
+
+    def run(*_):
+        i = idx.value
+        r = one_pixel_one(models[which.value], x[i], int(y[i]), pixels=k.value, popsize=popsize,
+                          generations=generations)
+        with out:
+            out.clear_output(wait=True)
+            display(plot_one_pixel(x[i], int(y[i]), r, f"{which.value}, {k.value} pixel(s): "
+                                   f"{'fooled' if r['success'] else 'not fooled'} after {r['queries']:,} queries"))
+            plt.close("all")
+
+    go.on_click(run)
+    run()
+    return W.VBox([W.HBox([which, k]), W.HBox([idx, go]), out])

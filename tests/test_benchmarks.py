@@ -25,3 +25,12 @@ def test_features_benchmark_smoke(tmp_path, capsys):
     assert set(res["seconds"]) == {"robustcore", "bare"}
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "ratio vs bare cost" in capsys.readouterr().out
+
+
+def test_one_pixel_benchmark_smoke(tmp_path, capsys):
+    res = _load("one_pixel").main(["--batch", "2", "--popsize", "12", "--generations", "2", "--chunk", "64",
+                                   "--json", str(tmp_path / "r.json")])
+    assert set(res["seconds"]) == {"robustcore", "torchattacks"}
+    # at most 12 × (2 + 1) evaluations per image, and one last forward of the 2 results
+    assert res["images_evaluated"]["robustcore"] <= 2 * 12 * 3 + 2 and res["throughput_vs_raw"] > 0
+    assert "speed-up vs torchattacks" in capsys.readouterr().out

@@ -81,3 +81,20 @@ def test_zoo_and_constructions_run_on_cifar10(cifar_root, tmp_cache, monkeypatch
         assert ds.x.shape == (12, 3, 32, 32) and 0 <= ds.x.min() and ds.x.max() <= 1
         assert torch.equal(ds.y, y if rec["kind"] == "D_R" else (y + 1) % 10)
         assert features.path(name, "quick").is_file()
+
+
+def test_one_pixel_attack_writes_colour_pixels_on_cifar10(cifar_root):
+    """A candidate pixel is (row, col, red, green, blue): all three channels change together."""
+    from robustcore import models, onepixel
+
+    x, y = data.cifar10(train=False)
+    torch.manual_seed(0)
+    net = models.build("resnet", in_channels=3, image_size=32).eval()
+    r = onepixel.one_pixel(net, x[:4], y[:4], pixels=2, popsize=8, generations=2, progress=False)
+    assert r.candidates.shape == (4, 2, 5)
+    changed = (r.x_adv != x[:4]).any(1)  # (N, H, W): pixels with any channel changed
+    assert changed.flatten(1).sum(1).le(2).all()
+    rows, cols = r.candidates[..., 0].long(), r.candidates[..., 1].long()
+    for i in range(4):
+        for j in range(2):
+            assert torch.allclose(r.x_adv[i, :, rows[i, j], cols[i, j]], r.candidates[i, j, 2:].clamp(0, 1))

@@ -61,3 +61,46 @@ def test_eps_slider_builds(trained_mlp, mnist_test):
     plt.close("all")
     with pytest.raises(ValueError, match="models must map at least one"):
         widgets.eps_slider({}, x[:5], y[:5])
+
+
+def test_changed_pixels_circles_each_changed_pixel_and_pixel_map():
+    x = torch.zeros(3, 1, 10, 10)
+    xa = x.clone()
+    xa[0, 0, 2, 3] = 1.0
+    xa[1, 0, 5, 5], xa[1, 0, 7, 1] = 1.0, 0.5
+    fig = plotting.changed_pixels(x, xa, torch.tensor([1, 0, 0]), torch.zeros(3, dtype=torch.long), ncols=3)
+    assert [len(ax.patches) for ax in fig.axes[:3]] == [1, 2, 0]
+    assert fig.axes[0].title.get_color() == "tab:red"
+    fig = plotting.pixel_map(torch.rand(10, 10), background=torch.rand(10, 10), title="m", label="count")
+    assert fig.axes[0].get_title() == "m" and len(fig.axes) == 2  # the map and its colour bar
+    plt.close("all")
+
+
+def test_one_pixel_one_and_its_plot():
+    from torch import nn
+
+    class Switch(nn.Module):  # class 1 exactly when pixel (3, 4) is bright
+        def forward(self, x):
+            v = x[:, 0, 3, 4]
+            return torch.stack([torch.full_like(v, 0.5), 10 * v], 1)
+
+    r = widgets.one_pixel_one(Switch(), torch.zeros(1, 8, 8), 0, popsize=20, generations=30)
+    assert r["success"] and r["pred"] == 1 and r["clean_pred"] == 0 and r["queries"] <= 20 * 31
+    assert r["candidates"][0, :2].tolist() == [3.0, 4.0]
+    fig = widgets.plot_one_pixel(torch.zeros(1, 8, 8), 0, r)
+    assert len(fig.axes[1].patches) == 1
+    plt.close("all")
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        widgets.one_pixel_one(Switch(), torch.zeros(1, 1, 8, 8), 0)
+
+
+def test_one_pixel_explorer_builds_and_reruns(trained_mlp, mnist_test):
+    x, y = mnist_test
+    w = widgets.one_pixel_explorer({"mlp": trained_mlp}, x[:4], y[:4], popsize=8, generations=1)
+    assert len(w.children) == 3
+    idx, go = w.children[1].children
+    idx.value = 2
+    go.click()  # runs the attack on the third digit
+    plt.close("all")
+    with pytest.raises(ValueError, match="models must map at least one"):
+        widgets.one_pixel_explorer({}, x[:4], y[:4])

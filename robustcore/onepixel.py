@@ -1,0 +1,244 @@
+"""The one-pixel attack (Su, Vargas & Sakurai, 2019): differential evolution over k pixels.
+
+A candidate changes ``k`` pixels; each is ``(row, col, value per channel)``, so a candidate is a
+vector of ``k·(2 + C)`` numbers (grayscale: ``(row, col, v)``; colour: ``(row, col, r, g, b)``).
+Values live on the [0, 1] scale of the images.
+
+The search is DE/rand/1 as in the paper: for every member i of a population of ``popsize``
+candidates, a child ``p[r1] + F·(p[r2] − p[r3])`` (r1, r2, r3 distinct, F = 0.5, no crossover)
+replaces its parent if it is at least as fit. Coordinates start uniform over the image; values
+start from N(128, 127) on the 0–255 scale, i.e. N(0.502, 0.498) here, for every channel —
+grayscale images get the same distribution on their one channel (the paper has no grayscale
+setting; this keeps one rule for both).
+
+The model is only queried for probabilities (a black-box attack). Fitness, minimised:
+untargeted, the probability of the true class; targeted, minus the probability of the target.
+Both are compared as log-probabilities: the same order, but a standard MNIST model gives the true
+class a probability that rounds to 1.0 in float32 for most candidates, which would leave the
+selection nothing to choose between. An image stops as soon as one candidate succeeds — untargeted: the predicted label is
+no longer the true one; targeted: the target is the predicted label (the paper's ImageNet runs
+also stopped at p_target > 0.5; on 10 classes the top label is the usual criterion).
+
+Batched: the populations of all images still running are evaluated together, in forward passes
+of at most ``batch_size`` images, and an image that succeeds drops out at once, so no query is
+spent on it afterwards. torchattacks' OnePixel wraps scipy's ``differential_evolution``, which
+calls the model once per image with that image's population; the batching across images is what
+needs this hand-written loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from . import _checks
+from .attacks._base import eval_mode
+from .utils import model_device, progress as progress_bar
+
+VALUE_MEAN, VALUE_STD = 128 / 255, 127 / 255  # the paper's N(128, 127) on the 0–255 scale
+
+
+@dataclass
+class OnePixelResult:
+    """What :func:`one_pixel` returns, one entry per image.
+
+    ``x_adv`` (N, C, H, W) in [0, 1]: the best candidate applied (successful or not);
+    ``success`` (N,) bool; ``queries`` (N,) model evaluations spent on each image;
+    ``generations`` (N,) generations run (0: the initial population already succeeded);
+    ``probs`` (N, classes) the model's probabilities on ``x_adv``;
+    ``candidates`` (N, pixels, 2 + C) the best candidate: integer row, column, then values.
+    """
+
+    x_adv: torch.Tensor
+    success: torch.Tensor
+    queries: torch.Tensor
+    generations: torch.Tensor
+    probs: torch.Tensor
+    candidates: torch.Tensor
+
+    def success_by_generation(self, generations: int) -> torch.Tensor:
+        """Share of images fooled after each generation 0..``generations``, shape (generations + 1,)."""
+        g = torch.arange(generations + 1)
+        done = self.success[:, None] & (self.generations[:, None] <= g[None])
+        return done.float().mean(0)
+
+
+def encode(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Candidates from their parts: rows, cols (N, k); values (N, k, C) → (N, k, 2 + C)."""
+    return torch.cat([rows[..., None].float(), cols[..., None].float(), values.float()], dim=-1)
+
+
+def decode(candidates: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(rows, cols, values) of candidates (..., k, 2 + C): coordinates floored and clipped to the
+    image, values clipped to [0, 1]. Inverse of :func:`encode` for in-range integer coordinates."""
+    rows = candidates[..., 0].floor().clamp(0, height - 1).long()
+    cols = candidates[..., 1].floor().clamp(0, width - 1).long()
+    return rows, cols, candidates[..., 2:].clamp(0, 1)
+
+
+def apply_pixels(x: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """Images ``x`` (N, C, H, W) with candidate i's pixels written into image i; a new tensor."""
+    n, c, h, w = x.shape
+    if candidates.shape[0] != n or candidates.shape[-1] != 2 + c or candidates.dim() != 3:
+        raise ValueError(f"candidates must have shape ({n}, pixels, {2 + c}) for x of shape {tuple(x.shape)}, "
+                         f"got {tuple(candidates.shape)}")
+    rows, cols, vals = decode(candidates, h, w)
+    out = x.clone().view(n, c, h * w)
+    idx = torch.arange(n, device=x.device)
+    for j in range(candidates.shape[1]):  # k is 1–5: a loop over pixels, vectorised over images
+        out[idx, :, rows[:, j] * w + cols[:, j]] = vals[:, j].to(out.dtype)
+    return out.view(n, c, h, w)
+
+
+def _distinct_triples(n_img: int, popsize: int, g: torch.Generator) -> torch.Tensor:
+    """Indices (n_img, popsize, 3) into each population, the three of each triple distinct."""
+    r = torch.randint(0, popsize, (n_img, popsize, 3), generator=g)
+    while True:
+        bad = (r[..., 0] == r[..., 1]) | (r[..., 0] == r[..., 2]) | (r[..., 1] == r[..., 2])
+        if not bad.any():
+            return r
+        r[bad] = torch.randint(0, popsize, (int(bad.sum()), 3), generator=g)
+
+
+class _Scorer:
+    """Evaluates candidates on their images in chunks of ``batch_size`` forward passes."""
+
+    def __init__(self, model: torch.nn.Module, batch_size: int):
+        self.model, self.batch_size = model, batch_size
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, cls: torch.Tensor, targeted: bool,
+                 candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (A, C, H, W), cls (A,), candidates (A, P, k, 2 + C) → (fitness (A, P), success (A, P))."""
+        a, p = candidates.shape[:2]
+        flat = candidates.reshape(a * p, -1, x.shape[1] + 2)
+        img = torch.arange(a, device=x.device).repeat_interleave(p)
+        fit = torch.empty(a * p, device=x.device)
+        hit = torch.empty(a * p, dtype=torch.bool, device=x.device)
+        for s in range(0, a * p, self.batch_size):
+            i = img[s:s + self.batch_size]
+            logp = self.model(apply_pixels(x[i], flat[s:s + self.batch_size])).log_softmax(1)
+            lp_cls = logp.gather(1, cls[i, None])[:, 0]
+            pred = logp.argmax(1)
+            fit[s:s + len(i)] = -lp_cls if targeted else lp_cls
+            hit[s:s + len(i)] = pred == cls[i] if targeted else pred != cls[i]
+        return fit.view(a, p), hit.view(a, p)
+
+
+def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixels: int = 1,
+              target: torch.Tensor | None = None, popsize: int = 400, generations: int = 100,
+              F: float = 0.5, seed: int = 0, batch_size: int | None = None,
+              progress: bool = True) -> OnePixelResult:
+    """Attack each image of ``x`` (N, C, H, W) in [0, 1] with true labels ``y`` (N,) by changing
+    ``pixels`` pixels, found by differential evolution (see the module doc).
+
+    ``target`` (N,) makes it targeted. ``batch_size``: images per forward pass (default 512 on a
+    CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
+    """
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    pixels = _checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3])
+    popsize = _checks.integer(popsize, "popsize", 4)
+    generations = _checks.integer(generations, "generations", 0)
+    F = _checks.number(F, "F", 0.0, 2.0, lo_open=True)
+    if target is not None:
+        target = _checks.labels(target, x.shape[0], "target")
+        if (target == y).any():
+            raise ValueError("target must differ from the true label y for every image")
+    device = model_device(model)
+    if batch_size is None:
+        batch_size = 16_384 if device.type == "cuda" else 512
+    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    n, c, h, w = x.shape
+    g = torch.Generator().manual_seed(seed)
+    targeted = target is not None
+    cls = (target if targeted else y).to(device)
+    xd = x.to(device)
+    score = _Scorer(model, batch_size)
+
+    # Initial population (N, P, k, 2 + C): coordinates uniform, values N(128, 127)/255.
+    pos = torch.rand(n, popsize, pixels, 2, generator=g) * torch.tensor([h, w])
+    val = (VALUE_MEAN + VALUE_STD * torch.randn(n, popsize, pixels, c, generator=g)).clamp(0, 1)
+    pop = torch.cat([pos, val], -1).to(device)
+    lo = torch.zeros(2 + c, device=device)
+    hi = torch.tensor([h - 1e-4, w - 1e-4] + [1.0] * c, device=device)
+    best = torch.zeros(n, pixels, 2 + c, device=device)
+    success = torch.zeros(n, dtype=torch.bool)
+    queries = torch.zeros(n, dtype=torch.long)
+    stopped_at = torch.full((n,), generations, dtype=torch.long)
+
+    def finish(active: torch.Tensor, cands: torch.Tensor, fit: torch.Tensor, hit: torch.Tensor,
+               gen: int) -> torch.Tensor:
+        """Record the images with a successful candidate; return the mask of those still running."""
+        won = hit.any(1)
+        if won.any():
+            pick = fit.masked_fill(~hit, float("inf")).argmin(1)  # the fittest successful candidate
+            ids = active[won.cpu()]
+            best[ids.to(device)] = cands[won, pick[won]]
+            success[ids] = True
+            stopped_at[ids] = gen
+        return ~won.cpu()
+
+    with eval_mode(model):
+        active = torch.arange(n)
+        fit, hit = score(xd, cls, targeted, pop)
+        queries += popsize
+        keep = finish(active, pop, fit, hit, 0)
+        pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
+        for gen in progress_bar(range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"):
+            if len(active) == 0:
+                break
+            r = _distinct_triples(len(active), popsize, g).to(device)
+            flat = pop.flatten(2)
+            pick = lambda j: flat.gather(1, r[..., j, None].expand(-1, -1, flat.shape[-1]))  # noqa: E731
+            child = (pick(0) + F * (pick(1) - pick(2))).view_as(pop)
+            child = torch.maximum(torch.minimum(child, hi), lo)
+            on = active.to(device)
+            c_fit, c_hit = score(xd[on], cls[on], targeted, child)
+            queries[active] += popsize
+            better = c_fit <= fit
+            pop = torch.where(better[..., None, None], child, pop)
+            fit = torch.where(better, c_fit, fit)
+            keep = finish(active, child, c_fit, c_hit, gen)
+            pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
+        if len(active):  # not fooled: keep the fittest candidate found
+            best[active.to(device)] = pop[torch.arange(len(active), device=device), fit.argmin(1)]
+        x_adv = apply_pixels(xd, best)
+        with torch.no_grad():
+            probs = model(x_adv).softmax(1)
+    rows, cols, vals = decode(best, h, w)
+    cands = encode(rows, cols, vals).cpu()
+    return OnePixelResult(x_adv.to(x.device), success, queries, stopped_at, probs.cpu(), cands)
+
+
+def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+                         values: tuple[float, ...] | list[float] | torch.Tensor = (0.0, 1.0), *,
+                         batch_size: int = 1024) -> torch.Tensor:
+    """Every single-pixel change of every image: the probability of the true class after setting
+    pixel (r, c) to each value. ``values``: floats in [0, 1] (written to every channel) or a
+    (V, C) tensor of colours. Returns (N, V, H, W). The ground truth a 1-pixel DE is compared with."""
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    n, c, h, w = x.shape
+    vals = torch.as_tensor(values, dtype=torch.float32)
+    if vals.dim() == 1:
+        vals = vals[:, None].expand(-1, c)
+    if vals.dim() != 2 or vals.shape[1] != c or len(vals) == 0:
+        raise ValueError(f"values must be floats or a (V, {c}) tensor of colours, got shape {tuple(vals.shape)}")
+    _checks.images(vals[None, :, :, None], "values")
+    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    device = model_device(model)
+    rr, cc = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    grid = torch.cat([rr.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
+                      cc.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
+                      vals[None].expand(h * w, -1, -1)], -1).transpose(0, 1).reshape(-1, 1, 2 + c)  # (V·H·W, 1, D)
+    out = torch.empty(n, len(vals) * h * w)
+    score = _Scorer(model, batch_size)
+    with eval_mode(model):
+        for i in range(n):
+            fit, _ = score(x[i:i + 1].to(device), y[i:i + 1].to(device), False, grid[None].to(device))
+            out[i] = fit[0].exp().cpu()
+    return out.view(n, len(vals), h, w)
