@@ -36,9 +36,10 @@ def test_apply_pixels_changes_exactly_those_pixels():
     assert (out != 0).sum() == 6 and x.abs().sum() == 0  # x untouched
 
 
-def test_finds_the_one_pixel_that_flips_a_hand_built_model():
+@pytest.mark.parametrize("strategy", onepixel.STRATEGIES)
+def test_finds_the_one_pixel_that_flips_a_hand_built_model(strategy):
     x, y = torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)
-    r = onepixel.one_pixel(OnePixelSwitch(), x, y, popsize=40, generations=50, progress=False)
+    r = onepixel.one_pixel(OnePixelSwitch(), x, y, popsize=40, generations=50, strategy=strategy, progress=False)
     assert r.success.all() and (r.probs.argmax(1) == 1).all()
     assert (r.candidates[:, 0, :2] == torch.tensor([3.0, 4.0])).all()
     assert ((r.x_adv - x) != 0).flatten(1).sum(1).le(1).all()
@@ -106,7 +107,7 @@ def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"pixels": 0}, "pixels"), ({"popsize": 3}, "popsize"), ({"generations": -1}, "generations"),
-    ({"F": 0.0}, "F"), ({"batch_size": 0}, "batch_size"),
+    ({"F": 0.0}, "F"), ({"batch_size": 0}, "batch_size"), ({"strategy": "best2"}, "strategy"),
 ])
 def test_bad_arguments(kwargs, match):
     x, y = torch.rand(2, 1, 6, 6), torch.zeros(2, dtype=torch.long)
