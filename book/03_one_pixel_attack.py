@@ -57,8 +57,8 @@ from robustcore import data, onepixel, plotting, profiles, train, widgets, zoo
 
 P = profiles.current()
 torch.manual_seed(0)
-N_IMAGES = P.pick(quick=20, full=500)       # test digits attacked in every setting
-BUDGET = P.pick(quick={"popsize": 100, "generations": 20},   # a CPU-sized search
+N_IMAGES = P.pick(quick=40, full=500)       # test digits attacked in every setting
+BUDGET = P.pick(quick={"popsize": 150, "generations": 30},   # a CPU-sized search
                 full={"popsize": 400, "generations": 100})   # the paper's
 PIXELS = (1, 3, 5)
 MODELS = {"MLP": "mnist-mlp-std", "CNN": "mnist-cnn-std", "ResNet": "mnist-resnet-std",
@@ -90,7 +90,8 @@ display(Code(inspect.getsource(onepixel.one_pixel), language="python"))
 # On a 28×28 image a single pixel has only 784 positions, so for one digit we can try them all —
 # each set to black and to white — and map what each does to the standard CNN's probability of the
 # true class. That exhaustive scan is the ground truth a one-pixel DE is searching in; the DE, with
-# the paper's full budget, should land on (or near) its best spot. We take the digit the CNN is
+# the paper's full budget, should find a pixel about as good as the scan's best — or stop before,
+# the moment the label flips. We take the digit the CNN is
 # least sure of among those attacked in this chapter: on most digits its probability is 1.0 to seven
 # decimals wherever the pixel goes, and the map would be a flat colour.
 
@@ -121,14 +122,15 @@ print(f"exhaustive scan: best single change is ({r_best}, {c_best}) → {('black
 # %%
 rank = float((scan.flatten() < p_de).float().mean())   # share of the 1,568 scanned changes better than DE's
 assert rank <= 0.01, rank                              # DE lands within the best 1% of all single-pixel changes
-assert p_de <= float(scan.min()) + 0.01, (p_de, float(scan.min()))   # ... at the scan's optimum
+assert bool(de.success[0]) or p_de <= float(scan.min()) + 0.01, p_de   # ... flips the digit or reaches the best
 print(f"{rank:.2%} of the scanned changes beat the DE's pixel")
 
 # %% [markdown]
-# The map explains most of what follows. Almost every pixel does nothing: the CNN's probability
-# of the right digit stays at 1.0. The few that matter sit on or right beside the strokes, where
-# a white pixel can lengthen a stroke or a black one can cut it. Changing a pixel in the wide
-# black margin of an MNIST digit is invisible to a model trained on digits that always have one.
+# The maps explain most of what follows. Blackening a pixel can only matter on the strokes —
+# elsewhere there is nothing to erase. A white pixel can matter anywhere, but the ones that move
+# the probability most sit on or right beside the strokes, where they lengthen, join or thicken
+# one. And this is the digit the CNN is *least* sure of: on a typical digit both maps are flat at
+# a probability of 1.0, and no single pixel comes close to changing the answer.
 #
 # ## Success rates: MNIST against the published CIFAR-10 numbers
 #

@@ -102,6 +102,23 @@ def _distinct_triples(n_img: int, popsize: int, g: torch.Generator) -> torch.Ten
         r[bad] = torch.randint(0, popsize, (int(bad.sum()), 3), generator=g)
 
 
+def mutate(pop: torch.Tensor, fit: torch.Tensor, F: float, strategy: str, g: torch.Generator) -> torch.Tensor:
+    """One DE generation's children: pop (A, P, ...) → (A, P, ...), one child per member, from three
+    other members drawn at random in each image's population (``fit`` (A, P): for ``best1``)."""
+    r = _distinct_triples(pop.shape[0], pop.shape[1], g).to(pop.device)
+    flat = pop.flatten(2)
+
+    def member(j: int) -> torch.Tensor:
+        return flat.gather(1, r[..., j, None].expand(-1, -1, flat.shape[-1]))
+
+    if strategy == "rand1":
+        child = member(0) + F * (member(1) - member(2))
+    else:  # best1: every child starts from its image's fittest member
+        fittest = flat[torch.arange(len(flat), device=flat.device), fit.argmin(1)]
+        child = fittest[:, None] + F * (member(1) - member(2))
+    return child.view_as(pop)
+
+
 class _Scorer:
     """Evaluates candidates on their images in chunks of ``batch_size`` forward passes."""
 
@@ -135,9 +152,9 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
     ``pixels`` pixels, found by differential evolution (see the module doc).
 
     ``target`` (N,) makes it targeted. ``strategy``: ``"rand1"``, the paper's p[r1] + F·(p[r2] − p[r3]),
-    or ``"best1"``, scipy's default, p[best] + F·(p[r1] − p[r2]) — greedier, faster to converge in
-    the 15 dimensions of five pixels, more prone to stall in a local optimum. ``batch_size``: images per forward pass (default 512 on a
-    CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
+    or ``"best1"``, scipy's default, p[best] + F·(p[r1] − p[r2]): greedier, faster to converge in the
+    15 dimensions of five pixels, more prone to stall. ``batch_size``: images per forward pass (default
+    512 on a CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
     """
     _checks.module(model)
     _checks.images(x)
@@ -194,15 +211,7 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
         for gen in progress_bar(range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"):
             if len(active) == 0:
                 break
-            r = _distinct_triples(len(active), popsize, g).to(device)
-            flat = pop.flatten(2)
-            pick = lambda j: flat.gather(1, r[..., j, None].expand(-1, -1, flat.shape[-1]))  # noqa: E731
-            if strategy == "rand1":
-                child = pick(0) + F * (pick(1) - pick(2))
-            else:  # best1: every child starts from its image's fittest member
-                child = flat[torch.arange(len(active), device=device), fit.argmin(1)][:, None] + F * (pick(1) - pick(2))
-            child = child.view_as(pop)
-            child = torch.maximum(torch.minimum(child, hi), lo)
+            child = torch.maximum(torch.minimum(mutate(pop, fit, F, strategy, g), hi), lo)
             on = active.to(device)
             c_fit, c_hit = score(xd[on], cls[on], targeted, child)
             queries[active] += popsize
