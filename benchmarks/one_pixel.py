@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = _harness.parser(__doc__, model="mnist-cnn-std", batch=16, repeats=1)
     ap.add_argument("--pixels", type=int, default=1)
     ap.add_argument("--strategy", default="rand1", help="our DE's mutation: rand1 (the paper's) or best1")
+    ap.add_argument("--bounds", default="clip", help="our DE's rule for numbers out of bounds: clip or resample")
     ap.add_argument("--popsize", type=int, default=400)
     ap.add_argument("--generations", type=int, default=100)
     ap.add_argument("--chunk", type=int, default=512, help="images per forward pass for robustcore and raw")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
         return run
 
     ours_run = counted(lambda: onepixel.one_pixel(model, x, y, pixels=args.pixels, popsize=args.popsize,
-                                                  generations=args.generations, strategy=args.strategy, batch_size=args.chunk,
+                                                  generations=args.generations, strategy=args.strategy, bounds=args.bounds, batch_size=args.chunk,
                                                   progress=False))
     n_ours = ours_run()[1]  # the same every run (seeded): the raw floor forwards as many images
     runs = {"robustcore": ours_run, "torchattacks": counted(lambda: ta(x, y)),
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
     raw = outs["raw"][1] / med["raw"]
     thr = {"robustcore": n_ours / med["robustcore"], "torchattacks": n_ta / med["torchattacks"], "raw": raw}
     res = {
-        "benchmark": "one_pixel", "model": args.model, "pixels": args.pixels, "strategy": args.strategy, "batch": args.batch, "popsize": args.popsize,
+        "benchmark": "one_pixel", "model": args.model, "pixels": args.pixels, "strategy": args.strategy, "bounds": args.bounds, "batch": args.batch, "popsize": args.popsize,
         "generations": args.generations, "chunk": args.chunk, "device": str(device), "machine": _harness.machine(),
         "seconds": med, "images_evaluated": {"robustcore": n_ours, "torchattacks": n_ta},
         "throughput": thr, "success_rate": success,
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
         "throughput_vs_raw": thr["robustcore"] / raw,
         "queries_per_image": {"robustcore": n_ours / args.batch, "torchattacks": n_ta / args.batch},
     }
-    print(f"one-pixel attack (ours: DE/{args.strategy}), {args.pixels} pixel(s), population {args.popsize}, {args.generations} generations, {args.batch} "
+    print(f"one-pixel attack (ours: DE/{args.strategy}, {args.bounds}), {args.pixels} pixel(s), population {args.popsize}, {args.generations} generations, {args.batch} "
           f"images, {args.model} on {res['machine']}, {device}")
     for k in ("robustcore", "torchattacks"):
         print(f"  {k:13s} {med[k]:7.1f} s  {res['images_evaluated'][k]:>9,} images evaluated "

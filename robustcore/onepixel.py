@@ -38,6 +38,7 @@ from .utils import model_device, progress as progress_bar
 
 VALUE_MEAN, VALUE_STD = 128 / 255, 127 / 255  # the paper's N(128, 127) on the 0–255 scale
 STRATEGIES = ("rand1", "best1")
+BOUNDS = ("clip", "resample")
 
 
 @dataclass
@@ -146,14 +147,16 @@ class _Scorer:
 
 def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixels: int = 1,
               target: torch.Tensor | None = None, popsize: int = 400, generations: int = 100,
-              F: float = 0.5, strategy: str = "rand1", seed: int = 0, batch_size: int | None = None,
+              F: float = 0.5, strategy: str = "rand1", bounds: str = "clip", seed: int = 0, batch_size: int | None = None,
               progress: bool = True) -> OnePixelResult:
     """Attack each image of ``x`` (N, C, H, W) in [0, 1] with true labels ``y`` (N,) by changing
     ``pixels`` pixels, found by differential evolution (see the module doc).
 
     ``target`` (N,) makes it targeted. ``strategy``: ``"rand1"``, the paper's p[r1] + F·(p[r2] − p[r3]),
     or ``"best1"``, scipy's default, p[best] + F·(p[r1] − p[r2]): greedier, faster to converge in the
-    15 dimensions of five pixels, more prone to stall. ``batch_size``: images per forward pass (default
+    15 dimensions of five pixels, more prone to stall. ``bounds``: what happens to a child's number
+    that leaves the image or [0, 1]: ``"clip"`` to the nearest bound, or ``"resample"`` uniformly
+    inside (scipy's rule; with ``best1`` it keeps the greedy search exploring). ``batch_size``: images per forward pass (default
     512 on a CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
     """
     _checks.module(model)
@@ -164,6 +167,7 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
     generations = _checks.integer(generations, "generations", 0)
     F = _checks.number(F, "F", 0.0, 2.0, lo_open=True)
     _checks.choice(strategy, "strategy", STRATEGIES)
+    _checks.choice(bounds, "bounds", BOUNDS)
     if target is not None:
         target = _checks.labels(target, x.shape[0], "target")
         if (target == y).any():
@@ -211,7 +215,12 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
         for gen in progress_bar(range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"):
             if len(active) == 0:
                 break
-            child = torch.maximum(torch.minimum(mutate(pop, fit, F, strategy, g), hi), lo)
+            child = mutate(pop, fit, F, strategy, g)
+            if bounds == "clip":
+                child = torch.maximum(torch.minimum(child, hi), lo)
+            else:  # resample what left the box uniformly inside it, as scipy's differential_evolution
+                fresh = lo + (hi - lo) * torch.rand(child.shape, generator=g).to(device)
+                child = torch.where((child < lo) | (child > hi), fresh, child)
             on = active.to(device)
             c_fit, c_hit = score(xd[on], cls[on], targeted, child)
             queries[active] += popsize

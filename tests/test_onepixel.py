@@ -48,8 +48,8 @@ def test_finds_the_one_pixel_that_flips_a_hand_built_model():
 def test_coordinates_and_values_stay_in_range_and_one_pixel_changes():
     model = linear(side=6)
     x, y = torch.rand(6, 1, 6, 6), torch.arange(6) % 3
-    for k in (1, 3):
-        r = onepixel.one_pixel(model, x, y, pixels=k, popsize=12, generations=5, progress=False)
+    for k, bounds in ((1, "clip"), (3, "clip"), (3, "resample")):
+        r = onepixel.one_pixel(model, x, y, pixels=k, popsize=12, generations=5, bounds=bounds, progress=False)
         assert r.candidates.shape == (6, k, 3)
         assert r.candidates[..., :2].min() >= 0 and r.candidates[..., :2].max() <= 5
         assert r.x_adv.min() >= 0 and r.x_adv.max() <= 1
@@ -84,8 +84,8 @@ def test_targeted_reaches_the_target():
         onepixel.one_pixel(OnePixelSwitch(), x, y, target=y, progress=False)
 
 
-@pytest.mark.parametrize("strategy", onepixel.STRATEGIES)
-def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model(strategy):
+@pytest.mark.parametrize("strategy, bounds", [("rand1", "clip"), ("best1", "clip"), ("best1", "resample")])
+def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model(strategy, bounds):
     """For a linear model one pixel's best value is 0 or 1, so the scan over {0, 1} is exact."""
     model = linear(seed=1, side=5, classes=3)
     x, y = torch.rand(12, 1, 5, 5), torch.arange(12) % 3
@@ -98,7 +98,8 @@ def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model(strategy):
         c = torch.cat([cands.repeat(2, 1), torch.tensor([0.0, 1.0]).repeat_interleave(25)[:, None]], 1)[:, None]
         preds = model(onepixel.apply_pixels(x[i:i + 1].expand(50, -1, -1, -1), c)).argmax(1)
         flips.append(bool((preds != y[i]).any()))
-    r = onepixel.one_pixel(model, x, y, popsize=50, generations=40, strategy=strategy, progress=False)
+    r = onepixel.one_pixel(model, x, y, popsize=50, generations=40, strategy=strategy, bounds=bounds,
+                           progress=False)
     found = r.success.tolist()
     assert all(f for s, f in zip(found, flips) if s)  # no success where the scan says none exists
     if strategy == "rand1":
@@ -115,6 +116,7 @@ def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model(strategy):
 @pytest.mark.parametrize("kwargs, match", [
     ({"pixels": 0}, "pixels"), ({"popsize": 3}, "popsize"), ({"generations": -1}, "generations"),
     ({"F": 0.0}, "F"), ({"batch_size": 0}, "batch_size"), ({"strategy": "best2"}, "strategy"),
+    ({"bounds": "wrap"}, "bounds"),
 ])
 def test_bad_arguments(kwargs, match):
     x, y = torch.rand(2, 1, 6, 6), torch.zeros(2, dtype=torch.long)
