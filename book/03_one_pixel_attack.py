@@ -210,6 +210,34 @@ assert p_true[robust].mean() <= p_true[std].mean() - 0.03, p_true             # 
 #   digits (a known side effect of adversarial training), so a smaller push moves its decision.
 #   Robustness is always *to* a threat model, as Chapter 2 found for visible perturbations.
 #
+# ## The paper's search is not the strongest
+#
+# DE/rand/1 builds every child around a *random* member, which keeps the search broad but slow to
+# close in. scipy's `differential_evolution` — the engine behind most public ports — defaults to
+# DE/best/1, $z_i' = z_{\text{best}} + F\,(z_{r_1} - z_{r_2})$, and redraws a number that leaves its
+# range instead of clipping it to the edge. Both are options of the same function
+# (`strategy="best1", bounds="resample"`); five pixels, untargeted, same budget and digits:
+
+# %%
+greedy = {name: onepixel.one_pixel(net, x, y, pixels=5, strategy="best1", bounds="resample", seed=0,
+                                   progress=False, **BUDGET) for name, net in nets.items()}
+search = {"DE/rand/1, clip (paper)": [table[n, 5, "untargeted"]["success"] for n in nets],
+          "DE/best/1, resample (scipy)": [greedy[n].success.float().mean().item() for n in nets]}
+fig = plotting.grouped_bars(list(nets), search, title="5 pixels, untargeted: two DE variants", ylabel="success (%)")
+plt.show()
+g_succ = np.array(search["DE/best/1, resample (scipy)"])
+print({n: f"{a:.1%} → {b:.1%}" for n, a, b in zip(nets, *search.values())})
+assert g_succ.sum() >= succ["untargeted"][:, 2].sum() + 0.2, search    # the greedy search fools more digits
+assert g_succ[robust] == g_succ.max() and g_succ[robust] >= 2 * g_succ[std], search  # robust CNN: still the easiest
+
+# %% [markdown]
+# The greedy variant fools several times more digits within the same budget, and the
+# ranking does not change: the adversarially trained CNN is by far the easiest target. A low
+# success rate says as much about the search as about the model — one reason the published
+# one-pixel numbers are hard to reproduce, and why an attack's budget *and* algorithm belong in
+# every robustness claim. (The benchmarks compare this function with torchattacks' scipy-style
+# OnePixel at the paper's budget.)
+#
 # ## Where the pixels go
 #
 # The successful attacks, each changed pixel circled, and a map of where the DE put its single
