@@ -15,12 +15,13 @@ endif
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval pairing bench clean
+.PHONY: help venv book test unit nbval pairing bench browser clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (executes every chapter)"
 	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
-	@echo "make bench  run benchmarks/ and print the ratios"
+	@echo "make bench  run benchmarks/ (and time the whole book), write benchmarks/results.json"
+	@echo "make browser  open every page of the built book in headless Chromium (builds it if missing)"
 
 venv: $(STAMP)
 
@@ -53,9 +54,12 @@ test: pairing $(STAMP)
 	$(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q --durations=15
 
 bench: $(STAMP)
-	$(PY) benchmarks/pgd.py
-	$(PY) benchmarks/features.py
-	$(PY) benchmarks/one_pixel.py
+	$(PY) benchmarks/run_all.py
+
+# Needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver).
+browser: $(STAMP)
+	test -f _build/html/index.html || $(MAKE) book
+	$(PY) -m pytest tests/test_browser.py -m browser -q -p no:cacheprovider
 
 clean:
 	rm -rf _build .pytest_cache

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import data, features, models, plotting, profiles, train, utils, zoo
+from robustcore import data, features, models, plotting, profiles, results, train, utils, zoo
 
 P = profiles.current()
 device = utils.default_device()
@@ -524,3 +524,25 @@ summary = [
 rows = ["| claim | published | ours | verdict |", "|---|---|---|---|"]
 rows += [f"| {c} | {ref} | {ours} | {v} |" for c, ref, ours, v in summary]
 display(Markdown(f"Profile **{P.name}**.\n\n" + "\n".join(rows)))
+
+# %%
+# The headline numbers, saved for the book's reproduction summary (appendix). The references are
+# Ilyas et al.'s CIFAR-10 numbers (Table C) and the reference columns of Tables A and B.
+ILYAS = "Ilyas et al. 2019, CIFAR-10 (ours: MNIST)"
+for k in ("D", "D_R", "D_NR", "D_rand", "D_det"):
+    results.record("02", f"Table C: trained on {k}, clean", 100 * tc[k]["clean"], reference=REF_C[k][0], unit="%",
+                   what=ILYAS)
+for k in ("D", "D_R", "D_NR"):
+    results.record("02", f"Table C: trained on {k}, L2 ε=1.0", 100 * tc[k]["L2 1.0"], reference=REF_C[k][1],
+                   unit="%", what=f"{ILYAS}, L2 ε=0.25")
+    results.record("02", f"Table C: trained on {k}, L∞ ε=0.1", 100 * tc[k]["L∞ 0.1"], unit="%")
+results.record("02", "Table A: STD CNN, mean of groups 1–4", 100 * std_a[:4].mean(),
+               reference=100 * float(np.mean(REF_A["STD"][:4])), unit="%", what="reference STD column")
+results.record("02", "Table A: group-trained CNN, mean of groups 1–4", 100 * grp_a[:4].mean(),
+               reference=100 * float(np.mean(REF_A["robust"][:4])), unit="%", what="reference robust column")
+results.record("02", "Table A: L∞ adv. CNN, mean of groups 1–4", 100 * adv_a[:4].mean(),
+               reference=100 * float(np.mean(REF_A["robust"][:4])), unit="%", what="reference robust column")
+for i, (gid, name) in enumerate(data.GROUPS.items()):
+    for k, arr in (("D_R", b_r), ("D_NR", b_nr)):
+        results.record("02", f"Table B: trained on {k}, group {gid} ({name})", 100 * float(arr[i]),
+                       reference=100 * REF_B[k][i], unit="%", what="reference Table B")

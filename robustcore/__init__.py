@@ -8,6 +8,10 @@ Modules map onto the book's concepts:
 - :mod:`robustcore.train` — standard and adversarial training, evaluation
 - :mod:`robustcore.features` — robust and non-robust datasets D_R, D_NR, D_rand, D_det
 - :mod:`robustcore.onepixel` — the one-pixel attack (differential evolution, batched)
+- :mod:`robustcore.imagenet_a` — the ImageNet-A evaluator (200-class mask, calibration, AURRA) and the
+  natural-adversarial filter
+- :mod:`robustcore.novelty` — ARAE and DAE novelty detectors, protocols p1/p2
+- :mod:`robustcore.results` — headline numbers recorded by chapters for the reproduction summary
 - :mod:`robustcore.zoo` — named recipes → verified checkpoints
 - :mod:`robustcore.profiles` — the quick and full profiles
 - :mod:`robustcore.plotting` — image grids, ε curves, bar charts
@@ -23,8 +27,8 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-_SUBMODULES = ("attacks", "data", "features", "io", "models", "onepixel", "plotting", "profiles", "train", "utils",
-               "widgets", "zoo")
+_SUBMODULES = ("attacks", "data", "features", "imagenet_a", "io", "models", "novelty", "onepixel", "plotting",
+               "profiles", "results", "train", "utils", "widgets", "zoo")
 
 
 def __getattr__(name: str) -> Any:

@@ -40,6 +40,8 @@ def labels(y: Any, n: int, name: str = "y", num_classes: int | None = None) -> t
         raise TypeError(f"{name} must be an integer tensor of class indices, got dtype {y.dtype}")
     if y.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match the images, got {tuple(y.shape)}")
+    if n and num_classes is None and int(y.min()) < 0:
+        raise ValueError(f"{name} must hold class indices >= 0, got minimum {int(y.min())}")
     if num_classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise ValueError(f"{name} must hold class indices in [0, {num_classes - 1}], "
                          f"got range [{int(y.min())}, {int(y.max())}]")
@@ -64,14 +66,30 @@ def integer(v: Any, name: str, lo: int = 0, hi: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError(f"{name} must be an int, got {type(v).__name__}")
     if v < lo or (hi is not None and v > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be {rng}, got {v}")
+        bound = f">= {lo}" if v < lo else f"<= {hi}"
+        rng = f" (accepted range [{lo}, {hi}])" if hi is not None else ""
+        raise ValueError(f"{name} must be {bound}, got {v}{rng}")
     return v
+
+
+def seed(v: Any, name: str = "seed") -> int:
+    """Check a random seed: an int in [0, 2**63)."""
+    return integer(v, name, 0, 2**63 - 1)
+
+
+def path(v: Any, name: str = "path"):
+    """Check a file-system path (str or os.PathLike); return it as a ``Path``."""
+    import os
+    from pathlib import Path
+
+    if isinstance(v, bool) or not isinstance(v, (str, os.PathLike)) or v == "":
+        raise TypeError(f"{name} must be a non-empty path (str or os.PathLike), got {type(v).__name__} {v!r}")
+    return Path(v).expanduser()
 
 
 def choice(v: Any, name: str, options: tuple[str, ...]) -> str:
     """Check that ``v`` is one of ``options``."""
-    if v not in options:
+    if isinstance(v, bool) or v not in options:
         raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r}")
     return v
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks
+from .utils import env_dir
 
 ENV_VAR = "ROBUSTCORE_DATA"
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -33,11 +34,7 @@ class DataNotFoundError(FileNotFoundError):
 
 def data_root() -> Path:
     """The folder that holds datasets: ``$ROBUSTCORE_DATA`` or ``~/.cache/robustcore/data``."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return (cache / "robustcore" / "data").resolve()
+    return env_dir(ENV_VAR, "data")
 
 
 _CACHE: dict[tuple[str, str, bool], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -54,14 +51,21 @@ def _torchvision(name: str, cls_name: str, train: bool, root: str | os.PathLike 
     it finds the files already on disk) and cache it in memory as (uint8 NHWC-or-NHW, labels)."""
     import torchvision.datasets
 
-    root = Path(root).expanduser().resolve() if root is not None else data_root()
+    if not isinstance(train, bool):
+        raise TypeError(f"train must be True (training split) or False (test split), got {train!r}")
+    root = _checks.path(root, "root").resolve() if root is not None else data_root()
     key = (name, str(root), bool(train))
     if key not in _CACHE:
+        # Folders a failed download would leave behind, empty: removed again below.
+        made = [d for d in (root / where, *(root / where).parents) if not d.exists()]
         try:
             # torchvision prints each failed mirror; keep that noise out of notebooks.
             with contextlib.redirect_stdout(io.StringIO()):
                 ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=True)
         except Exception as e:  # offline: URLError/RuntimeError from the download step
+            for d in sorted(set(made), key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()  # only if still empty
             raise DataNotFoundError(
                 f"{cls_name} is not in {root / where} and could not be downloaded ({type(e).__name__}). "
                 f"Put the files {', '.join(files)} in that folder (torchvision.datasets.{cls_name}'s "
@@ -130,9 +134,11 @@ def subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int = 0,
     """
     _checks.images(x)
     y = _checks.labels(y, x.shape[0])
+    _checks.seed(seed)
+    if n is not None:
+        _checks.integer(n, "n", 1)
     if n is None or n >= len(y):
         return x, y
-    n = _checks.integer(n, "n", 1)
     g = torch.Generator().manual_seed(seed)
     if not stratified:
         idx = torch.randperm(len(y), generator=g)[:n]
@@ -194,6 +200,7 @@ def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
     """
     _checks.images(x)
     _checks.choice(group, "group", tuple(GROUPS))
+    _checks.seed(seed)
     n, _, h, w = x.shape
     if h < 16 or w < 16:
         raise ValueError(f"x must be at least 16×16 pixels for the perturbation groups, got {h}×{w}")
@@ -230,6 +237,7 @@ def perturbation_groups(x: torch.Tensor, y: torch.Tensor,
     """
     _checks.images(x)
     y = _checks.labels(y, x.shape[0])
+    _checks.seed(seed)
     n = x.shape[0]
     if n < len(GROUPS):
         raise ValueError(f"x must hold at least {len(GROUPS)} images to form the groups, got {n}")

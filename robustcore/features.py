@@ -70,8 +70,8 @@ def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *,
     if not hasattr(model, "features"):
         raise TypeError("model must expose features(x), its penultimate representation "
                         "(every robustcore.models classifier does)")
-    steps = _checks.integer(steps, "steps", 1)
-    step_size = _checks.number(step_size, "step_size", 0.0, lo_open=True)
+    steps = _checks.integer(steps, "steps", 1, 100_000)
+    step_size = _checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
     was_training = model.training
@@ -107,7 +107,7 @@ def starting_points(x: torch.Tensor, init: str = "image", seed: int = 0) -> torc
     """
     _checks.images(x)
     _checks.choice(init, "init", INITS)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(_checks.seed(seed))
     if init == "noise":
         return torch.rand(x.shape, generator=g)
     n = len(x)
@@ -170,7 +170,7 @@ def relabelled_dataset(std_model: torch.nn.Module, x: torch.Tensor, y: torch.Ten
     num_classes = _checks.integer(num_classes, "num_classes", 2)
     _checks.labels(y, x.shape[0], num_classes=num_classes)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(_checks.seed(seed))
     if mode == "det":
         t = (y + 1) % num_classes
     else:  # y + a uniform offset in 1..C-1 is uniform over the other classes
@@ -212,6 +212,9 @@ def save(ds: Constructed, path: str | Path) -> str:
     """
     if not isinstance(ds, Constructed):
         raise TypeError(f"ds must be a Constructed dataset, got {type(ds).__name__}")
+    path = _checks.path(path, "path")
+    if path.is_dir():
+        raise ValueError(f"path must be a file name, got the folder {path}")
     _checks.images(ds.x, "ds.x")
     _checks.labels(ds.y, ds.x.shape[0], "ds.y")
     return io.atomic_save({"x": to_uint8(ds.x), "y": ds.y, "meta": ds.meta}, path)
@@ -219,7 +222,7 @@ def save(ds: Constructed, path: str | Path) -> str:
 
 def load(path: str | Path, expected_sha256: str | None = None) -> Constructed:
     """Load a dataset written by :func:`save`, after checking its sha256 (``weights_only`` load)."""
-    obj = io.load_verified(path, expected_sha256)
+    obj = io.load_verified(_checks.path(path, "path"), expected_sha256)
     if (not isinstance(obj, dict) or not {"x", "y", "meta"} <= set(obj)
             or not isinstance(obj["x"], torch.Tensor) or obj["x"].dtype != torch.uint8):
         raise io.ChecksumError(f"{path} is not a robustcore constructed dataset (uint8 x, y, meta)")
@@ -279,8 +282,19 @@ def recipe(name: str, profile: str | None = None) -> dict[str, Any]:
     return dict(RECIPES[name][profile])
 
 
+def _check_recipe(rec: Any) -> dict[str, Any]:
+    if not isinstance(rec, dict):
+        raise TypeError(f"rec must be a recipe dict (see features.recipe(name)), got {type(rec).__name__}")
+    missing = {"kind", "source", "classes", "n", "seed"} - set(rec)
+    if missing:
+        raise ValueError(f"rec is not a constructed-dataset recipe: no {sorted(missing)} (see features.recipe(name))")
+    _checks.choice(rec["kind"], "rec['kind']", ("D_R", "D_NR", "D_det", "D_rand"))
+    return rec
+
+
 def source_data(rec: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """The original training images a recipe starts from (its task, its deterministic subset)."""
+    _check_recipe(rec)
     x, y = data.dataset(rec.get("dataset", "mnist"), train=True)
     if rec["classes"]:
         x, y = data.select_classes(x, y, rec["classes"])
@@ -289,6 +303,8 @@ def source_data(rec: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
     """Construct the dataset a recipe describes (its source model comes from the zoo)."""
+    _check_recipe(rec)
+    zoo.entry(rec["source"])  # an unknown source model fails before any data is read
     x, y = source_data(rec)
     model = zoo.load(rec["source"], progress=progress)
     keys = {"D_R": ("init", "steps", "step_size"), "D_NR": ("init", "steps", "step_size")}

@@ -53,12 +53,22 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def _target(path: Any) -> Path:
+    """A path to write a file to: a str or os.PathLike that is not an existing folder."""
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)) or path == "":
+        raise TypeError(f"path must be a non-empty str or os.PathLike, got {type(path).__name__} {path!r}")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"path must name a file, got the folder {path}")
+    return path
+
+
 def atomic_save(obj: Any, path: str | os.PathLike) -> str:
     """``torch.save`` to a temp file in the same folder, then rename; return the sha256.
 
     A ``<path>.sha256`` file is written (also atomically) next to it.
     """
-    path = Path(path)
+    path = _target(path)
     _atomic_write(path, lambda f: torch.save(obj, f))
     digest = sha256(path)
     _atomic_write(path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode()))
@@ -67,8 +77,9 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> str:
 
 def atomic_write_json(obj: Any, path: str | os.PathLike) -> None:
     """Write JSON atomically (sorted keys, indented)."""
+    path = _target(path)
     data = json.dumps(obj, indent=2, sort_keys=True).encode() + b"\n"
-    _atomic_write(Path(path), lambda f: f.write(data))
+    _atomic_write(path, lambda f: f.write(data))
 
 
 def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -> Any:
@@ -78,6 +89,11 @@ def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -
     file written by :func:`atomic_save`. Raises :class:`ChecksumError` on a
     mismatch or a missing digest, ``FileNotFoundError`` if the file is absent.
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if expected_sha256 is not None and (not isinstance(expected_sha256, str) or len(expected_sha256) != 64
+                                        or any(ch not in "0123456789abcdef" for ch in expected_sha256)):
+        raise ValueError(f"expected_sha256 must be 64 lowercase hex digits, got {expected_sha256!r}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path}")

@@ -105,4 +105,5 @@ def build(arch: str, in_channels: int = 1, num_classes: int = 10, image_size: in
 
 def num_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    _checks.module(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

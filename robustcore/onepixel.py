@@ -61,6 +61,7 @@ class OnePixelResult:
 
     def success_by_generation(self, generations: int) -> torch.Tensor:
         """Share of images fooled after each generation 0..``generations``, shape (generations + 1,)."""
+        _checks.integer(generations, "generations", 0)
         g = torch.arange(generations + 1)
         done = self.success[:, None] & (self.generations[:, None] <= g[None])
         return done.float().mean(0)
@@ -74,6 +75,11 @@ def encode(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor) -> torc
 def decode(candidates: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(rows, cols, values) of candidates (..., k, 2 + C): coordinates floored and clipped to the
     image, values clipped to [0, 1]. Inverse of :func:`encode` for in-range integer coordinates."""
+    if not isinstance(candidates, torch.Tensor) or candidates.dim() < 2 or candidates.shape[-1] < 3:
+        raise ValueError(f"candidates must be a tensor of shape (..., pixels, 2 + C), "
+                         f"got {getattr(candidates, 'shape', type(candidates).__name__)}")
+    _checks.integer(height, "height", 1)
+    _checks.integer(width, "width", 1)
     rows = candidates[..., 0].floor().clamp(0, height - 1).long()
     cols = candidates[..., 1].floor().clamp(0, width - 1).long()
     return rows, cols, candidates[..., 2:].clamp(0, 1)
@@ -81,6 +87,10 @@ def decode(candidates: torch.Tensor, height: int, width: int) -> tuple[torch.Ten
 
 def apply_pixels(x: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
     """Images ``x`` (N, C, H, W) with candidate i's pixels written into image i; a new tensor."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(f"x must be a batch of images (N, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
+    if not isinstance(candidates, torch.Tensor):
+        raise TypeError(f"candidates must be a tensor, got {type(candidates).__name__}")
     n, c, h, w = x.shape
     if candidates.shape[0] != n or candidates.shape[-1] != 2 + c or candidates.dim() != 3:
         raise ValueError(f"candidates must have shape ({n}, pixels, {2 + c}) for x of shape {tuple(x.shape)}, "
@@ -163,8 +173,9 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
     _checks.images(x)
     y = _checks.labels(y, x.shape[0])
     pixels = _checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3])
-    popsize = _checks.integer(popsize, "popsize", 4)
-    generations = _checks.integer(generations, "generations", 0)
+    popsize = _checks.integer(popsize, "popsize", 4, 1_000_000)
+    generations = _checks.integer(generations, "generations", 0, 100_000)
+    _checks.seed(seed)
     F = _checks.number(F, "F", 0.0, 2.0, lo_open=True)
     _checks.choice(strategy, "strategy", STRATEGIES)
     _checks.choice(bounds, "bounds", BOUNDS)
@@ -249,7 +260,10 @@ def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
     _checks.images(x)
     y = _checks.labels(y, x.shape[0])
     n, c, h, w = x.shape
-    vals = torch.as_tensor(values, dtype=torch.float32)
+    try:
+        vals = torch.as_tensor(values, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"values must be floats in [0, 1] or a (V, {c}) tensor of colours, got {values!r}") from None
     if vals.dim() == 1:
         vals = vals[:, None].expand(-1, c)
     if vals.dim() != 2 or vals.shape[1] != c or len(vals) == 0:

@@ -18,6 +18,8 @@ from . import _checks
 def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title: str | None = None):
     """A batch (N, C, H, W) in [0, 1] as one picture, tiled by ``torchvision.utils.make_grid``."""
     _checks.images(x)
+    _checks.integer(nrow, "nrow", 1)
+    _checks.integer(padding, "padding", 0)
     grid = make_grid(x.detach().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray", vmin=0, vmax=1)
@@ -37,6 +39,12 @@ def show_predictions(x: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None
     """
     _checks.images(x)
     n = len(x)
+    _checks.integer(ncols, "ncols", 1)
+    for arg, v in (("pred", pred), ("y", y), ("prob", prob)):
+        if v is None and arg != "pred":
+            continue
+        if not isinstance(v, torch.Tensor) or v.shape != (n,):
+            raise ValueError(f"{arg} must be a tensor of shape ({n},) to match x, got {getattr(v, 'shape', type(v).__name__)}")
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -61,6 +69,8 @@ def eps_curves(eps: Sequence[float], curves: Mapping[str, Sequence[float]], *, t
 
     ``reference`` adds published points as markers: label → (ε, accuracy).
     """
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves must map names to accuracies, got {type(curves).__name__}")
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
     for name, acc in curves.items():
         if len(acc) != len(eps):
@@ -81,6 +91,8 @@ def eps_curves(eps: Sequence[float], curves: Mapping[str, Sequence[float]], *, t
 def grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str = "accuracy (%)",
                  title: str = "", ax=None, percent: bool = True):
     """A table as a bar chart: one cluster per group, one bar per series (values in [0, 1])."""
+    if not isinstance(series, Mapping):
+        raise TypeError(f"series must map names to values, got {type(series).__name__}")
     width_in = 2.5 + 0.45 * len(groups) * max(1, len(series))
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width_in, 3.6))
     width = 0.8 / max(1, len(series))
@@ -104,6 +116,10 @@ def changed_pixels(x: torch.Tensor, x_adv: torch.Tensor, pred: torch.Tensor, y: 
                    ncols: int = 8, size: float = 1.4, prob: torch.Tensor | None = None):
     """Adversarial images with every changed pixel circled and the prediction above (red when it
     is not ``y``). ``x``, ``x_adv``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,)."""
+    _checks.images(x)
+    _checks.images(x_adv, "x_adv")
+    if x_adv.shape != x.shape:
+        raise ValueError(f"x_adv must have the shape of x {tuple(x.shape)}, got {tuple(x_adv.shape)}")
     fig = show_predictions(x_adv, pred, y, ncols=ncols, size=size, prob=prob)
     changed = (x_adv - x).abs().amax(1) > 0  # (N, H, W)
     for ax, mask in zip(fig.axes, changed):
@@ -117,6 +133,11 @@ def pixel_map(values: torch.Tensor, *, ax=None, title: str = "", cmap: str = "ma
               background: torch.Tensor | None = None):
     """A (H, W) map of numbers (counts, probabilities) as a heat map with a colour bar; an image
     ``background`` (H, W) in [0, 1] is drawn faintly underneath."""
+    if not isinstance(values, torch.Tensor) or values.dim() != 2:
+        raise ValueError(f"values must be a (H, W) tensor, got {getattr(values, 'shape', type(values).__name__)}")
+    if background is not None and (not isinstance(background, torch.Tensor) or background.shape != values.shape):
+        raise ValueError(f"background must be a tensor of the shape of values {tuple(values.shape)}, "
+                         f"got {getattr(background, 'shape', type(background).__name__)}")
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(3.4, 3.0))
     if background is not None:
         ax.imshow(background.detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)

@@ -45,6 +45,7 @@ def _ramped(spec: dict, frac: float) -> dict:
 def run_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict,
                eps_scale: float = 1.0) -> torch.Tensor:
     """Adversarial version of the batch (x, y) under an attack spec, with ε scaled by ``eps_scale``."""
+    eps_scale = _checks.number(eps_scale, "eps_scale", 0.0, 1.0)
     settings = _ramped(_check_attack_spec(spec), eps_scale)
     return attacks.make(settings.pop("name"), **settings)(model, x, y)
 
@@ -62,8 +63,9 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     _checks.module(model)
     _checks.images(x)
     y = _checks.labels(y, x.shape[0])
-    epochs = _checks.integer(epochs, "epochs", 1)
+    epochs = _checks.integer(epochs, "epochs", 1, 10_000)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
+    _checks.seed(seed)
     lr = _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
     _checks.choice(optimizer, "optimizer", OPTIMIZERS)
     _checks.choice(schedule, "schedule", SCHEDULES)
@@ -130,6 +132,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
     y = _checks.labels(y, x.shape[0])
     attack = _check_attack_spec(attack)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
+    _checks.seed(seed)
     if attack is None:
         return int((predict(model, x, batch_size).argmax(1) == y).sum()) / len(y)
     set_seed(seed)
@@ -146,7 +149,9 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
 def accuracy_vs_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps_values: Sequence[float],
                     attack: dict, batch_size: int = 500, seed: int = 0, progress: bool = True) -> list[float]:
     """Accuracy under ``attack`` (a spec without ``eps``, or whose ``eps`` is replaced) for each ε."""
-    if not isinstance(eps_values, Sequence) or len(eps_values) == 0:
+    if not isinstance(attack, dict):
+        raise TypeError(f"attack must be a dict like {{'name': 'pgd', 'steps': 20}}, got {attack!r}")
+    if not isinstance(eps_values, Sequence) or isinstance(eps_values, str) or len(eps_values) == 0:
         raise ValueError(f"eps_values must be a non-empty sequence of numbers, got {eps_values!r}")
     out = []
     for eps in progress_bar(eps_values, desc=f"{attack.get('name', '?')} ε sweep", enabled=progress):

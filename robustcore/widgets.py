@@ -21,6 +21,7 @@ def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, n
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
         raise ValueError(f"x must be one image tensor of shape (C, H, W), got {getattr(x, 'shape', type(x))}")
     _checks.images(x.unsqueeze(0), "x")
+    y = _label(y)
     _checks.choice(attack, "attack", ("fgsm", "pgd"))
     torch.manual_seed(seed)
     xb, yb = x.unsqueeze(0), torch.tensor([int(y)])
@@ -32,6 +33,18 @@ def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, n
     return {"x_adv": x_adv[0], "pred": int(p_adv.argmax()), "prob": float(p_adv.max()),
             "clean_pred": int(p_clean.argmax()), "clean_prob": float(p_clean.max()),
             "norm": float(attacks.flat_norm(x_adv - xb, norm)[0])}
+
+
+def _label(y) -> int:
+    """One class label, as an int (a Python or NumPy int, or a one-element integer tensor)."""
+    if isinstance(y, torch.Tensor) and y.numel() == 1 and not y.is_floating_point():
+        y = y.item()
+    if isinstance(y, bool) or not hasattr(y, "__index__"):
+        raise TypeError(f"y must be an integer class label, got {y!r}")
+    y = int(y)
+    if y < 0:
+        raise ValueError(f"y must be a class index >= 0, got {y}")
+    return y
 
 
 def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
@@ -60,8 +73,10 @@ def _explorer_parts(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: t
     slider over ``x`` and a model picker."""
     import ipywidgets as W
 
-    if not models:
+    if not isinstance(models, Mapping) or not models:
         raise ValueError("models must map at least one name to a model")
+    for name, m in models.items():
+        _checks.module(m, f"models[{name!r}]")
     _checks.images(x)
     _checks.labels(y, x.shape[0])
     return (W.Output(), W.IntSlider(value=0, min=0, max=len(x) - 1, description="image"),
@@ -117,7 +132,8 @@ def one_pixel_one(model: torch.nn.Module, x: torch.Tensor, y: int, *, pixels: in
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
         raise ValueError(f"x must be one image tensor of shape (C, H, W), got {getattr(x, 'shape', type(x))}")
     xb = x.unsqueeze(0)
-    tb = None if target is None else torch.tensor([int(target)])
+    y = _label(y)
+    tb = None if target is None else torch.tensor([_label(target)])
     r = onepixel.one_pixel(model, xb, torch.tensor([int(y)]), pixels=pixels, popsize=popsize,
                            generations=generations, target=tb, seed=seed, progress=False)
     p_clean = train.predict(model, xb).softmax(1)[0]

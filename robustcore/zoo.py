@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 import time
 import warnings
@@ -36,13 +35,13 @@ from typing import Any
 import torch
 
 from . import _checks, data, io, models, profiles, train
-from .utils import default_device
+from .utils import default_device, env_dir
 
 ENV_VAR = "ROBUSTCORE_CACHE"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
 # Modules that register further zoo entries when imported (chapters' own models).
-_PROVIDERS: tuple[str, ...] = ()
+_PROVIDERS: tuple[str, ...] = ("robustcore.novelty",)
 
 
 @dataclass(frozen=True)
@@ -99,11 +98,7 @@ def _profile_name(profile: str | None) -> str:
 
 def cache_dir() -> Path:
     """``$ROBUSTCORE_CACHE`` or ``~/.cache/robustcore/checkpoints``."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "robustcore" / "checkpoints"
+    return env_dir(ENV_VAR, "checkpoints")
 
 
 def filename(name: str, profile: str) -> str:
@@ -152,7 +147,13 @@ def load(name: str, profile: str | None = None, train_if_missing: bool = True,
     The checkpoint's metadata (recipe, test metrics, training time) is in ``model.meta``.
     Raises :class:`robustcore.io.ChecksumError` for a corrupted or tampered file.
     """
-    return _load(name, profile, train_if_missing, progress).to(device or default_device())
+    if not isinstance(train_if_missing, bool):
+        raise TypeError(f"train_if_missing must be True or False, got {train_if_missing!r}")
+    try:
+        device = torch.device(device) if device is not None else default_device()
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+    return _load(name, profile, train_if_missing, progress).to(device)
 
 
 def _load(name: str, profile: str | None, train_if_missing: bool, progress: bool) -> torch.nn.Module:
@@ -234,6 +235,9 @@ _classifier("mnist-mlp-std", "mlp", {"epochs": 8}, {"epochs": 20}, "MLP 784-256-
 _classifier("mnist-cnn-std", "cnn", {"epochs": 6, "lr": 2e-3}, {"epochs": 15, "lr": 2e-3},
             "SmallCNN, standard training")
 _classifier("mnist-resnet-std", "resnet", {"epochs": 4}, {"epochs": 15}, "SmallResNet, standard training")
+# The same recipe with another seed: an independently trained ResNet beside Chapter 4's filter model.
+_classifier("mnist-resnet-std-seed1", "resnet", {"epochs": 4, "seed": 1}, {"epochs": 15, "seed": 1},
+            "SmallResNet, standard training, seed 1 (independent of mnist-resnet-std)")
 _classifier("mnist-cnn-pgd-linf", "cnn",
             {"epochs": 8, "attack": _PGD_TRAIN_QUICK, "eps_warmup_epochs": 1.0},
             {"epochs": 20, "attack": _PGD_TRAIN_FULL, "eps_warmup_epochs": 2.0},
@@ -301,4 +305,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: modules such as robustcore.novelty
+    # register their entries in `robustcore.zoo`'s registry, which this copy does not share.
+    from robustcore import zoo as _zoo
+
+    sys.exit(_zoo.main())

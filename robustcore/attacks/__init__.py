@@ -24,6 +24,10 @@ ATTACKS: dict[str, Callable[..., torch.Tensor]] = {"fgsm": fgsm, "pgd": pgd}
 def make(name: str, **settings) -> Attack:
     """``make("pgd", eps=0.3, steps=40)`` → a function ``(model, x, y) -> x_adv``."""
     choice(name, "attack name", tuple(ATTACKS))
+    unknown = set(settings) - {"eps", "norm", "steps", "alpha", "random_start", "restarts", "targeted"}
+    if unknown:
+        raise TypeError(f"settings of attack {name!r} must be among eps, norm, steps, alpha, random_start, "
+                        f"restarts, targeted; got unknown {sorted(unknown)}")
     return functools.partial(ATTACKS[name], **settings)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .. import _checks
 from . import _base
 
 
@@ -20,7 +21,7 @@ def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *
     y, eps = _base.check_inputs(model, x, y, eps, "linf")
     if eps == 0:
         return x.clone()
-    alpha = eps if alpha is None else alpha
+    alpha = eps if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
     ball = _base.Ball(x, eps, "linf")
     with _base.eval_mode(model):
         x_adv = (ball.random_point() if random_start else x.clone()).requires_grad_(True)

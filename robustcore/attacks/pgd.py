@@ -21,8 +21,8 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
     Returns the adversarial batch, in [0, 1] and within ``eps`` of ``x`` in the chosen norm.
     """
     y, eps = _base.check_inputs(model, x, y, eps, norm)
-    steps = _checks.integer(steps, "steps", 1)
-    restarts = _checks.integer(restarts, "restarts", 1)
+    steps = _checks.integer(steps, "steps", 1, 100_000)
+    restarts = _checks.integer(restarts, "restarts", 1, 1_000)
     alpha = 2.5 * eps / steps if alpha is None else _checks.number(alpha, "alpha", 0.0)
     if eps == 0:
         return x.clone()

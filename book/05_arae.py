@@ -1,0 +1,378 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# In Colab, install robustcore from the repository; elsewhere it is already installed.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q "robustcore @ git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
+
+# %% [markdown]
+# # Robust autoencoders for novelty detection (ARAE)
+#
+# So far robustness was something to *test*. Salehi et al. (2021) use it as a *tool*. Their task is
+# novelty detection: an autoencoder is trained on images of one **normal** class only — say, the
+# digit 8 — and at test time its reconstruction error says how novel an image is. The hope is that
+# it reconstructs 8s well and everything else badly. The trouble, they show, is that an autoencoder
+# often generalises too well: it reconstructs a 1 as a perfectly good 1, and the 1 goes unnoticed.
+#
+# Their fix, **ARAE**, asks the encoder $E$ to be *robust*: small input changes must not move the
+# latent code. With the decoder $D$, the loss is
+#
+# $$\mathcal{L} = \mathrm{MSE}\big(D(E(x^*)),\, x\big) + \gamma\, \mathrm{MSE}\big(E(x),\, E(x^*)\big),
+# \qquad x^* = \arg\max_{\|x'-x\|_\infty \le \varepsilon} \mathrm{MSE}\big(E(x), E(x')\big),$$
+#
+# with $\gamma = 0.1$ and $x^*$ found by PGD in the $L_\infty$ ball of radius $\varepsilon = 0.2$ — an
+# attack on the *latent code*, not on a label. An encoder that must ignore everything an attacker
+# can do within $\varepsilon$ keeps only coarse, semantic features; its decoder then draws what
+# it knows — an 8 — whatever comes in. The baseline is the same network trained as a **denoising
+# autoencoder** (DAE): reconstruct $x$ from $x$ plus Gaussian noise.
+#
+# This chapter trains both with `robustcore.novelty`, reproduces the protocol-2 AUROC table on
+# MNIST beside the published one, reports protocol 1 with F1, and looks at *why* it works.
+
+# %%
+# %matplotlib inline
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Code, Markdown, display
+
+from robustcore import novelty, profiles, results, zoo
+
+P = profiles.current()
+torch.manual_seed(0)
+P2_CLASSES = P.pick(quick=(1, 3, 8), full=tuple(range(10)))   # normal classes under protocol 2
+P1_CLASSES = P.pick(quick=(8,), full=tuple(range(10)))        # ... and under protocol 1
+METHODS = ("dae", "arae")
+NAMES = {"dae": "DAE", "arae": "ARAE"}
+
+p2 = {c: novelty.prepare("mnist", "p2", c) for c in P2_CLASSES}
+p1 = {c: novelty.prepare("mnist", "p1", c, novelty.P1_FRACTION) for c in P1_CLASSES}
+ae2 = {(c, m): zoo.load(novelty.zoo_name("p2", c, m), device="cpu") for c in P2_CLASSES for m in METHODS}
+ae1 = {(c, m): zoo.load(novelty.zoo_name("p1", c, m), device="cpu") for c in P1_CLASSES for m in METHODS}
+rec = ae2[P2_CLASSES[-1], "arae"].meta["recipe"]
+print(f"profile: {P.name} — normal classes {list(P2_CLASSES)} (p2) and {list(P1_CLASSES)} (p1); "
+      f"{rec['epochs']} passes, batches of {rec['batch_size']}, attack ε={rec['eps']} with {rec['steps']} "
+      f"PGD steps (ramped up over {rec['eps_warmup_epochs']:g} passes), γ={rec['gamma']}, "
+      f"DAE noise σ={rec['noise_std']}")
+print(p2[P2_CLASSES[-1]].summary())
+print(p1[P1_CLASSES[0]].summary())
+
+# %% [markdown]
+# **What the quick profile changes.** The paper's recipe — 784→512→256→128 and back with sigmoid
+# units, Adam at its default rate, $\gamma = 0.1$, a 40-step attack of step $2.5\varepsilon/40$ with a
+# random start — is what the full profile runs, for 200 passes over the normal images (all ten
+# classes; the public script makes 1,600). A CPU cannot afford that: every training batch costs
+# a 40-step attack first. The quick profile trains three normal classes under protocol 2 (1 and 8,
+# the pair of the paper's figure, and 3, chosen before any result was seen) and class 8 under
+# protocol 1, for 40 passes in batches of 64 with a **5-step** attack (step $2.5\varepsilon/5$), the
+# attack's ε ramped up from 0 over the first 10 passes (with the full ε from the first batch, a
+# sigmoid network on a short schedule never gets past drawing the mean image — which *is* perfectly
+# robust). Its eight checkpoints ship with the package; the full profile trains its forty on first
+# use (a GPU makes that practical).
+#
+# ## The library
+#
+# The attack maximises the latent distance, exactly as the formula says, and the loss is two mean
+# squared errors:
+
+# %%
+display(Code(inspect.getsource(novelty.latent_attack), language="python"))
+display(Code(inspect.getsource(novelty.arae_loss), language="python"))
+
+# %% [markdown]
+# The anomaly score is the reconstruction error of the *clean* input, `novelty.scores`; AUROC and F1
+# come from scikit-learn.
+#
+# ## Protocol 2: the AUROC table
+#
+# Protocol 2 trains on one class of the standard MNIST training split and tests on the whole test
+# split, the other nine classes being anomalies (about 90% of it).
+
+# %%
+PUBLISHED = dict(enumerate(novelty.PUBLISHED_P2_AUROC))
+s2 = {(c, m): novelty.scores(ae2[c, m], p2[c].x_test) for c in P2_CLASSES for m in METHODS}
+auc2 = {(c, m): novelty.auroc(s2[c, m], p2[c].y_test) for c in P2_CLASSES for m in METHODS}
+mean2 = {m: float(np.mean([auc2[c, m] for c in P2_CLASSES])) for m in METHODS}
+pub_mean = float(np.mean([PUBLISHED[c] for c in P2_CLASSES]))
+loss2 = {(c, m): float(s2[c, m][p2[c].y_test == 0].mean()) for c in P2_CLASSES for m in METHODS}
+rows = ["| normal class | DAE | ARAE | ARAE, published | MSE on normal test digits, DAE / ARAE |",
+        "|---|---|---|---|---|"]
+rows += [f"| {c} | {auc2[c, 'dae']:.3f} | {auc2[c, 'arae']:.3f} | {PUBLISHED[c]:.3f} "
+         f"| {loss2[c, 'dae']:.4f} / {loss2[c, 'arae']:.4f} |" for c in P2_CLASSES]
+rows.append(f"| **mean** | **{mean2['dae']:.3f}** | **{mean2['arae']:.3f}** | **{pub_mean:.3f}** "
+            f"(all ten: {np.mean(novelty.PUBLISHED_P2_AUROC):.3f}) | |")
+display(Markdown(f"**MNIST, protocol 2, AUROC** ({P.name} profile, classes {list(P2_CLASSES)}).\n\n"
+                 + "\n".join(rows)))
+fig, ax = plt.subplots(figsize=(max(4.5, 0.9 * len(P2_CLASSES) + 2.5), 3.4))
+w, pos = 0.27, np.arange(len(P2_CLASSES))
+for k, (label, vals) in enumerate({"DAE": [auc2[c, "dae"] for c in P2_CLASSES],
+                                   "ARAE": [auc2[c, "arae"] for c in P2_CLASSES],
+                                   "ARAE, published": [PUBLISHED[c] for c in P2_CLASSES]}.items()):
+    ax.bar(pos + (k - 1) * w, vals, w, label=label, color=("tab:gray", "tab:blue", "lightsteelblue")[k])
+ax.set_xticks(pos, [str(c) for c in P2_CLASSES])
+ax.set_xlabel("normal class")
+ax.set_ylabel("AUROC")
+ax.set_ylim(0.5, 1.0)
+ax.set_title("Protocol 2: AUROC per normal class")
+ax.legend(fontsize=8, loc="lower right")
+plt.show()
+for c in P2_CLASSES:
+    for m in METHODS:
+        results.record("05", f"p2 AUROC, normal class {c}, {NAMES[m]}", auc2[c, m],
+                       reference=PUBLISHED[c] if m == "arae" else None,
+                       what="public union model (three attacks, best epoch)" if m == "arae" else "")
+results.record("05", f"p2 mean AUROC, DAE, classes {list(P2_CLASSES)}", mean2["dae"])
+results.record("05", f"p2 mean AUROC, ARAE, classes {list(P2_CLASSES)}", mean2["arae"],
+               reference=0.976 if len(P2_CLASSES) == 10 else pub_mean,
+               what="public union model, mean over the same classes")
+
+# %%
+print({m: round(v, 4) for m, v in mean2.items()}, {k: round(v, 4) for k, v in auc2.items()})
+gap2 = mean2["arae"] - mean2["dae"]
+if P.quick:   # a short schedule: ARAE is still catching up with the DAE (measured gap: −0.016)
+    assert -0.03 <= gap2 <= 0.03, mean2
+else:         # the paper's claim, at a schedule nearer the paper's
+    assert gap2 >= 0.0, mean2
+assert all(auc2[c, m] >= 0.8 for c in P2_CLASSES for m in METHODS), auc2
+
+# %% [markdown]
+# **At the quick profile's budget, ARAE does not beat the DAE on AUROC** — it is behind by one to
+# three points per class, and the last column says why: ARAE still reconstructs *normal* digits worse
+# than the DAE. Each of its batches is reconstructed from a worst-case perturbation rather than from
+# random noise, so it learns more slowly, and 40 passes is a small fraction of the paper's 1,600.
+# What ARAE has already learned is the thing the method is about, as the next sections measure.
+#
+# **Would a recipe nearer the paper's close the gap?** This was checked without the test split. A
+# validation set was cut from MNIST's *training* split: 15% of the normal class's training images,
+# held out from training, plus nine times as many training images of the other classes as
+# anomalies. Both models were trained on the remaining normal images with each candidate recipe
+# (one seed, at most about six CPU-minutes per ARAE model) and scored there by AUROC:
+#
+# | recipe (normal class 8 unless stated) | DAE | ARAE |
+# |---|---|---|
+# | the quick recipe: 40 passes, batches of 64, 5-step attack, ε ramped up over 10 passes | 0.855 | 0.848 |
+# | the same without the ε ramp | 0.855 | 0.823 |
+# | 70 passes | 0.882 | 0.859 |
+# | 70 passes, normal class 3 (40 passes: DAE 0.916) | 0.942 | 0.920 |
+# | 70 passes in batches of 256 | 0.860 | 0.836 |
+# | the paper's attack (40 steps, batches of 256, no ramp), 26 passes | 0.866 | 0.768 |
+# | the same, 50 passes | 0.833 | 0.804 |
+#
+# Every step toward the paper's settings that fits a CPU budget leaves ARAE behind the DAE. More
+# passes help both models about equally. With the full 40-step attack from the first batch, ARAE's
+# encoder settles on a nearly constant code and its decoder draws the mean 8: its error on held-out
+# 8s stays at 0.058, the mean image's, through 50 passes (dropping only the ramp costs less, but
+# still 0.025 of AUROC). The quick profile therefore keeps its recipe, and whether ARAE overtakes the
+# DAE is left to the full profile's 200 passes with the paper's settings.
+#
+# Both stay well below the published numbers, and the setups differ in ways that all favour the
+# published ones. The public results come from a *union* model — trained against three attacks at
+# once (L∞ with ε = 0.2, L2 with ε = 5, and rotations/translations), with γ = 0.2, ReLU units, 500
+# passes — and its script evaluates on the test split after every pass, so a reported number can be
+# the best of 500 looks at the test set. Ours is the paper's L∞-only ARAE with sigmoid units,
+# evaluated once, after the last pass.
+#
+# ## Protocol 1: AUROC and F1
+#
+# Protocol 1 merges MNIST's train and test splits, splits the normal class 60/20/20 into train,
+# validation and test, and adds anomalies until they are half of the test split. F1 needs a
+# threshold on the score, and the test split must not choose it: `novelty.protocol1` also adds
+# anomalies — disjoint from the test's — to the validation split at the same fraction, and
+# `novelty.best_threshold` takes the threshold that maximises F1 *there*.
+
+# %%
+res1 = {(c, m): novelty.evaluate(ae1[c, m], p1[c]) for c in P1_CLASSES for m in METHODS}
+rows = ["| normal class | DAE AUROC | ARAE AUROC | DAE F1 | ARAE F1 |", "|---|---|---|---|---|"]
+rows += [f"| {c} | {res1[c, 'dae']['auroc']:.3f} | {res1[c, 'arae']['auroc']:.3f} | {res1[c, 'dae']['f1']:.3f} "
+         f"| {res1[c, 'arae']['f1']:.3f} |" for c in P1_CLASSES]
+mean1 = {(m, k): float(np.mean([res1[c, m][k] for c in P1_CLASSES])) for m in METHODS for k in ("auroc", "f1")}
+if len(P1_CLASSES) > 1:
+    rows.append(f"| **mean** | {mean1['dae', 'auroc']:.3f} | {mean1['arae', 'auroc']:.3f} | "
+                f"{mean1['dae', 'f1']:.3f} | {mean1['arae', 'f1']:.3f} |")
+display(Markdown(f"**MNIST, protocol 1, anomaly fraction {novelty.P1_FRACTION}** (F1 at the threshold "
+                 "chosen on the validation split).\n\n" + "\n".join(rows)))
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+for ax, k in zip(axes, ("auroc", "f1")):
+    for j, m in enumerate(METHODS):
+        ax.bar(np.arange(len(P1_CLASSES)) + (j - 0.5) * 0.38, [res1[c, m][k] for c in P1_CLASSES], 0.38,
+               label=NAMES[m], color=("tab:gray", "tab:blue")[j])
+    ax.set_xticks(range(len(P1_CLASSES)), [str(c) for c in P1_CLASSES])
+    ax.set_xlabel("normal class")
+    ax.set_title(f"Protocol 1: {k.upper()}")
+    ax.set_ylim(0.5, 1.0)
+axes[0].legend(fontsize=8, loc="lower right")
+plt.show()
+for m in METHODS:
+    for k in ("auroc", "f1"):
+        results.record("05", f"p1 (fraction 0.5) mean {k.upper()}, {NAMES[m]}, classes {list(P1_CLASSES)}",
+                       mean1[m, k])
+
+# %%
+print({k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in res1.items()})
+gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
+assert -0.03 <= gap1 if P.quick else gap1 >= 0.0, mean1    # quick: level (measured gap −0.009)
+assert min(mean1[m, "f1"] for m in METHODS) >= 0.75, mean1     # a threshold from validation data carries over
+
+# %% [markdown]
+# ## What the two autoencoders do with a 1
+#
+# The paper's figure: both models were trained on 8s only; each is given 1s from the test split.
+
+# %%
+C8 = 8 if 8 in P2_CLASSES else P2_CLASSES[0]
+ANOM = 1 if C8 != 1 else 7
+ones = p2[C8].x_test[p2[C8].c_test == ANOM][:8]
+with torch.no_grad():
+    recon = {m: ae2[C8, m](ones) for m in METHODS}
+fig, axes = plt.subplots(3, len(ones), figsize=(1.2 * len(ones), 3.9))
+for j in range(len(ones)):
+    for i, (img, label) in enumerate(((ones[j], f"input ({ANOM}s)"), (recon["dae"][j], "DAE"),
+                                      (recon["arae"][j], "ARAE"))):
+        axes[i, j].imshow(img[0], cmap="gray", vmin=0, vmax=1)
+        axes[i, j].set_xticks([])
+        axes[i, j].set_yticks([])
+        if j == 0:
+            axes[i, j].set_ylabel(label, fontsize=9)
+fig.suptitle(f"Trained on {C8}s, given {ANOM}s", y=0.99)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# In the paper's figure the DAE hands back the 1 it was given, while ARAE draws an 8. After the
+# quick profile's short schedule **both** models still draw a thin 8 — neither has yet learned to
+# copy strokes it never saw — so the contrast is one of degree, and it has to be measured: how
+# close each reconstruction is to the input it came from, and how close to the mean training 8.
+
+# %%
+mean_normal = p2[C8].x_train.mean(0, keepdim=True)
+all_ones = p2[C8].x_test[p2[C8].c_test == ANOM]
+with torch.no_grad():
+    rec_all = {m: ae2[C8, m](all_ones) for m in METHODS}
+to_input = {m: float((rec_all[m] - all_ones).pow(2).mean()) for m in METHODS}
+to_normal = {m: float((rec_all[m] - mean_normal).pow(2).mean()) for m in METHODS}
+for m in METHODS:
+    print(f"{NAMES[m]}: reconstructions of the {len(all_ones)} test {ANOM}s — MSE to the input {to_input[m]:.4f}, "
+          f"MSE to the mean {C8} {to_normal[m]:.4f}")
+assert to_input["arae"] >= to_input["dae"] * 1.05, to_input     # ARAE copies the anomaly less (measured ×1.11) ...
+assert to_normal["arae"] <= to_normal["dae"] * 0.95, to_normal   # ... and draws nearer the mean 8 (measured ×0.91)
+
+# %% [markdown]
+# ARAE's reconstructions of the 1s are further from the 1s and nearer the mean 8 than the DAE's —
+# the paper's direction, by about ten percent. Note that this does *not* make the 1s easy to catch:
+# a 1 has so little ink that even a poor reconstruction of it leaves a small squared error, and the
+# per-class AUROCs below show 8-against-1 as the one pair both models get backwards.
+
+# %% [markdown]
+# ## ROC curves
+#
+# The same two models (normal class 8, protocol 2) over the whole test split.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.6, 4.2))
+for m, color in zip(METHODS, ("tab:gray", "tab:blue")):
+    fpr, tpr = novelty.roc(s2[C8, m], p2[C8].y_test)
+    ax.plot(fpr, tpr, color=color, label=f"{NAMES[m]} (AUROC {auc2[C8, m]:.3f})")
+ax.plot([0, 1], [0, 1], ls=":", color="black", lw=0.8)
+ax.set_xlabel("false-positive rate (normal flagged)")
+ax.set_ylabel("true-positive rate (anomaly flagged)")
+ax.set_title(f"Protocol 2, normal class {C8}")
+ax.legend(fontsize=8, loc="lower right")
+ax.grid(alpha=0.3)
+plt.show()
+per_class = {(m, k): novelty.auroc(torch.cat([s2[C8, m][p2[C8].c_test == C8], s2[C8, m][p2[C8].c_test == k]]),
+                                   torch.cat([torch.zeros(int((p2[C8].c_test == C8).sum())),
+                                              torch.ones(int((p2[C8].c_test == k).sum()))]))
+             for m in METHODS for k in range(10) if k != C8}
+print(f"AUROC of {C8} against each other class:")
+for m in METHODS:
+    print(f"  {NAMES[m]:5s}", "  ".join(f"{k}: {per_class[m, k]:.3f}" for k in range(10) if k != C8))
+
+# %% [markdown]
+# ## Latent-space stability under attack
+#
+# The mechanism, measured: attack the latent code of test 8s with the training attack at
+# increasing ε (40 PGD steps) and see how far it moves. Latent units of different models live on
+# different scales, so the shift is divided by the typical distance between the codes of two
+# *different* 8s.
+
+# %%
+EPS = (0.05, 0.1, 0.2, 0.3)
+x8 = p2[C8].x_test[p2[C8].c_test == C8][:P.pick(quick=200, full=974)]
+shift = {}
+for m in METHODS:
+    ae = ae2[C8, m]
+    with torch.no_grad():
+        z = ae.encode(x8)
+        spread = float(torch.cdist(z, z).pow(2).sum() / (len(z) * (len(z) - 1)) / z.shape[1])
+    for e in EPS:
+        adv = novelty.latent_attack(ae, x8, e, steps=40, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            shift[m, e] = float(novelty.latent_distance(ae, x8, adv).mean()) / spread
+fig, ax = plt.subplots(figsize=(4.8, 3.4))
+for m, color in zip(METHODS, ("tab:gray", "tab:blue")):
+    ax.plot(EPS, [shift[m, e] for e in EPS], "o-", color=color, label=NAMES[m])
+ax.axvline(0.2, ls=":", color="black", lw=0.8)
+ax.set_xlabel("attack ε (L∞)")
+ax.set_ylabel("latent shift / distance between two 8s")
+ax.set_title("How far an attack moves the latent code")
+ax.legend(fontsize=8)
+ax.grid(alpha=0.3)
+plt.show()
+print({f"{NAMES[m]}, ε={e}": round(v, 3) for (m, e), v in shift.items()})
+assert all(shift["arae", e] <= shift["dae", e] * 0.35 for e in EPS), shift   # measured: at most 0.24×
+
+# %% [markdown]
+# Within the ε = 0.2 it was trained at, an attack moves the DAE's code by a sizeable part of the
+# distance between two different 8s — an attacker (or an odd anomaly) can steer it a long way.
+# ARAE's code moves far less: its encoder has given up the fine, pixel-level detail that an
+# ε-perturbation can reach, which is also the detail a decoder would need to copy a 1.
+#
+# ## Fashion-MNIST and COIL-100
+#
+# The same code runs the paper's other two datasets, from the command line as in the public
+# scripts (each is downloaded on first use; the paper's ε is 0.05 for both, with batches of 16 and
+# a 20-step attack on COIL-100, whose 128×128 colour images are resized to 32×32):
+#
+# ```bash
+# python -m robustcore.novelty prepare fashion_mnist p2 2      # train on class 2 (pullovers)
+# python -m robustcore.novelty train --method arae
+# python -m robustcore.novelty test
+#
+# # COIL-100, protocol 1 with 1, 4 or 7 normal objects (anomaly fractions 0.5, 0.25, 0.15)
+# python -m robustcore.novelty prepare coil100 p1 0.25 3 17 42 64
+# python -m robustcore.novelty train && python -m robustcore.novelty test
+#
+# # the chapter's own models, by zoo name
+# python -m robustcore.novelty test novelty-mnist-p2-8-arae
+# ```
+#
+# ## Summary
+#
+# * An autoencoder trained on one class may reconstruct more than that class, and then misses
+#   anomalies; the paper's DAE copies an anomalous 1. Reconstruction error has a blind spot of its
+#   own: digits with little ink, such as 1s, score low whatever is drawn for them.
+# * ARAE's latent-space adversarial training makes the code insensitive to small input changes,
+#   and its reconstructions of anomalies drift toward the normal class — both clearly measurable
+#   after a short schedule.
+# * Turning that into a better AUROC takes a long schedule: after the quick profile's 40 passes
+#   ARAE is slightly behind the DAE, not ahead of it, and both are below the published union model,
+#   whose setup is stronger and whose numbers were read off the test set during training.
+# * Robustness here is not a defence but a prior: *what an attacker cannot change, the model
+#   should not care about*.

@@ -1,0 +1,116 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# In Colab, install robustcore from the repository; elsewhere it is already installed.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q "robustcore @ git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
+
+# %% [markdown]
+# # Benchmarks
+#
+# How fast is `robustcore`, and against what? `make bench` (that is, `python benchmarks/run_all.py`)
+# times each hot path against a reference run **in the same process, interleaved**, so that machine
+# load affects both alike, and writes `benchmarks/results.json`, which this page reads:
+#
+# - **PGD**: `robustcore.attacks.pgd` against `torchattacks.PGD` and against the bare cost of its
+#   k forward+backward passes;
+# - **one-pixel attack**: `robustcore.onepixel.one_pixel` against `torchattacks.OnePixel` at the
+#   paper's budget, and its throughput (images evaluated per second) against plain batched forward passes;
+# - **D_R construction**: `features.robust_dataset` against the bare cost of its forward+backward passes;
+# - **the whole book**: every chapter executed under `pytest --nbval`, its wall time and peak memory.
+#
+# Ratios are what travels between machines; the seconds are those of the machine named below.
+
+# %% tags=["hide-input"]
+# %matplotlib inline
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+here = Path.cwd()
+root = here.parent if (here / "intro.md").is_file() else here
+RESULTS = root / "benchmarks" / "results.json"
+bench = json.loads(RESULTS.read_text()) if RESULTS.is_file() else None
+if bench is None:
+    display(Markdown("No benchmark results recorded yet: run `make bench` to create `benchmarks/results.json`."))
+else:
+    display(Markdown(f"Measured on **{bench['machine']}** on {bench['date']} "
+                     f"(`{bench.get('command', 'make bench')}`, torch {bench.get('torch', '?')})."))
+
+# %% tags=["hide-input"]
+rows, ratios = [], {}
+if bench is not None:
+    b = bench["benchmarks"]
+    if "pgd" in b:
+        r = b["pgd"]
+        s = r["seconds"]
+        rows.append(("PGD", f"PGD-{r['steps']} L∞, batch {r['batch']}, `{r['model']}`",
+                     f"{s['robustcore'] * 1000:.0f} ms", f"torchattacks {s['torchattacks'] * 1000:.0f} ms; "
+                     f"bare {s['bare'] * 1000:.0f} ms",
+                     f"{r['ratio_vs_torchattacks']:.2f}× torchattacks' time; {r['ratio_vs_bare']:.2f}× bare cost"))
+        ratios["PGD: time / torchattacks"] = r["ratio_vs_torchattacks"]
+        ratios["PGD: time / bare"] = r["ratio_vs_bare"]
+    if "one_pixel" in b:
+        r = b["one_pixel"]
+        s, t = r["seconds"], r["throughput"]
+        rows.append(("one-pixel", f"{r['pixels']} px, population {r['popsize']}, {r['generations']} generations, "
+                     f"{r['batch']} images, `{r['model']}`",
+                     f"{s['robustcore']:.1f} s ({t['robustcore']:,.0f} img/s)",
+                     f"torchattacks {s['torchattacks']:.1f} s ({t['torchattacks']:,.0f} img/s); "
+                     f"raw forward {t['raw']:,.0f} img/s",
+                     f"{r['speedup_vs_torchattacks']:.2f}× faster than torchattacks; "
+                     f"{r['throughput_vs_raw']:.2f}× raw throughput"))
+        ratios["one-pixel: torchattacks time / ours"] = r["speedup_vs_torchattacks"]
+        ratios["one-pixel: throughput / raw"] = r["throughput_vs_raw"]
+    if "features" in b:
+        r = b["features"]
+        s = r["seconds"]
+        rows.append(("D_R construction", f"{r['steps']} steps, batch {r['batch']}, `{r['model']}`",
+                     f"{s['robustcore']:.2f} s ({r['images_per_second']['robustcore']:,.1f} img/s)",
+                     f"bare {s['bare']:.2f} s", f"{r['ratio_vs_bare']:.2f}× bare cost"))
+        ratios["D_R: time / bare"] = r["ratio_vs_bare"]
+    if "book" in b:
+        r = b["book"]
+        rows.append(("whole book", f"`{r['command']}` ({r['notebooks']} notebooks, {r['profile']} profile)",
+                     f"{r['seconds']:.0f} s", f"peak memory {r['peak_rss_mib']:,.0f} MiB (largest process)",
+                     "passed" if r["returncode"] == 0 else f"FAILED (exit {r['returncode']})"))
+    table = ["| benchmark | setting | robustcore | reference | ratio |", "|---|---|---|---|---|"]
+    table += [f"| {' | '.join(row)} |" for row in rows]
+    display(Markdown("\n".join(table)))
+
+# %% tags=["hide-input"]
+if ratios:
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * len(ratios)))
+    names = list(ratios)
+    ax.barh(names, [ratios[n] for n in names], color="tab:blue")
+    ax.axvline(1.0, color="grey", ls=":", lw=1)
+    for i, n in enumerate(names):
+        ax.text(ratios[n], i, f" {ratios[n]:.2f}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ratio (1.0: same as the reference)")
+    ax.set_title(f"Benchmark ratios on {bench['machine']}", fontsize=9)
+    ax.margins(x=0.15)
+    plt.show()
+    assert all(v > 0 for v in ratios.values()), ratios
+
+# %% [markdown]
+# Lower is better for the time ratios, higher for the speed-up and throughput ratios. The bare
+# costs are floors no implementation can beat: the attack or inversion's forward and backward
+# passes with nothing else. To measure your own machine, run `make bench` and rebuild the book.

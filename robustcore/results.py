@@ -1,0 +1,214 @@
+"""Headline results that chapters record as they run, for the reproduction summary.
+
+A chapter calls :func:`record` for each number it puts beside a published one; the book's
+reproduction summary reads them back with :func:`load_all` — nothing in the summary is typed.
+Records live in ``$ROBUSTCORE_RESULTS`` (default ``~/.cache/robustcore/results``), one JSON
+file per chapter and profile, written atomically::
+
+    results.record("04", "Digits-A accuracy, CNN", 31.2, reference=2.5, unit="%",
+                   what="ImageNet-A accuracy, DenseNet-121 (200-class mask)")
+
+Command line: ``python -m robustcore.results show [--profile quick|full]`` prints them;
+``python -m robustcore.results compare DIR_A DIR_B`` exits 1 unless two runs recorded identical numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import _checks, io, profiles
+from .utils import env_dir
+
+ENV_VAR = "ROBUSTCORE_RESULTS"
+
+
+def results_dir() -> Path:
+    """``$ROBUSTCORE_RESULTS`` or ``~/.cache/robustcore/results``."""
+    return env_dir(ENV_VAR, "results")
+
+
+def _path(chapter: str, profile: str) -> Path:
+    return results_dir() / f"chapter{chapter}-{profile}.json"
+
+
+def machine() -> str:
+    """A one-line description of where this runs (GPU name, or CPU and core count)."""
+    if torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(0)}"
+    return f"CPU {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
+
+
+def _plain(v: Any, name: str) -> Any:
+    """A one-element tensor or NumPy scalar as a Python number (chapters often hold those)."""
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise ValueError(f"{name} must be a single number, got a tensor of shape {tuple(v.shape)}")
+        return v.item()
+    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+        return v.item()
+    return v
+
+
+def record(chapter: str, name: str, value: float, *, reference: float | str | None = None,
+           unit: str = "", what: str = "", profile: str | None = None) -> dict[str, Any]:
+    """Record one headline number of ``chapter`` (e.g. ``"04"``) under ``name``.
+
+    ``reference`` is the published number it is compared with (a float, or a string such as
+    ``"0–2"`` for a range), ``what`` says what the reference measured when it differs from ours.
+    Recording the same name again replaces the earlier value. Returns the stored record.
+    """
+    _check_chapter(chapter)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
+    value = _checks.number(_plain(value, "value"), "value", lo=-math.inf)
+    if reference is not None and not isinstance(reference, str):
+        reference = _checks.number(_plain(reference, "reference"), "reference", lo=-math.inf)
+    for arg, v in (("unit", unit), ("what", what)):
+        if not isinstance(v, str):
+            raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
+    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    path = _path(chapter, profile)
+    stored = _read(path)
+    rec = {"value": value, "reference": reference, "unit": unit, "what": what, "profile": profile,
+           "machine": machine(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
+           "order": stored.get(name, {}).get("order", len(stored))}
+    stored[name] = rec
+    io.atomic_write_json(stored, path)
+    return rec
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    """A chapter's records file, or ``{}`` if absent; ``ValueError`` naming the file if it is unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        stored = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} is not a results file (invalid JSON: {e}); delete it and rerun the chapter") from None
+    if not isinstance(stored, dict) or not all(isinstance(v, dict) and "value" in v for v in stored.values()):
+        raise ValueError(f"{path} is not a results file ({{name: {{'value': ...}}}}); delete it and rerun the chapter")
+    return stored
+
+
+def _check_chapter(chapter: Any) -> str:
+    if not isinstance(chapter, str) or not chapter:
+        raise TypeError(f"chapter must be a non-empty string such as '04', got {chapter!r}")
+    if not chapter.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"chapter must be letters, digits, '-' or '_' (it names a file), got {chapter!r}")
+    return chapter
+
+
+def load(chapter: str, profile: str | None = None) -> dict[str, dict[str, Any]]:
+    """The records of one chapter in one profile (empty if it has not run), in recording order."""
+    _check_chapter(chapter)
+    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    stored = _read(_path(chapter, profile))
+    return dict(sorted(stored.items(), key=lambda kv: kv[1].get("order", 0)))
+
+
+def load_all(profile: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every chapter's records in ``profile``: ``{chapter: {name: record}}``, chapters sorted."""
+    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    found = sorted(results_dir().glob(f"chapter*-{profile}.json"))
+    return {p.name[len("chapter"):-len(f"-{profile}.json")]: load(p.name[len("chapter"):-len(f"-{profile}.json")], profile)
+            for p in found}
+
+
+def gap(rec: dict[str, Any]) -> float | None:
+    """``value − reference`` of a record, or None when its reference is missing or not a number."""
+    ref = rec.get("reference")
+    return None if ref is None or isinstance(ref, str) else rec["value"] - ref
+
+
+def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every record of ``profile`` as rows ``{chapter, name, value, reference, gap, unit, what, profile,
+    machine, recorded}``. A chapter of ``chapters`` without records gets one row whose ``value`` is
+    None ("not run here"), so a summary shows what is missing instead of hiding it."""
+    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    for c in chapters:
+        _check_chapter(c)
+    found = load_all(profile)
+    rows: list[dict[str, Any]] = []
+    for chapter in sorted(set(found) | set(chapters)):
+        recs = found.get(chapter, {})
+        if not recs:
+            rows.append({"chapter": chapter, "name": "(no results recorded)", "value": None, "reference": None,
+                         "gap": None, "unit": "", "what": "not run here", "profile": profile, "machine": "",
+                         "recorded": ""})
+        for name, rec in recs.items():
+            rows.append({"chapter": chapter, "name": name, "value": rec["value"], "reference": rec.get("reference"),
+                         "gap": gap(rec), "unit": rec.get("unit", ""), "what": rec.get("what", ""),
+                         "profile": rec.get("profile", profile), "machine": rec.get("machine", ""),
+                         "recorded": rec.get("recorded", "")})
+    return rows
+
+
+def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
+    """Differences between the headline numbers recorded in two results folders (empty: identical).
+
+    Compares every ``value`` and ``reference`` of every chapter and profile found in either folder;
+    the time and machine of a record are not compared. Used to check that two runs of the book with
+    the same seeds give the same numbers.
+    """
+    a, b = Path(dir_a), Path(dir_b)
+    for arg, d in (("dir_a", a), ("dir_b", b)):
+        if not d.is_dir():
+            raise ValueError(f"{arg} must be a results folder, got {str(d)!r} (not a directory)")
+    names = sorted({p.name for p in a.glob("chapter*-*.json")} | {p.name for p in b.glob("chapter*-*.json")})
+    diffs = []
+    for fname in names:
+        ra, rb = _read(a / fname), _read(b / fname)
+        for key in sorted(set(ra) | set(rb)):
+            if key not in ra or key not in rb:
+                diffs.append(f"{fname}: {key!r} recorded only in {a if key in ra else b}")
+                continue
+            for field in ("value", "reference"):
+                if ra[key].get(field) != rb[key].get(field):
+                    diffs.append(f"{fname}: {key!r} {field} {ra[key].get(field)!r} != {rb[key].get(field)!r}")
+    return diffs
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m robustcore.results", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("show", help="print the recorded headline numbers of a profile")
+    s.add_argument("--profile", choices=profiles.NAMES, default=None)
+    c = sub.add_parser("compare", help="exit 1 unless two results folders hold identical numbers")
+    c.add_argument("dir_a")
+    c.add_argument("dir_b")
+    c.add_argument("--min-records", type=int, default=1, help="fail if fewer records than this were compared")
+    args = p.parse_args(argv)
+    if args.cmd == "show":
+        for r in table(args.profile):
+            ref = "" if r["reference"] is None else f"  (reference {r['reference']})"
+            val = "not run" if r["value"] is None else f"{r['value']:.4g}{r['unit']}"
+            print(f"{r['chapter']}  {r['name']}: {val}{ref}")
+        return 0
+    try:
+        diffs = compare(args.dir_a, args.dir_b)
+    except ValueError as e:
+        p.error(str(e))
+    n = sum(len(_read(f)) for f in Path(args.dir_a).glob("chapter*-*.json"))
+    for d in diffs:
+        print("DIFFERENT:", d)
+    print(f"compared {n} headline numbers in {args.dir_a} and {args.dir_b}: {len(diffs)} differ")
+    if n < args.min_records:
+        print(f"expected at least {args.min_records} records in {args.dir_a}")
+        return 1
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""The rendered book, as a reader sees it: every page of the table of contents opened in headless
+Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by selenium).
+
+Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the book if
+``_build/html`` is missing, then runs this file. For each page it checks that
+
+* no cell shows an error, a traceback or an error on stderr;
+* every image has loaded (``naturalWidth > 0``), and chapters have figures;
+* math is typeset by MathJax (served with the book, not from a CDN), without TeX errors;
+* a chapter that shows a widget embeds the widget state, and every widget view refers to it;
+* every Colab launch link points at an ``.ipynb`` of this repository (``_config.yml``'s URL and branch)
+  that exists;
+* the page loads no missing local file (no failed request to the book's own server);
+
+and saves a full-page screenshot to ``_build/screenshots/<page>.png``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+# Functions of robustcore.widgets that return a live widget (the others return data or figures).
+WIDGET_FACTORIES = re.compile(r"\b(eps_slider|\w*_explorer)\(")
+COLAB = re.compile(r"^https://colab\.research\.google\.com/github/(?P<repo>[^/]+/[^/]+)/blob/(?P<branch>[^/]+)/"
+                   r"(?P<path>.+)$")
+
+
+def _pages() -> list[str]:
+    files = [TOC["root"]]
+    for part in TOC.get("parts", []):
+        files += [ch["file"] for ch in part["chapters"]]
+    return files
+
+
+PAGES = _pages()
+
+
+@pytest.fixture(scope="module")
+def site(request):
+    """``_build/html`` (built now if missing) served on a free localhost port; yields the base URL."""
+    expr = request.config.getoption("markexpr") or ""
+    if not re.search(r"(?<!not )\bbrowser\b", expr):  # e.g. `pytest tests -m "not slow"` runs no browser
+        pytest.skip("opt-in: run with -m browser (make browser)")
+    if not (HTML / "index.html").is_file():
+        jb = Path(sys.executable).with_name("jupyter-book")
+        subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], check=True, cwd=ROOT,
+                       env={**os.environ, "TQDM_DISABLE": "1"})
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test log for the test's own messages
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium under chromedriver, with a fresh profile and nothing reaching the network."""
+    for exe in (CHROMIUM, CHROMEDRIVER):
+        if not Path(exe).is_file():
+            pytest.fail(f"{exe} not found: install Debian's chromium and chromium-driver "
+                        "(apt-get install chromium chromium-driver), or set CHROMIUM / CHROMEDRIVER")
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,1000", "--hide-scrollbars",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait_for(driver, script: str, timeout: float = 30.0):
+    """Poll a JavaScript expression until it is truthy; return its value (or the last falsy one)."""
+    end = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(f"return {script};")
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.2)
+
+
+def _cells(page: str, kind: str) -> str:
+    """The text of a page's source cells of one kind ("markdown" or "code"); a .md page is markdown."""
+    nb = ROOT / f"{page}.ipynb"
+    if nb.is_file():
+        cells = json.loads(nb.read_text())["cells"]
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == kind)
+    md = ROOT / f"{page}.md"
+    return md.read_text() if kind == "markdown" and md.is_file() else ""
+
+
+@pytest.fixture(scope="module")
+def screenshots():
+    """An emptied ``_build/screenshots``: what it holds afterwards is this run's."""
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    return SHOTS
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_rendered_page(page, site, browser, screenshots):
+    html_file = HTML / f"{page}.html"
+    assert html_file.is_file(), f"{html_file} was not built; is {page} in _toc.yml and the book built?"
+    browser.get_log("browser")  # drop the previous page's messages
+    browser.get(f"{site}/{page}.html")
+    assert _wait_for(browser, "document.readyState === 'complete'"), f"{page} did not finish loading"
+    problems: list[str] = []
+    is_notebook = (ROOT / f"{page}.ipynb").is_file()
+    is_chapter = re.fullmatch(r"book/\d\d_\w+", page) is not None
+
+    # 1. No error output. MyST-NB marks tracebacks .output.traceback and stderr .output.stderr.
+    errors = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.output.traceback, .output.error, .output.stderr'))
+            .map(e => [e.className, e.innerText.slice(0, 300)]);""")
+    for cls, text in errors:
+        if "stderr" not in cls or re.search(r"Traceback|Error|Exception", text):
+            problems.append(f"error output ({cls}): {text!r}")
+    body = browser.execute_script("return document.querySelector('main, article, body').innerText")
+    if "Traceback (most recent call last)" in body:
+        problems.append("a traceback is printed on the page")
+
+    # 2. Every image loads (lazy ones are made eager first), and chapters have figures.
+    browser.execute_script("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager');")
+    _wait_for(browser, "Array.from(document.images).every(i => i.complete)", timeout=30)
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
+    problems += [f"image not loaded: {src} (complete={done}, naturalWidth={w})" for src, done, w in images
+                 if not done or not w]
+    if is_chapter and not images:
+        problems.append("a chapter page without a single figure")
+
+    # 3. Math: every math element typeset by the local MathJax, with no TeX error.
+    n_math = browser.execute_script("return document.querySelectorAll('.math').length")
+    mathjax_src = browser.execute_script(
+        "const s = document.querySelector('script[src*=\"mathjax\" i]'); return s ? s.src : null;")
+    source_has_math = bool(re.search(r"\$[^$\n]+\$", _cells(page, "markdown")))
+    if source_has_math and not n_math:
+        problems.append("the source has math ($...$) but the page has no math element")
+    if n_math:
+        if not mathjax_src or not mathjax_src.startswith(site):
+            problems.append(f"MathJax is not served with the book: {mathjax_src!r}")
+        done = browser.execute_async_script("""
+            const cb = arguments[arguments.length - 1];
+            const t0 = Date.now();
+            (function wait() {
+                if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                    MathJax.startup.promise.then(() => cb(true), e => cb('MathJax failed: ' + e));
+                } else if (Date.now() - t0 > 30000) { cb('MathJax never started'); }
+                else { setTimeout(wait, 100); }
+            })();""")
+        if done is not True:
+            problems.append(str(done))
+        typeset = browser.execute_script("return document.querySelectorAll('.math mjx-container').length")
+        if typeset < n_math:
+            problems.append(f"math not rendered: {typeset} of {n_math} math elements typeset by MathJax")
+        tex_errors = browser.execute_script(
+            "return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error'))")
+        problems += [f"TeX error: {e}" for e in tex_errors]
+
+    # 4. Widgets: a chapter that shows one embeds its state; every view refers to a saved model.
+    state = browser.execute_script("""
+        return Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]'))
+            .map(s => s.textContent);""")
+    views = browser.execute_script("""
+        return Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'))
+            .map(s => s.textContent);""")
+    models: set[str] = set()
+    for text in state:
+        models |= set(json.loads(text).get("state", {}))
+    if WIDGET_FACTORIES.search(_cells(page, "code")) and not views:
+        problems.append("the chapter shows a widget but the page has no widget view")
+    if views and not models:
+        problems.append("widget views without embedded widget state (application/vnd.jupyter.widget-state+json)")
+    for text in views:
+        model_id = json.loads(text).get("model_id")
+        if model_id not in models:
+            problems.append(f"widget view {model_id} has no saved state")
+
+    # 5. Colab launch links point at notebooks of this repository that exist.
+    repo = re.sub(r"^https://github\.com/|\.git$|/$", "", CONFIG["repository"]["url"])
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]')).map(a => a.href)")
+    if is_notebook and not links:
+        problems.append("no Colab launch link on a notebook page")
+    for href in links:
+        m = COLAB.match(href)
+        if not m:
+            problems.append(f"Colab link of an unexpected form: {href}")
+            continue
+        if m["repo"] != repo or m["branch"] != CONFIG["repository"]["branch"]:
+            problems.append(f"Colab link to another repository or branch: {href}")
+        if not m["path"].endswith(".ipynb") or not (ROOT / m["path"]).is_file():
+            problems.append(f"Colab link to a notebook that is not in the repository: {m['path']}")
+
+    # 6. No missing local file: a 404 or failed load of anything served by the book itself. (Scripts
+    # from CDNs, which readers offline do not reach, and the theme's own console messages are not
+    # the book's content and are not checked.)
+    for entry in browser.get_log("browser"):
+        msg = entry["message"]
+        if (entry["level"] == "SEVERE" and msg.startswith(site) and "Failed to load resource" in msg
+                and "/favicon.ico" not in msg):
+            problems.append(f"missing file: {msg[:300]}")
+
+    # A full-page screenshot, kept as an artifact of the build.
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    png = screenshots / f"{page.replace('/', '_')}.png"
+    png.write_bytes(base64.b64decode(shot["data"]))
+    assert png.stat().st_size > 1000, f"empty screenshot {png}"
+
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def test_chromium_is_debians(site):
+    """The browser is the system's (browsers cannot be downloaded here), and it runs headless."""
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).is_file(), CHROMIUM
+    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Chromium" in out.stdout, out

@@ -1,0 +1,239 @@
+"""ImageNet-A evaluator: the 200-class mask on a fixture in the official on-disk layout, the
+metrics against hand-computed values, the filter, and clear errors."""
+
+import math
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from robustcore import data, imagenet_a as A
+
+
+# ---- the subset ------------------------------------------------------------------------------
+
+def test_subset_is_200_sorted_wnids_matching_the_1000_class_indices():
+    w, idx = A.wnids(), A.indices()
+    assert len(w) == len(idx) == 200 and w == sorted(w) and idx == sorted(idx)
+    assert len(set(idx)) == 200 and 0 <= min(idx) and max(idx) < 1000
+    assert w[:2] == ["n01498041", "n01531178"] and idx[:2] == [6, 11]   # stingray, goldfinch
+    assert A.class_names()[:2] == ["stingray", "goldfinch"]
+
+
+def test_mask_logits_keeps_the_subset_columns_in_order():
+    logits = torch.arange(1000, dtype=torch.float32).repeat(3, 1)
+    m = A.mask_logits(logits)
+    assert m.shape == (3, 200) and m[0].tolist() == [float(i) for i in A.indices()]
+
+
+@pytest.mark.parametrize("bad, err", [(torch.zeros(2, 200), ValueError), (torch.zeros(1000), ValueError),
+                                      (torch.zeros(2, 1000, dtype=torch.long), TypeError), ([0.0] * 1000, TypeError)])
+def test_mask_logits_rejects_wrong_shapes_and_types(bad, err):
+    with pytest.raises(err, match="logits"):
+        A.mask_logits(bad)
+
+
+# ---- a fixture in the official layout ---------------------------------------------------------
+
+def _code(index: int) -> tuple[int, int, int]:
+    """An ImageNet-1k index as a solid colour that survives JPEG, resizing and cropping."""
+    return (index // 32) * 8 + 4, (index % 32) * 8 + 4, 128
+
+
+class ColourCodedImageNetModel(torch.nn.Module):
+    """A 1000-class 'ImageNet model' whose logits are known: it reads the index from the colour
+    (the input is normalized with ImageNet's mean/std, as a torchvision model's would be)."""
+
+    def forward(self, x):
+        mean = torch.tensor(A.MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(A.STD).view(1, 3, 1, 1)
+        rgb = (x * std + mean).mean(dim=(2, 3)) * 255
+        idx = (((rgb[:, 0] - 4) / 8).round() * 32 + ((rgb[:, 1] - 4) / 8).round()).long().clamp(0, 999)
+        logits = torch.zeros(x.shape[0], 1000)
+        logits[torch.arange(x.shape[0]), idx] = 5.0
+        logits[:, 0] = 4.0   # a distractor outside the subset: the unmasked argmax must not win
+        return logits
+
+
+@pytest.fixture(scope="module")
+def fake_imagenet_a(tmp_path_factory):
+    """200 wnid folders, one JPEG each (two in the first), whose colour encodes the image's true
+    1000-class index — except that the images of label 5 carry label 7's index (a known mistake)."""
+    root = tmp_path_factory.mktemp("ia") / "imagenet-a"
+    idx = A.indices()
+    for label, w in enumerate(A.wnids()):
+        (root / w).mkdir(parents=True)
+        shown = idx[7] if label == 5 else idx[label]
+        for k in range(2 if label == 0 else 1):
+            Image.new("RGB", (40, 30), _code(shown)).save(root / w / f"{w}_{k}.jpg", quality=95)
+    return root
+
+
+def test_mask_maps_folder_label_i_to_its_imagenet_index(fake_imagenet_a):
+    ds = A.dataset(fake_imagenet_a)
+    assert ds.classes == A.wnids() and len(ds) == 201
+    x, _ = ds[0]
+    assert x.shape == (3, 224, 224)                      # Resize(256) + CenterCrop(224)
+    res = A.evaluate(ColourCodedImageNetModel(), ds, classes=A.indices(), batch_size=64)
+    wrong = torch.nonzero(~res.correct).flatten().tolist()
+    label5 = [i for i, (_, t) in enumerate(ds.samples) if t == 5]
+    assert wrong == label5 and res.predictions[label5].tolist() == [7]
+    assert res.accuracy == pytest.approx(200 / 201)
+
+
+def test_unmasked_1000_class_logits_are_refused(fake_imagenet_a):
+    with pytest.raises(ValueError, match="classes=imagenet_a.indices"):
+        A.evaluate(ColourCodedImageNetModel(), A.dataset(fake_imagenet_a), batch_size=4)
+
+
+def test_loader_and_find(fake_imagenet_a, monkeypatch):
+    assert A.find(fake_imagenet_a) == fake_imagenet_a.resolve()
+    assert A.find(fake_imagenet_a.parent) == fake_imagenet_a.resolve()     # the parent works too
+    monkeypatch.setenv(A.ENV_VAR, str(fake_imagenet_a.parent))
+    assert A.find() == fake_imagenet_a.resolve()
+    xb, yb = next(iter(A.loader(batch_size=8, num_workers=0)))
+    assert xb.shape == (8, 3, 224, 224) and yb.tolist() == [0, 0, 1, 2, 3, 4, 5, 6]
+
+
+def test_wrong_layouts_are_named(tmp_path, fake_imagenet_a):
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        A.check_layout(tmp_path / "nowhere")
+    partial = tmp_path / "partial"
+    for w in A.wnids()[:150]:
+        (partial / w).mkdir(parents=True)
+        (partial / w / "a.jpg").write_bytes(b"")
+    (partial / "n99999999").mkdir()
+    with pytest.raises(ValueError, match="50 missing.*1 unexpected"):
+        A.check_layout(partial)
+    empty = tmp_path / "empty"
+    for w in A.wnids():
+        (empty / w).mkdir(parents=True)
+    with pytest.raises(ValueError, match="hold no images"):
+        A.check_layout(empty)
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv(A.ENV_VAR, str(tmp_path / "nowhere"))
+    with pytest.raises(data.DataNotFoundError, match="not on disk"):
+        A.dataset()
+    monkeypatch.undo()
+
+
+def test_download_offline_says_what_to_do(tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tvu
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("no network")
+    monkeypatch.setattr(tvu, "download_and_extract_archive", offline)
+    with pytest.raises(data.DataNotFoundError, match="copy its imagenet-a/ folder"):
+        A.download(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+def test_calibration_error_counts_the_last_bin():
+    conf = np.array([0.9, 0.1, 0.6, 0.8, 0.2])
+    correct = np.array([0, 0, 1, 1, 0], dtype=bool)
+    # sorted: [.1 .2 | .6 .8 .9], correct [0 0 | 1 1 0]: bins (0, 2), (2, 5) with beta=2
+    want = math.sqrt(2 / 5 * 0.15 ** 2 + 3 / 5 * ((0.6 + 0.8 + 0.9) / 3 - 2 / 3) ** 2)
+    assert A.calibration_error(conf, correct, beta=2) == pytest.approx(want)
+    without_last = math.sqrt(2 / 5 * 0.15 ** 2)          # what a helper that drops the last bin gives
+    assert abs(A.calibration_error(conf, correct, beta=2) - without_last) > 0.02
+    assert A.adaptive_bins(5, 2) == [(0, 2), (2, 5)] and A.adaptive_bins(3, 100) == [(0, 3)]
+
+
+def test_calibration_error_of_calibrated_and_overconfident_models():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.2, 1.0, 20_000)
+    calibrated = rng.uniform(size=conf.size) < conf
+    assert A.calibration_error(conf, calibrated, beta=2000) < 0.03   # bins of 100 carry ±0.045 sampling noise
+    assert A.calibration_error(np.full(1000, 0.99), np.zeros(1000, bool)) == pytest.approx(0.99)
+
+
+def test_aurra_by_hand():
+    assert A.aurra([0.9, 0.8, 0.7], [1, 0, 1]) == pytest.approx((1 + 1 / 2 + 2 / 3) / 3)
+    assert A.aurra([0.7, 0.8, 0.9], [1, 0, 1]) == pytest.approx((1 + 1 / 2 + 2 / 3) / 3)   # order-free
+    assert A.aurra([0.1, 0.9], [1, 0]) == pytest.approx((0 + 1 / 2) / 2)
+    assert A.aurra([0.9, 0.1], [1, 0]) == pytest.approx((1 + 1 / 2) / 2)               # confident & right: higher
+
+
+@pytest.mark.parametrize("conf, correct", [([], []), ([0.5, 1.2], [1, 0]), ([0.5, float("nan")], [1, 0]),
+                                           ([0.5, 0.5], [1]), ([0.5, 0.5], [2, 0])])
+def test_metrics_reject_bad_arrays(conf, correct):
+    with pytest.raises(ValueError):
+        A.calibration_error(conf, correct)
+    with pytest.raises(ValueError):
+        A.aurra(conf, correct)
+
+
+def test_reliability_diagram_draws_bins():
+    import matplotlib.pyplot as plt
+    ax = A.reliability_diagram(np.linspace(0.1, 1, 300), np.arange(300) % 2 == 0, title="t")
+    assert len(ax.patches) == 3 and "RMS" in ax.get_title()
+    plt.close("all")
+
+
+# ---- the filter and evaluate on tensors -----------------------------------------------------------
+
+class Fixed(torch.nn.Module):
+    """Predicts the class stored in the first pixel, with confidence set by the second."""
+
+    def forward(self, x):
+        flat = x.flatten(1)
+        cls = (flat[:, 0] * 10).round().long().clamp(0, 9)
+        logits = torch.zeros(x.shape[0], 10)
+        logits[torch.arange(x.shape[0]), cls] = flat[:, 1] * 10
+        return logits
+
+
+def _coded(pred, strength):
+    x = torch.zeros(len(pred), 1, 4, 4)
+    x[:, 0, 0, 0] = torch.tensor(pred, dtype=torch.float32) / 10
+    x[:, 0, 0, 1] = torch.tensor(strength, dtype=torch.float32)
+    return x
+
+
+def test_filter_keeps_exactly_the_misclassified_items():
+    y = torch.tensor([0, 1, 2, 3, 4, 5])
+    x = _coded([0, 2, 2, 9, 4, 1], [1.0, 1.0, 1.0, 0.1, 1.0, 1.0])
+    xa, ya, kept = A.natural_adversarial_filter(Fixed(), (x, y))
+    assert kept.tolist() == [1, 3, 5] and torch.equal(ya, y[kept]) and torch.equal(xa, x[kept])
+    _, _, confident = A.natural_adversarial_filter(Fixed(), (x, y), min_confidence=0.5)
+    assert confident.tolist() == [1, 5]                    # item 3 is a low-confidence mistake
+    res = A.evaluate(Fixed(), (xa, ya))
+    assert res.accuracy == 0.0 and res.n == 3
+    sub, k2 = A.natural_adversarial_filter(Fixed(), torch.utils.data.TensorDataset(x, y))
+    assert k2.tolist() == [1, 3, 5] and len(sub) == 3
+
+
+def test_ensemble_averages_probabilities():
+    x, y = _coded([1, 2], [1.0, 1.0]), torch.tensor([1, 2])
+    e = A.Ensemble([Fixed(), Fixed()])
+    p_single, _ = A.predict_proba(Fixed(), (x, y))
+    p_ens, _ = A.predict_proba(e, (x, y))
+    assert torch.allclose(p_single, p_ens, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"min_confidence": 1.5}, ValueError, "min_confidence"),
+    ({"min_confidence": "high"}, TypeError, "min_confidence"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+])
+def test_filter_rejects_bad_arguments(kwargs, err, match):
+    x, y = _coded([1], [1.0]), torch.tensor([1])
+    with pytest.raises(err, match=match):
+        A.natural_adversarial_filter(Fixed(), (x, y), **kwargs)
+
+
+def test_evaluate_rejects_bad_sources():
+    with pytest.raises(TypeError, match="model"):
+        A.evaluate("resnet", (torch.zeros(1, 1, 4, 4), torch.tensor([0])))
+    with pytest.raises(TypeError, match="data must be"):
+        A.evaluate(Fixed(), 42)
+    with pytest.raises(ValueError, match="differ in length"):
+        A.evaluate(Fixed(), (torch.zeros(2, 1, 4, 4), torch.tensor([0])))
+    with pytest.raises(ValueError, match="empty"):
+        A.evaluate(Fixed(), [])
+    with pytest.raises(ValueError, match="only 10 class scores"):
+        A.evaluate(Fixed(), (torch.zeros(1, 1, 4, 4), torch.tensor([12])))

@@ -1,0 +1,642 @@
+"""The library under misuse: every public function refuses bad input with a TypeError or ValueError
+that names the argument, before anything is written to disk; interrupted writes leave nothing that
+loads; corrupted and tampered files are refused.
+
+Each bad call runs with the data, cache and results folders, ``$HOME`` and the working directory
+pointed at an empty temporary folder, which must still be empty afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from robustcore import (_checks, attacks, data, features, io, models, onepixel, plotting, profiles, results,
+                        train, utils, widgets, zoo)
+
+NAN = float("nan")
+torch.manual_seed(0)
+M = models.build("mlp").eval()          # untrained: bad-input checks come before any real work
+X = torch.rand(4, 1, 28, 28)
+Y = torch.tensor([0, 1, 2, 3])
+CANDS = torch.zeros(4, 1, 3)
+PGD = {"name": "pgd", "eps": 0.1, "steps": 2}
+
+
+def _x(**kw):
+    """X with one defect: ``nan``, ``range`` (values above 1), ``dtype`` (uint8), ``shape`` (3-D), ``empty``."""
+    if "nan" in kw:
+        x = X.clone()
+        x[0, 0, 0, 0] = NAN
+        return x
+    if "range" in kw:
+        return X * 2
+    if "dtype" in kw:
+        return (X * 255).to(torch.uint8)
+    if "shape" in kw:
+        return X[:, 0]
+    if "empty" in kw:
+        return X[:0]
+    raise AssertionError(kw)
+
+
+BAD_X = [("nan", ValueError, "NaN"), ("range", ValueError, r"\[0, 1\]"), ("dtype", TypeError, "floating"),
+         ("shape", ValueError, r"\(N, C, H, W\)"), ("empty", ValueError, "empty")]
+
+# (id, call, exception type, regex the message must match: it names the argument)
+CASES: list[tuple[str, object, type, str]] = []
+
+
+def cases(prefix: str, calls: dict[str, tuple[object, type, str]]) -> None:
+    for k, (fn, exc, match) in calls.items():
+        CASES.append((f"{prefix}.{k}", fn, exc, match))
+
+
+# ---- images, the same way for every function that takes a batch
+IMAGE_FUNCS = {
+    "data.subset": lambda x: data.subset(x, Y[:len(x)], 2),
+    "data.select_classes": lambda x: data.select_classes(x, Y[:len(x)], (0, 1)),
+    "data.perturb": lambda x: data.perturb(x, 1),
+    "data.perturbation_groups": lambda x: data.perturbation_groups(x, Y[:len(x)]),
+    "attacks.fgsm": lambda x: attacks.fgsm(M, x, Y[:len(x)], 0.1),
+    "attacks.pgd": lambda x: attacks.pgd(M, x, Y[:len(x)], 0.1, steps=1),
+    "train.train": lambda x: train.train(M, x, Y[:len(x)], progress=False),
+    "train.predict": lambda x: train.predict(M, x),
+    "train.evaluate": lambda x: train.evaluate(M, x, Y[:len(x)]),
+    "train.run_attack": lambda x: train.run_attack(M, x, Y[:len(x)], PGD),
+    "features.invert": lambda x: features.invert(M, x, x, steps=1, progress=False),
+    "features.starting_points": lambda x: features.starting_points(x),
+    "features.robust_dataset": lambda x: features.robust_dataset(M, x, Y[:len(x)], steps=1, progress=False),
+    "features.non_robust_dataset": lambda x: features.non_robust_dataset(M, x, Y[:len(x)], steps=1, progress=False),
+    "features.relabelled_dataset": lambda x: features.relabelled_dataset(M, x, Y[:len(x)], steps=1, progress=False),
+    "features.save": lambda x: features.save(features.Constructed(x, Y[:len(x)]), "ds.pt"),
+    "onepixel.one_pixel": lambda x: onepixel.one_pixel(M, x, Y[:len(x)], popsize=4, generations=0, progress=False),
+    "onepixel.exhaustive_one_pixel": lambda x: onepixel.exhaustive_one_pixel(M, x, Y[:len(x)]),
+    "plotting.image_grid": lambda x: plotting.image_grid(x),
+    "plotting.show_predictions": lambda x: plotting.show_predictions(x, Y[:len(x)]),
+    "plotting.changed_pixels": lambda x: plotting.changed_pixels(x, x, Y[:len(x)], Y[:len(x)]),
+    "widgets.eps_slider": lambda x: widgets.eps_slider({"m": M}, x, Y[:len(x)]),
+    "widgets.one_pixel_explorer": lambda x: widgets.one_pixel_explorer({"m": M}, x, Y[:len(x)]),
+}
+for fname, fn in IMAGE_FUNCS.items():
+    for defect, exc, match in BAD_X:
+        CASES.append((f"{fname}[x:{defect}]", (lambda f=fn, d=defect: f(_x(**{d: True}))), exc, match))
+
+# ---- labels, likewise
+LABEL_FUNCS = {
+    "data.subset": lambda y: data.subset(X, y, 2),
+    "attacks.pgd": lambda y: attacks.pgd(M, X, y, 0.1, steps=1),
+    "attacks.fgsm": lambda y: attacks.fgsm(M, X, y, 0.1),
+    "train.train": lambda y: train.train(M, X, y, progress=False),
+    "train.evaluate": lambda y: train.evaluate(M, X, y),
+    "features.robust_dataset": lambda y: features.robust_dataset(M, X, y, steps=1, progress=False),
+    "features.relabelled_dataset": lambda y: features.relabelled_dataset(M, X, y, steps=1, progress=False),
+    "onepixel.one_pixel": lambda y: onepixel.one_pixel(M, X, y, popsize=4, generations=0, progress=False),
+}
+BAD_Y = [("float", Y.float(), TypeError, "integer tensor"), ("length", Y[:2], ValueError, r"shape \(4,\)"),
+         ("negative", torch.tensor([0, -1, 2, 3]), ValueError, ">= 0"), ("list", [0, 1, 2, 3], TypeError, "Tensor")]
+for fname, fn in LABEL_FUNCS.items():
+    for defect, y, exc, match in BAD_Y:
+        CASES.append((f"{fname}[y:{defect}]", (lambda f=fn, y=y: f(y)), exc, f"y must .*{match}"))
+
+# ---- models that are not models
+NOT_A_MODEL = {
+    "attacks.pgd": lambda m: attacks.pgd(m, X, Y, 0.1),
+    "attacks.fgsm": lambda m: attacks.fgsm(m, X, Y, 0.1),
+    "train.train": lambda m: train.train(m, X, Y, progress=False),
+    "train.predict": lambda m: train.predict(m, X),
+    "train.evaluate": lambda m: train.evaluate(m, X, Y),
+    "features.invert": lambda m: features.invert(m, X, X, progress=False),
+    "features.relabelled_dataset": lambda m: features.relabelled_dataset(m, X, Y, progress=False),
+    "onepixel.one_pixel": lambda m: onepixel.one_pixel(m, X, Y, progress=False),
+    "onepixel.exhaustive_one_pixel": lambda m: onepixel.exhaustive_one_pixel(m, X, Y),
+    "models.num_parameters": lambda m: models.num_parameters(m),
+    "utils.model_device": lambda m: utils.model_device(m),
+    "widgets.eps_slider": lambda m: widgets.eps_slider({"m": m}, X, Y),
+}
+for fname, fn in NOT_A_MODEL.items():
+    CASES.append((f"{fname}[model:str]", (lambda f=fn: f("mnist-cnn-std")), TypeError, "model"))
+
+cases("data", {
+    "dataset:unknown": (lambda: data.dataset("imagenet"), ValueError, "dataset must be one of 'mnist', 'cifar10'"),
+    "mnist:train-str": (lambda: data.mnist(train="yes"), TypeError, "train must be"),
+    "mnist:root-int": (lambda: data.mnist(root=3), TypeError, "root must be"),
+    "cifar10:root-empty": (lambda: data.cifar10(root=""), TypeError, "root must be"),
+    "load_digits:size-small": (lambda: data.load_digits(size=4), ValueError, "size must be >= 8"),
+    "load_digits:size-huge": (lambda: data.load_digits(size=10**6), ValueError, "size must be <= 512"),
+    "load_digits:size-str": (lambda: data.load_digits(size="28"), TypeError, "size must be an int"),
+    "subset:n-zero": (lambda: data.subset(X, Y, 0), ValueError, "n must be >= 1"),
+    "subset:n-negative": (lambda: data.subset(X, Y, -3), ValueError, "n must be >= 1"),
+    "subset:n-float": (lambda: data.subset(X, Y, 2.5), TypeError, "n must be an int"),
+    "subset:seed-str": (lambda: data.subset(X, Y, 2, seed="0"), TypeError, "seed must be an int"),
+    "subset:seed-negative": (lambda: data.subset(X, Y, 2, seed=-1), ValueError, "seed must be >= 0"),
+    "select_classes:one": (lambda: data.select_classes(X, Y, (1,)), ValueError, "classes must be"),
+    "select_classes:repeat": (lambda: data.select_classes(X, Y, (1, 1)), ValueError, "classes must not repeat"),
+    "select_classes:str": (lambda: data.select_classes(X, Y, ("a", "b")), TypeError, r"classes\[i\]"),
+    "select_classes:absent": (lambda: data.select_classes(X, Y, (8, 9)), ValueError, "none of the classes"),
+    "perturb:group-unknown": (lambda: data.perturb(X, 7), ValueError, "group must be one of"),
+    "perturb:too-small": (lambda: data.perturb(torch.rand(2, 1, 8, 8), 1), ValueError, "at least 16"),
+    "perturb:seed-float": (lambda: data.perturb(X, 3, seed=0.5), TypeError, "seed must be an int"),
+    "perturbation_groups:too-few": (lambda: data.perturbation_groups(X[:3], Y[:3]), ValueError, "at least 5"),
+})
+cases("models", {
+    "build:unknown": (lambda: models.build("vgg"), ValueError, "arch must be one of"),
+    "build:in_channels-zero": (lambda: models.build("mlp", in_channels=0), ValueError, "in_channels must be >= 1"),
+    "build:in_channels-float": (lambda: models.build("cnn", in_channels=1.5), TypeError, "in_channels must be an int"),
+    "build:num_classes-one": (lambda: models.build("cnn", num_classes=1), ValueError, "num_classes must be >= 2"),
+    "build:image_size-small": (lambda: models.build("resnet", image_size=4), ValueError, "image_size must be >= 8"),
+})
+cases("attacks", {
+    "make:unknown": (lambda: attacks.make("cw", eps=0.3), ValueError, "attack name must be one of"),
+    "make:unknown-setting": (lambda: attacks.make("pgd", eps=0.3, stpes=10), TypeError, "stpes"),
+    "pgd:eps-negative": (lambda: attacks.pgd(M, X, Y, -0.1), ValueError, "eps must be in"),
+    "pgd:eps-nan": (lambda: attacks.pgd(M, X, Y, NAN), ValueError, "eps must be in"),
+    "pgd:eps-inf": (lambda: attacks.pgd(M, X, Y, math.inf), ValueError, "eps must be in"),
+    "pgd:eps-absurd-linf": (lambda: attacks.pgd(M, X, Y, 2.0), ValueError, r"eps must be in \[0, 1\]"),
+    "pgd:eps-absurd-l2": (lambda: attacks.pgd(M, X, Y, 1e6, norm="l2"), ValueError, "eps must be in"),
+    "pgd:eps-str": (lambda: attacks.pgd(M, X, Y, "0.3"), TypeError, "eps must be a real number"),
+    "pgd:eps-tensor": (lambda: attacks.pgd(M, X, Y, torch.tensor(0.3)), TypeError, "eps must be a real number"),
+    "pgd:norm-unknown": (lambda: attacks.pgd(M, X, Y, 0.1, norm="l1"), ValueError, "norm must be one of"),
+    "pgd:steps-zero": (lambda: attacks.pgd(M, X, Y, 0.1, steps=0), ValueError, "steps must be >= 1"),
+    "pgd:steps-absurd": (lambda: attacks.pgd(M, X, Y, 0.1, steps=10**9), ValueError, "steps must be <= "),
+    "pgd:steps-float": (lambda: attacks.pgd(M, X, Y, 0.1, steps=10.0), TypeError, "steps must be an int"),
+    "pgd:restarts-zero": (lambda: attacks.pgd(M, X, Y, 0.1, restarts=0), ValueError, "restarts must be >= 1"),
+    "pgd:restarts-absurd": (lambda: attacks.pgd(M, X, Y, 0.1, restarts=10**7), ValueError, "restarts must be <="),
+    "pgd:alpha-negative": (lambda: attacks.pgd(M, X, Y, 0.1, alpha=-0.01), ValueError, "alpha must be in"),
+    "pgd:alpha-nan": (lambda: attacks.pgd(M, X, Y, 0.1, alpha=NAN), ValueError, "alpha must be in"),
+    "fgsm:eps-negative": (lambda: attacks.fgsm(M, X, Y, -1.0), ValueError, "eps must be in"),
+    "fgsm:alpha-nan": (lambda: attacks.fgsm(M, X, Y, 0.1, alpha=NAN), ValueError, "alpha must be in"),
+})
+cases("train", {
+    "train:epochs-zero": (lambda: train.train(M, X, Y, epochs=0, progress=False), ValueError, "epochs must be >= 1"),
+    "train:epochs-absurd": (lambda: train.train(M, X, Y, epochs=10**8, progress=False), ValueError, "epochs must be <="),
+    "train:batch_size-zero": (lambda: train.train(M, X, Y, batch_size=0, progress=False), ValueError, "batch_size"),
+    "train:lr-zero": (lambda: train.train(M, X, Y, lr=0.0, progress=False), ValueError, "lr must be in"),
+    "train:lr-nan": (lambda: train.train(M, X, Y, lr=NAN, progress=False), ValueError, "lr must be in"),
+    "train:lr-absurd": (lambda: train.train(M, X, Y, lr=1e6, progress=False), ValueError, "lr must be in"),
+    "train:optimizer-unknown": (lambda: train.train(M, X, Y, optimizer="rmsprop", progress=False), ValueError,
+                                "optimizer must be one of"),
+    "train:schedule-unknown": (lambda: train.train(M, X, Y, schedule="step", progress=False), ValueError,
+                               "schedule must be one of"),
+    "train:weight_decay-negative": (lambda: train.train(M, X, Y, weight_decay=-1.0, progress=False), ValueError,
+                                    "weight_decay must be in"),
+    "train:warmup-beyond-epochs": (lambda: train.train(M, X, Y, epochs=1, eps_warmup_epochs=2.0, progress=False),
+                                   ValueError, "eps_warmup_epochs must be in"),
+    "train:attack-str": (lambda: train.train(M, X, Y, attack="pgd", progress=False), TypeError, "attack must be"),
+    "train:attack-no-eps": (lambda: train.train(M, X, Y, attack={"name": "pgd"}, progress=False), TypeError,
+                            "attack must be"),
+    "train:attack-unknown": (lambda: train.train(M, X, Y, attack={"name": "cw", "eps": 0.3}, progress=False),
+                             ValueError, r"attack\['name'\]"),
+    "train:attack-eps-negative": (lambda: train.train(M, X, Y, attack={"name": "pgd", "eps": -0.3}, progress=False),
+                                  ValueError, r"attack\['eps'\]"),
+    "train:seed-str": (lambda: train.train(M, X, Y, seed="0", progress=False), TypeError, "seed must be an int"),
+    "predict:batch_size-zero": (lambda: train.predict(M, X, batch_size=0), ValueError, "batch_size must be >= 1"),
+    "evaluate:attack-str": (lambda: train.evaluate(M, X, Y, attack="pgd"), TypeError, "attack must be"),
+    "evaluate:seed-negative": (lambda: train.evaluate(M, X, Y, PGD, seed=-2), ValueError, "seed must be >= 0"),
+    "run_attack:eps_scale-negative": (lambda: train.run_attack(M, X, Y, PGD, eps_scale=-1.0), ValueError,
+                                      "eps_scale must be in"),
+    "accuracy_vs_eps:empty": (lambda: train.accuracy_vs_eps(M, X, Y, [], PGD), ValueError, "eps_values"),
+    "accuracy_vs_eps:str": (lambda: train.accuracy_vs_eps(M, X, Y, "0.1", PGD), ValueError, "eps_values"),
+    "accuracy_vs_eps:negative": (lambda: train.accuracy_vs_eps(M, X, Y, [-0.1], PGD, progress=False), ValueError,
+                                 r"attack\['eps'\]"),
+    "accuracy_vs_eps:attack-str": (lambda: train.accuracy_vs_eps(M, X, Y, [0.1], "pgd"), TypeError, "attack must be"),
+})
+cases("features", {
+    "invert:steps-zero": (lambda: features.invert(M, X, X, steps=0), ValueError, "steps must be >= 1"),
+    "invert:steps-absurd": (lambda: features.invert(M, X, X, steps=10**9), ValueError, "steps must be <="),
+    "invert:step_size-zero": (lambda: features.invert(M, X, X, step_size=0.0), ValueError, "step_size must be in"),
+    "invert:step_size-nan": (lambda: features.invert(M, X, X, step_size=NAN), ValueError, "step_size must be in"),
+    "invert:start-shape": (lambda: features.invert(M, X, X[:2]), ValueError, "start must have the shape"),
+    "invert:no-features": (lambda: features.invert(nn.Flatten(), X, X), TypeError, "features"),
+    "invert:batch_size-zero": (lambda: features.invert(M, X, X, batch_size=0), ValueError, "batch_size"),
+    "starting_points:init-unknown": (lambda: features.starting_points(X, "zeros"), ValueError, "init must be one of"),
+    "starting_points:one-image": (lambda: features.starting_points(X[:1]), ValueError, "at least 2"),
+    "starting_points:seed-str": (lambda: features.starting_points(X, seed="1"), TypeError, "seed must be an int"),
+    "robust_dataset:steps-negative": (lambda: features.robust_dataset(M, X, Y, steps=-1, progress=False),
+                                      ValueError, "steps must be >= 1"),
+    "relabelled_dataset:mode": (lambda: features.relabelled_dataset(M, X, Y, mode="x"), ValueError,
+                                "mode must be one of"),
+    "relabelled_dataset:eps-negative": (lambda: features.relabelled_dataset(M, X, Y, eps=-3.0, progress=False),
+                                        ValueError, "eps must be in"),
+    "relabelled_dataset:num_classes-one": (lambda: features.relabelled_dataset(M, X, Y, num_classes=1),
+                                           ValueError, "num_classes must be >= 2"),
+    "relabelled_dataset:labels-beyond": (lambda: features.relabelled_dataset(M, X, Y, num_classes=3),
+                                         ValueError, r"y must hold class indices in \[0, 2\]"),
+    "save:not-a-dataset": (lambda: features.save({"x": X, "y": Y}, "ds.pt"), TypeError, "ds must be"),
+    "save:path-int": (lambda: features.save(features.Constructed(X, Y), 5), TypeError, "path must be"),
+    "load:path-none": (lambda: features.load(None), TypeError, "path must be"),
+    "recipe:unknown": (lambda: features.recipe("mnist-d_x"), ValueError, "unknown constructed dataset"),
+    "recipe:profile": (lambda: features.recipe("mnist-d_r", "medium"), ValueError, "profile must be one of"),
+    "load_constructed:unknown": (lambda: features.load_constructed("cifar100-d_r"), ValueError,
+                                 "unknown constructed dataset"),
+    "load_constructed:profile": (lambda: features.load_constructed("mnist-d_r", "medium"), ValueError,
+                                 "profile must be one of"),
+    "build:not-a-recipe": (lambda: features.build("mnist-d_r"), TypeError, "rec must be a recipe"),
+    "build:incomplete": (lambda: features.build({"kind": "D_R"}), ValueError, "rec is not a"),
+    "build:unknown-source": (lambda: features.build({**features.recipe("mnist-d_r", "quick"), "source": "nope"}),
+                             ValueError, "unknown model name"),
+    "source_data:not-a-recipe": (lambda: features.source_data(None), TypeError, "rec must be a recipe"),
+})
+cases("onepixel", {
+    "one_pixel:pixels-zero": (lambda: onepixel.one_pixel(M, X, Y, pixels=0), ValueError, "pixels must be >= 1"),
+    "one_pixel:pixels-absurd": (lambda: onepixel.one_pixel(M, X, Y, pixels=10**6), ValueError, "pixels must be <="),
+    "one_pixel:popsize-small": (lambda: onepixel.one_pixel(M, X, Y, popsize=3), ValueError, "popsize must be >= 4"),
+    "one_pixel:popsize-absurd": (lambda: onepixel.one_pixel(M, X, Y, popsize=10**9), ValueError, "popsize must be <="),
+    "one_pixel:generations-negative": (lambda: onepixel.one_pixel(M, X, Y, generations=-1), ValueError,
+                                       "generations must be >= 0"),
+    "one_pixel:generations-absurd": (lambda: onepixel.one_pixel(M, X, Y, generations=10**9), ValueError,
+                                     "generations must be <="),
+    "one_pixel:F-zero": (lambda: onepixel.one_pixel(M, X, Y, F=0.0), ValueError, "F must be in"),
+    "one_pixel:F-nan": (lambda: onepixel.one_pixel(M, X, Y, F=NAN), ValueError, "F must be in"),
+    "one_pixel:strategy": (lambda: onepixel.one_pixel(M, X, Y, strategy="best2"), ValueError, "strategy must be one of"),
+    "one_pixel:bounds": (lambda: onepixel.one_pixel(M, X, Y, bounds="wrap"), ValueError, "bounds must be one of"),
+    "one_pixel:target-equals-y": (lambda: onepixel.one_pixel(M, X, Y, target=Y), ValueError, "target must differ"),
+    "one_pixel:target-shape": (lambda: onepixel.one_pixel(M, X, Y, target=Y[:2]), ValueError, "target must have"),
+    "one_pixel:batch_size-zero": (lambda: onepixel.one_pixel(M, X, Y, batch_size=0), ValueError, "batch_size must be"),
+    "one_pixel:seed-float": (lambda: onepixel.one_pixel(M, X, Y, seed=1.5), TypeError, "seed must be an int"),
+    "exhaustive:values-range": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, (2.0,)), ValueError, "values"),
+    "exhaustive:values-empty": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, ()), ValueError, "values must be"),
+    "exhaustive:values-str": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, "white"), TypeError, "values must be"),
+    "exhaustive:values-nan": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, (NAN,)), ValueError, "values"),
+    "exhaustive:batch_size": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, batch_size=0), ValueError, "batch_size"),
+    "apply_pixels:shape": (lambda: onepixel.apply_pixels(X, CANDS[:2]), ValueError, "candidates must have shape"),
+    "apply_pixels:x-list": (lambda: onepixel.apply_pixels([X], CANDS), ValueError, "x must be"),
+    "apply_pixels:candidates-list": (lambda: onepixel.apply_pixels(X, [0, 0, 0]), TypeError, "candidates must be"),
+    "decode:shape": (lambda: onepixel.decode(torch.zeros(3), 28, 28), ValueError, "candidates must be"),
+    "decode:height": (lambda: onepixel.decode(CANDS, 0, 28), ValueError, "height must be >= 1"),
+    "success_by_generation:negative": (
+        lambda: onepixel.OnePixelResult(X, Y > 0, Y, Y, Y, CANDS).success_by_generation(-1), ValueError,
+        "generations must be >= 0"),
+})
+cases("zoo", {
+    "load:unknown": (lambda: zoo.load("mnist-vgg"), ValueError, "unknown model name"),
+    "load:name-int": (lambda: zoo.load(3), ValueError, "unknown model name"),
+    "load:profile": (lambda: zoo.load("mnist-cnn-std", profile="medium"), ValueError, "profile must be one of"),
+    "load:device": (lambda: zoo.load("mnist-cnn-std", device="tpu"), ValueError, "device must name"),
+    "load:train_if_missing": (lambda: zoo.load("mnist-cnn-std", train_if_missing="no"), TypeError,
+                              "train_if_missing must be"),
+    "recipe:unknown": (lambda: zoo.recipe("nope"), ValueError, "unknown model name"),
+    "build:unknown": (lambda: zoo.build("nope"), ValueError, "unknown model name"),
+    "build:profile": (lambda: zoo.build("mnist-cnn-std", "medium"), ValueError, "profile must be one of"),
+    "entry:unknown": (lambda: zoo.entry(None), ValueError, "unknown model name"),
+    "register:profiles": (lambda: zoo.register(zoo.Entry("x", {"quick": {}}, None, None)), ValueError,
+                          "no recipe for profile"),
+    "task_data:dataset": (lambda: zoo.task_data({"dataset": "svhn"}), ValueError, "dataset must be one of"),
+})
+cases("io", {
+    "atomic_save:path-int": (lambda: io.atomic_save({}, 3), TypeError, "path must be"),
+    "atomic_save:path-empty": (lambda: io.atomic_save({}, ""), TypeError, "path must be"),
+    "atomic_save:path-folder": (lambda: io.atomic_save({}, "."), ValueError, "path must name a file"),
+    "atomic_write_json:not-json": (lambda: io.atomic_write_json({"x": X}, "r.json"), TypeError, "JSON serializable"),
+    "atomic_write_json:path-none": (lambda: io.atomic_write_json({}, None), TypeError, "path must be"),
+    "load_verified:digest-short": (lambda: io.load_verified("a.pt", "abc"), ValueError, "expected_sha256 must be"),
+    "load_verified:digest-int": (lambda: io.load_verified("a.pt", 12), ValueError, "expected_sha256 must be"),
+    "load_verified:path-list": (lambda: io.load_verified(["a.pt"]), TypeError, "path must be"),
+    "load_verified:missing": (lambda: io.load_verified("missing.pt"), FileNotFoundError, "no file at"),
+})
+cases("plotting", {
+    "image_grid:nrow": (lambda: plotting.image_grid(X, nrow=0), ValueError, "nrow must be >= 1"),
+    "image_grid:padding": (lambda: plotting.image_grid(X, padding=-1), ValueError, "padding must be >= 0"),
+    "show_predictions:pred-length": (lambda: plotting.show_predictions(X, Y[:2]), ValueError, "pred must be"),
+    "show_predictions:y-length": (lambda: plotting.show_predictions(X, Y, Y[:3]), ValueError, "y must be"),
+    "show_predictions:ncols": (lambda: plotting.show_predictions(X, Y, ncols=0), ValueError, "ncols must be"),
+    "eps_curves:length": (lambda: plotting.eps_curves([0.0, 0.1], {"a": [1.0]}), ValueError, "curve 'a'"),
+    "eps_curves:not-a-mapping": (lambda: plotting.eps_curves([0.0], [[1.0]]), TypeError, "curves must map"),
+    "grouped_bars:length": (lambda: plotting.grouped_bars(["g1"], {"s": [0.1, 0.2]}), ValueError, "series 's'"),
+    "grouped_bars:not-a-mapping": (lambda: plotting.grouped_bars(["g1"], [0.1]), TypeError, "series must map"),
+    "changed_pixels:shape": (lambda: plotting.changed_pixels(X, X[:2], Y, Y), ValueError, "x_adv must have"),
+    "pixel_map:3d": (lambda: plotting.pixel_map(X[0]), ValueError, "values must be a"),
+    "pixel_map:background": (lambda: plotting.pixel_map(X[0, 0], background=X[0]), ValueError, "background must be"),
+})
+cases("widgets", {
+    "attack_one:x-batch": (lambda: widgets.attack_one(M, X, 0, 0.1), ValueError, "x must be one image"),
+    "attack_one:x-range": (lambda: widgets.attack_one(M, X[0] * 2, 0, 0.1), ValueError, r"\[0, 1\]"),
+    "attack_one:y-str": (lambda: widgets.attack_one(M, X[0], "seven", 0.1), TypeError, "y must be"),
+    "attack_one:y-negative": (lambda: widgets.attack_one(M, X[0], -1, 0.1), ValueError, "y must be"),
+    "attack_one:eps-negative": (lambda: widgets.attack_one(M, X[0], 0, -0.1), ValueError, "eps must be"),
+    "attack_one:attack": (lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="cw"), ValueError, "attack must be"),
+    "attack_one:fgsm-l2": (lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="fgsm", norm="l2"), ValueError,
+                           "norm must be 'linf'"),
+    "one_pixel_one:pixels": (lambda: widgets.one_pixel_one(M, X[0], 0, pixels=0), ValueError, "pixels must be"),
+    "one_pixel_one:target": (lambda: widgets.one_pixel_one(M, X[0], 0, target=0), ValueError, "target must differ"),
+    "one_pixel_one:x-batch": (lambda: widgets.one_pixel_one(M, X, 0), ValueError, "x must be one image"),
+    "eps_slider:no-models": (lambda: widgets.eps_slider({}, X, Y), ValueError, "models must map"),
+    "one_pixel_explorer:not-a-model": (lambda: widgets.one_pixel_explorer({"m": "cnn"}, X, Y), TypeError,
+                                       r"models\['m'\]"),
+    "one_pixel_explorer:empty": (lambda: widgets.one_pixel_explorer({"m": M}, X[:0], Y[:0]), ValueError, "empty"),
+})
+cases("profiles", {
+    "Profile:unknown": (lambda: profiles.Profile("medium"), ValueError, "profile must be one of"),
+    "pick:positional": (lambda: profiles.Profile("quick").pick(1, 2), TypeError, "positional"),
+})
+cases("results", {
+    "record:chapter-int": (lambda: results.record(4, "x", 1.0), TypeError, "chapter must be"),
+    "record:chapter-path": (lambda: results.record("../04", "x", 1.0), ValueError, "chapter must be"),
+    "record:name-empty": (lambda: results.record("04", "", 1.0), TypeError, "name must be"),
+    "record:value-nan": (lambda: results.record("04", "x", NAN), ValueError, "value must be"),
+    "record:value-str": (lambda: results.record("04", "x", "98%"), TypeError, "value must be"),
+    "record:value-tensor": (lambda: results.record("04", "x", torch.ones(3)), ValueError, "value must be a single"),
+    "record:reference-inf": (lambda: results.record("04", "x", 1.0, reference=math.inf), ValueError,
+                             "reference must be"),
+    "record:unit-int": (lambda: results.record("04", "x", 1.0, unit=1), TypeError, "unit must be"),
+    "record:profile": (lambda: results.record("04", "x", 1.0, profile="medium"), ValueError, "profile must be one of"),
+    "load:profile": (lambda: results.load("04", "medium"), ValueError, "profile must be one of"),
+    "load:chapter-none": (lambda: results.load(None), TypeError, "chapter must be"),
+    "load_all:profile": (lambda: results.load_all("paper"), ValueError, "profile must be one of"),
+    "table:chapters": (lambda: results.table("quick", chapters=(4,)), TypeError, "chapter must be"),
+    "compare:not-a-folder": (lambda: results.compare("nowhere", "."), ValueError, "dir_a must be"),
+})
+cases("utils", {
+    "set_seed:str": (lambda: utils.set_seed("0"), TypeError, "seed must be an int"),
+    "set_seed:negative": (lambda: utils.set_seed(-1), ValueError, "seed must be an int"),
+    "batches:batch_size-zero": (lambda: list(utils.batches(10, 0)), ValueError, "batch_size must be >= 1"),
+    "batches:n-negative": (lambda: list(utils.batches(-1, 2)), ValueError, "n must be >= 0"),
+    "batches:n-float": (lambda: list(utils.batches(2.5, 2)), TypeError, "n must be an int"),
+})
+cases("_checks", {
+    "seed:bool": (lambda: _checks.seed(True), TypeError, "seed must be an int"),
+    "path:none": (lambda: _checks.path(None, "where"), TypeError, "where must be"),
+})
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """Every folder the library may write to, and the working directory, inside one empty tmp folder."""
+    root = tmp_path / "sandbox"
+    root.mkdir()
+    for var, sub in (("ROBUSTCORE_CACHE", "cache"), ("ROBUSTCORE_DATA", "data"), ("ROBUSTCORE_RESULTS", "results"),
+                     ("XDG_CACHE_HOME", "xdg"), ("HOME", "home")):
+        monkeypatch.setenv(var, str(root / sub))
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(urllib.request, "urlopen", _offline)  # no download attempt reaches the network
+    return root
+
+
+def _offline(*args, **kwargs):
+    raise urllib.error.URLError("offline (test)")
+
+
+def _written(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_every_public_function_has_cases():
+    """Each module's public functions appear in the table (so a new function needs its cases)."""
+    import inspect
+
+    covered = " ".join(c[0] for c in CASES)
+    mods = {"data": data, "models": models, "attacks": attacks, "train": train, "features": features,
+            "onepixel": onepixel, "zoo": zoo, "io": io, "plotting": plotting, "widgets": widgets,
+            "results": results, "utils": utils}
+    # Functions that take no input to check, or that only read state: nothing to misuse.
+    exempt = {"data.data_root", "zoo.names", "zoo.cache_dir", "zoo.filename", "zoo.ship", "zoo.main",
+              "features.main", "features.ship", "features.path", "features.shipped_path", "features.to_uint8",
+              "features.from_uint8", "features.representation_distance",
+              "io.sha256", "results.results_dir", "results.machine", "results.gap", "results.main",
+              "utils.default_device", "utils.progress", "utils.env_dir", "onepixel.encode", "onepixel.mutate",
+              "widgets.plot_attack_one", "widgets.plot_one_pixel", "attacks.flat_norm"}
+    missing = []
+    for mname, mod in mods.items():
+        for name, obj in vars(mod).items():
+            if name.startswith("_") or not inspect.isfunction(obj) or obj.__module__ != mod.__name__:
+                continue
+            key = f"{mname}.{name}"
+            if key not in exempt and f"{key}" not in covered and f"{mname}.{name}:" not in covered:
+                missing.append(key)
+    assert not missing, (f"public functions without misuse cases: {missing}; add bad-input cases to "
+                         "tests/test_reliability.py (or, for a function with no input to check, to `exempt`)")
+
+
+@pytest.mark.parametrize("call,exc,match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_clearly_and_writes_nothing(call, exc, match, sandbox):
+    with pytest.raises(exc, match=match):
+        call()
+    assert not issubclass(exc, (KeyError, AttributeError, IndexError, RuntimeError)), exc
+    assert _written(sandbox) == [], f"a refused call wrote {_written(sandbox)}"
+
+
+def test_profile_environment_variable(monkeypatch, sandbox):
+    monkeypatch.setenv("ROBUSTCORE_PROFILE", "medium")
+    with pytest.raises(ValueError, match="ROBUSTCORE_PROFILE must be one of"):
+        profiles.current()
+    with pytest.raises(ValueError, match="ROBUSTCORE_PROFILE must be one of"):
+        zoo.load("mnist-cnn-std")
+    assert _written(sandbox) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Data: wrong folder layouts, without a download and without leaving anything behind
+
+
+@pytest.mark.parametrize("layout", ["flat", "lowercase", "gz-only", "empty"])
+def test_mnist_wrong_folder_layout(layout, sandbox):
+    root = sandbox / "mnist-root"
+    where = {"flat": root, "lowercase": root / "mnist" / "raw", "gz-only": root / "MNIST" / "raw",
+             "empty": root}[layout]
+    where.mkdir(parents=True)
+    for f in data.MNIST_FILES:
+        if layout != "empty":
+            (where / (f + (".gz" if layout == "gz-only" else ""))).write_bytes(b"not an idx file")
+    before = _written(sandbox)
+    with pytest.raises(data.DataNotFoundError, match=r"MNIST/raw"):
+        data.mnist(train=False, root=root)
+    assert _written(sandbox) == before, "a failed read left files or folders behind"
+
+
+def test_cifar_wrong_folder_layout(sandbox):
+    root = sandbox / "cifar-root"
+    (root / "cifar10").mkdir(parents=True)  # the wrong name for torchvision's folder
+    before = _written(sandbox)
+    with pytest.raises(data.DataNotFoundError, match="cifar-10-batches-py"):
+        data.cifar10(train=False, root=root)
+    assert _written(sandbox) == before
+
+
+def test_missing_data_root_is_not_created(sandbox):
+    with pytest.raises(data.DataNotFoundError):
+        data.mnist(train=True, root=sandbox / "nowhere" / "data")
+    assert _written(sandbox) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Interrupted writes leave no file that loads; corrupted and tampered files are refused
+
+
+def _half_then_fail(obj, f, *args, **kwargs):
+    f.write(b"PK\x03\x04 half a checkpoint")
+    raise OSError("no space left on device (simulated)")
+
+
+def _tiny_entry(monkeypatch):
+    """A zoo entry that trains in no time, registered for this test only."""
+    rec = {"arch": "mlp", "seed": 0}
+    entry = zoo.Entry("tiny-mlp", {"quick": rec, "full": rec}, lambda r: models.build("mlp"),
+                      lambda m, r, progress: {"test_acc": 0.0}, "test only")
+    monkeypatch.setitem(zoo._REGISTRY, "tiny-mlp", entry)
+    return entry
+
+
+def test_interrupted_atomic_save_leaves_nothing(tmp_path, monkeypatch):
+    target = tmp_path / "ckpt" / "a.pt"
+    monkeypatch.setattr(torch, "save", _half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        io.atomic_save({"w": torch.zeros(3)}, target)
+    assert list(target.parent.iterdir()) == []
+    with pytest.raises(FileNotFoundError):
+        io.load_verified(target)
+
+
+def test_interrupted_zoo_checkpoint_leaves_nothing_that_loads(tmp_cache, monkeypatch):
+    _tiny_entry(monkeypatch)
+    monkeypatch.setattr(torch, "save", _half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        zoo.build("tiny-mlp", "quick", progress=False)
+    assert [p.name for p in tmp_cache.rglob("*") if p.is_file()] == []
+    monkeypatch.undo()
+    _tiny_entry(monkeypatch)
+    monkeypatch.setenv("ROBUSTCORE_CACHE", str(tmp_cache))
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        zoo.load("tiny-mlp", "quick", train_if_missing=False)
+
+
+def test_interrupted_digest_write_leaves_a_file_that_does_not_load(tmp_path, monkeypatch):
+    """Killed between the checkpoint and its .sha256: the checkpoint is refused as unverified."""
+    calls = {"n": 0}
+    real = io._atomic_write
+
+    def second_fails(path, write):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(path, write)
+
+    monkeypatch.setattr(io, "_atomic_write", second_fails)
+    target = tmp_path / "a.pt"
+    with pytest.raises(KeyboardInterrupt):
+        io.atomic_save({"w": torch.zeros(3)}, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pt"]
+    with pytest.raises(io.ChecksumError, match="unverified"):
+        io.load_verified(target)
+
+
+def test_interrupted_dataset_save_leaves_nothing(tmp_path, monkeypatch):
+    ds = features.Constructed(X, Y, {"kind": "D_R"})
+    target = tmp_path / "constructed" / "d.pt"
+    monkeypatch.setattr(torch, "save", _half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        features.save(ds, target)
+    assert list(target.parent.iterdir()) == []
+    with pytest.raises(FileNotFoundError):
+        features.load(target)
+
+
+def test_interrupted_results_write_keeps_the_previous_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    results.record("04", "accuracy", 31.0, profile="quick")
+    real = io._atomic_write
+
+    def interrupted(path, write):
+        def half(f):
+            f.write(b'{"accuracy": {"val')
+            raise KeyboardInterrupt
+        return real(path, half)
+
+    monkeypatch.setattr(io, "_atomic_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.record("04", "accuracy", 99.0, profile="quick")
+    assert results.load("04", "quick")["accuracy"]["value"] == 31.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chapter04-quick.json"]
+
+
+def _corrupt(path: Path, how: str) -> None:
+    b = bytearray(path.read_bytes())
+    if how == "truncated":
+        path.write_bytes(bytes(b[: len(b) // 2]))
+    elif how == "flipped":
+        b[len(b) // 2] ^= 0xFF
+        path.write_bytes(bytes(b))
+    elif how == "appended":
+        path.write_bytes(bytes(b) + b"\x00extra")
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty"])
+def test_corrupted_cached_checkpoint_is_refused_not_retrained(how, tmp_cache, monkeypatch):
+    _tiny_entry(monkeypatch)
+    zoo.build("tiny-mlp", "quick", progress=False)
+    ckpt = tmp_cache / zoo.filename("tiny-mlp", "quick")
+    _corrupt(ckpt, how)
+    before = ckpt.read_bytes()
+    with pytest.raises(io.ChecksumError):
+        zoo.load("tiny-mlp", "quick", progress=False)
+    assert ckpt.read_bytes() == before, "a refused checkpoint must not be replaced silently"
+
+
+def test_tampered_checkpoint_with_a_forged_digest_is_refused(tmp_cache, monkeypatch):
+    """Someone edits the file and its .sha256: the content still has to be a robustcore checkpoint
+    of the current recipe, loaded with weights_only=True."""
+    _tiny_entry(monkeypatch)
+    zoo.build("tiny-mlp", "quick", progress=False)
+    ckpt = tmp_cache / zoo.filename("tiny-mlp", "quick")
+    torch.save({"weights": torch.zeros(2)}, ckpt)  # not a checkpoint
+    ckpt.with_name(ckpt.name + ".sha256").write_text(io.sha256(ckpt))
+    with pytest.raises(io.ChecksumError, match="not a robustcore checkpoint"):
+        zoo.load("tiny-mlp", "quick", progress=False)
+
+
+def test_tampered_shipped_checkpoint_is_refused(tmp_path, tmp_cache, monkeypatch):
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    name = zoo.filename("mnist-mlp-std", "quick")
+    (weights / name).write_bytes((zoo.WEIGHTS_DIR / name).read_bytes())
+    (weights / "manifest.json").write_text((zoo.WEIGHTS_DIR / "manifest.json").read_text())
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(zoo, "MANIFEST", weights / "manifest.json")
+    assert zoo.load("mnist-mlp-std", "quick", train_if_missing=False, device="cpu") is not None
+    _corrupt(weights / name, "flipped")
+    with pytest.raises(io.ChecksumError, match="corrupted or was modified"):
+        zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
+    assert not tmp_cache.exists() or _written(tmp_cache) == []
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "empty"])
+def test_corrupted_constructed_dataset_is_refused(how, tmp_path):
+    target = tmp_path / "d.pt"
+    features.save(features.Constructed(X, Y, {"kind": "D_R"}), target)
+    _corrupt(target, how)
+    with pytest.raises(io.ChecksumError):
+        features.load(target)
+
+
+def test_constructed_dataset_of_another_kind_is_refused(tmp_path):
+    target = tmp_path / "d.pt"
+    io.atomic_save({"x": X, "y": Y, "meta": {}}, target)  # float images: not what save writes
+    with pytest.raises(io.ChecksumError, match="not a robustcore constructed dataset"):
+        features.load(target)
+
+
+def test_corrupted_results_file_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    (tmp_path / "chapter04-quick.json").write_text('{"accuracy": {"val')
+    with pytest.raises(ValueError, match="not a results file"):
+        results.load("04", "quick")
+    with pytest.raises(ValueError, match="not a results file"):
+        results.record("04", "accuracy", 1.0, profile="quick")
+    assert (tmp_path / "chapter04-quick.json").read_text() == '{"accuracy": {"val'
+
+
+def test_no_temp_files_after_successful_writes(tmp_path):
+    io.atomic_save({"w": torch.zeros(1)}, tmp_path / "a.pt")
+    io.atomic_write_json({"a": 1}, tmp_path / "b.json")
+    features.save(features.Constructed(X, Y), tmp_path / "c.pt")
+    assert sorted(os.listdir(tmp_path)) == ["a.pt", "a.pt.sha256", "b.json", "c.pt", "c.pt.sha256"]
