@@ -20,6 +20,8 @@ that built ImageNet-A, which Chapter 4 reproduces on real handwritten digits.
 
 from __future__ import annotations
 
+import contextlib
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,11 +107,18 @@ def mask_logits(logits: torch.Tensor) -> torch.Tensor:
 # The data: official layout imagenet-a/<wnid>/*.jpg
 
 
+def _flag(v: Any, name: str) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError(f"{name} must be True or False, got {type(v).__name__} {v!r}")
+    return v
+
+
 def transform(normalize: bool = True):
     """The standard ImageNet evaluation transform: Resize(256), CenterCrop(224), ToTensor and,
     with ``normalize``, the ImageNet mean/std (what torchvision's pretrained models expect)."""
     from torchvision import transforms as T
 
+    _flag(normalize, "normalize")
     steps = [T.Resize(256), T.CenterCrop(224), T.ToTensor()]
     if normalize:
         steps.append(T.Normalize(MEAN, STD))
@@ -122,7 +131,7 @@ def find(root: str | os.PathLike | None = None) -> Path | None:
     Looks at ``root`` (the ``imagenet-a`` folder itself or its parent), else
     ``$ROBUSTCORE_IMAGENET_A``, else ``<data root>/imagenet-a``.
     """
-    cands = [Path(root).expanduser()] if root is not None else (
+    cands = [_checks.path(root, "root")] if root is not None else (
         [Path(os.environ[ENV_VAR]).expanduser()] if os.environ.get(ENV_VAR) else [data.data_root()])
     for c in cands:
         for p in (c, c / FOLDER):
@@ -137,7 +146,7 @@ def check_layout(root: str | os.PathLike) -> Path:
     Raises ``FileNotFoundError`` if ``root`` is not a folder and ``ValueError`` naming the
     missing or unexpected folders otherwise. Returns ``root`` as a resolved Path.
     """
-    root = Path(root).expanduser()
+    root = _checks.path(root, "root")
     if not root.is_dir():
         raise FileNotFoundError(f"root {str(root)!r} is not a folder (expected imagenet-a/<wnid>/*.jpg)")
     found = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -161,6 +170,7 @@ def dataset(root: str | os.PathLike | None = None, normalize: bool = True):
     """
     from torchvision.datasets import ImageFolder
 
+    _flag(normalize, "normalize")
     where = find(root)
     if where is None:
         raise data.DataNotFoundError(
@@ -187,12 +197,16 @@ def download(root: str | os.PathLike | None = None) -> Path:
     """
     from torchvision.datasets.utils import download_and_extract_archive
 
-    root = Path(root).expanduser() if root is not None else data.data_root()
+    root = _checks.path(root, "root") if root is not None else data.data_root()
     if (found := find(root)) is not None:
         return found
+    made = [d for d in (root, *root.parents) if not d.exists()]  # removed again if the download fails
     try:
         download_and_extract_archive(URL, str(root), filename="imagenet-a.tar", md5=TAR_MD5, remove_finished=True)
     except Exception as e:  # URLError and friends: no internet here
+        for d in sorted(set(made), key=lambda q: len(q.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                d.rmdir()  # only if still empty
         raise data.DataNotFoundError(
             f"could not download ImageNet-A from {URL} ({type(e).__name__}: {e}). On a machine without "
             f"internet, extract imagenet-a.tar elsewhere and copy its imagenet-a/ folder into {root}.") from None
@@ -204,9 +218,17 @@ def download(root: str | os.PathLike | None = None) -> Path:
 
 
 def _conf_correct(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
-    conf = np.asarray(confidence.detach().cpu() if isinstance(confidence, torch.Tensor) else confidence,
-                      dtype=np.float64)
+    if isinstance(confidence, (str, bytes)) or isinstance(correct, (str, bytes)):
+        raise TypeError("confidence and correct must be sequences of numbers, not strings")
+    try:
+        conf = np.asarray(confidence.detach().cpu() if isinstance(confidence, torch.Tensor) else confidence,
+                          dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"confidence must be a 1-D sequence of probabilities, got {type(confidence).__name__}") \
+            from None
     corr = np.asarray(correct.detach().cpu() if isinstance(correct, torch.Tensor) else correct)
+    if corr.dtype == object:
+        raise TypeError(f"correct must be a 1-D sequence of booleans (or 0/1), got {type(correct).__name__}")
     if conf.ndim != 1 or corr.shape != conf.shape:
         raise ValueError(f"confidence and correct must be 1-D and of equal length, got shapes "
                          f"{conf.shape} and {corr.shape}")
@@ -270,6 +292,10 @@ def reliability_diagram(confidence: Any, correct: Any, beta: int = 100, ax=None,
     import matplotlib.pyplot as plt
 
     conf, corr = _conf_correct(confidence, correct)
+    if ax is not None and not hasattr(ax, "bar"):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__}")
     order = np.argsort(conf, kind="stable")
     conf, corr = conf[order], corr[order]
     bins = adaptive_bins(len(conf), beta)
@@ -320,12 +346,13 @@ def _batches(source: Any, batch_size: int) -> Iterable[tuple[torch.Tensor, torch
     """(x, y) batches from a (images, labels) tensor pair, a Dataset, or an iterable of batches."""
     if isinstance(source, (tuple, list)) and len(source) == 2 and all(isinstance(t, torch.Tensor) for t in source):
         x, y = source
-        if x.shape[0] != y.shape[0]:
-            raise ValueError(f"images and labels differ in length: {x.shape[0]} vs {y.shape[0]}")
+        if x.dim() == 0 or y.dim() != 1 or x.shape[0] != y.shape[0]:
+            raise ValueError(f"images and labels differ in length: {tuple(x.shape)} vs {tuple(y.shape)}")
+        _checks.labels(y, x.shape[0], "labels")
         return ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, x.shape[0], batch_size))
     if isinstance(source, torch.utils.data.Dataset):
         return torch.utils.data.DataLoader(source, batch_size=batch_size, shuffle=False)
-    if isinstance(source, Iterable):
+    if isinstance(source, Iterable) and not isinstance(source, (str, bytes, dict)):
         return source
     raise TypeError(f"data must be an (images, labels) tensor pair, a Dataset or a DataLoader, "
                     f"got {type(source).__name__}")
@@ -335,6 +362,13 @@ def _dataset_classes(source: Any) -> int | None:
     ds = getattr(source, "dataset", source)
     classes = getattr(ds, "classes", None)
     return len(classes) if classes is not None else None
+
+
+def _index(c: Any) -> int:
+    try:
+        return operator.index(c)
+    except TypeError:
+        raise TypeError(f"classes must hold int logit indices, got {type(c).__name__} {c!r}") from None
 
 
 @torch.no_grad()
@@ -350,7 +384,9 @@ def predict_proba(model: torch.nn.Module, source: Any, *, classes: Sequence[int]
     _checks.integer(batch_size, "batch_size", 1)
     cols = None
     if classes is not None:
-        cols = [_checks.integer(int(c), "classes", 0) for c in classes]
+        if isinstance(classes, (str, bytes)) or not isinstance(classes, Iterable):
+            raise TypeError(f"classes must be a sequence of logit indices, got {type(classes).__name__}")
+        cols = [_checks.integer(_index(c), "classes", 0) for c in classes]
         if not cols or len(set(cols)) != len(cols):
             raise ValueError("classes must be a non-empty list of distinct logit indices")
     n_ds = _dataset_classes(source)
@@ -360,6 +396,8 @@ def predict_proba(model: torch.nn.Module, source: Any, *, classes: Sequence[int]
     model.eval()
     try:
         for xb, yb in _batches(source, batch_size):
+            if isinstance(xb, torch.Tensor) and xb.is_floating_point() and not torch.isfinite(xb).all():
+                raise ValueError("source holds images with NaN or infinite values")
             logits = model(xb.to(dev))
             if logits.dim() != 2:
                 raise ValueError(f"model must return logits of shape (N, classes), got {tuple(logits.shape)}")
@@ -390,6 +428,13 @@ def result(probabilities: torch.Tensor, labels: torch.Tensor, beta: int = 100) -
     """An :class:`EvalResult` from class probabilities (N, K) and labels (N,)."""
     if not isinstance(probabilities, torch.Tensor) or probabilities.dim() != 2:
         raise ValueError("probabilities must be a tensor of shape (N, classes)")
+    if not probabilities.is_floating_point():
+        raise TypeError(f"probabilities must be a floating tensor, got dtype {probabilities.dtype}")
+    if probabilities.shape[0] == 0 or probabilities.shape[1] == 0:
+        raise ValueError(f"probabilities is empty (shape {tuple(probabilities.shape)})")
+    if not torch.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1 + 1e-5:
+        raise ValueError("probabilities must hold finite values in [0, 1]")
+    _checks.integer(beta, "beta", 1)
     labels = _checks.labels(labels, probabilities.shape[0], "labels", probabilities.shape[1])
     conf, pred = probabilities.max(dim=1)
     correct = pred == labels
@@ -406,6 +451,7 @@ def evaluate(model: torch.nn.Module, source: Any, *, classes: Sequence[int] | No
     ``source``: a DataLoader (e.g. :func:`loader`), a Dataset, or an (images, labels) pair.
     For an ImageNet-1k model on ImageNet-A pass ``classes=imagenet_a.indices()``.
     """
+    _checks.integer(beta, "beta", 1)
     return result(*predict_proba(model, source, classes=classes, batch_size=batch_size), beta=beta)
 
 
@@ -418,7 +464,9 @@ def natural_adversarial_filter(model: torch.nn.Module, source: Any, *, min_confi
     ``(torch.utils.data.Subset, kept)``. ``kept`` are int64 indices into ``source``, increasing.
     """
     _checks.number(min_confidence, "min_confidence", 0.0, 1.0)
-    if not (isinstance(source, (tuple, list)) or isinstance(source, torch.utils.data.Dataset)):
+    is_pair = (isinstance(source, (tuple, list)) and len(source) == 2
+               and all(isinstance(t, torch.Tensor) for t in source))
+    if not (is_pair or isinstance(source, torch.utils.data.Dataset)):
         raise TypeError("source must be an (images, labels) tensor pair or a Dataset (its order defines the "
                         f"indices), got {type(source).__name__}")
     p, y = predict_proba(model, source, classes=classes, batch_size=batch_size)

@@ -66,6 +66,9 @@ SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "coil100": (3, 32,
 EPS = {"mnist": 0.2, "fashion_mnist": 0.05, "coil100": 0.05}
 STEPS = {"mnist": 40, "fashion_mnist": 40, "coil100": 20}
 BATCH_SIZE = {"mnist": 256, "fashion_mnist": 256, "coil100": 16}
+# Upper bounds on the training budget: beyond them a call would run for days.
+MAX_EPOCHS = 100_000
+MAX_STEPS = 10_000
 # COIL-100 under p1: anomaly fraction of the test split for 1, 4 and 7 normal objects.
 COIL_FRACTIONS = {1: 0.5, 4: 0.25, 7: 0.15}
 # The DAE's input noise: zero-mean Gaussian, this standard deviation, clipped to [0, 1].
@@ -104,18 +107,22 @@ def coil100(root: str | Path | None = None, size: int = 32) -> tuple[torch.Tenso
     from PIL import Image
 
     size = _checks.integer(size, "size", 8, 128)
-    root = Path(root).expanduser().resolve() if root is not None else data.data_root()
+    root = _checks.path(root, "root").resolve() if root is not None else data.data_root()
     key = (str(root), size)
     if key in _COIL_CACHE:
         return tuple(t.clone() for t in _COIL_CACHE[key])  # type: ignore[return-value]
     folder = root / COIL_FOLDER
     if not folder.is_dir():
+        made = [d for d in (root, *root.parents) if not d.exists()]  # removed again if the download fails
         try:
             from torchvision.datasets.utils import download_and_extract_archive
 
             with contextlib.redirect_stdout(_io.StringIO()):
                 download_and_extract_archive(COIL_URL, download_root=str(root), filename="coil-100.zip")
         except Exception as e:  # offline
+            for d in sorted(set(made), key=lambda q: len(q.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()  # only if still empty
             raise data.DataNotFoundError(
                 f"COIL-100 is not in {folder} and could not be downloaded ({type(e).__name__}). Unpack the "
                 f"official coil-100.zip into {root} (files {COIL_FOLDER}/obj1__0.png … obj100__355.png), "
@@ -127,9 +134,13 @@ def coil100(root: str | Path | None = None, size: int = 32) -> tuple[torch.Tenso
     for obj, _angle, path in found:
         if not 1 <= obj <= NUM_CLASSES["coil100"]:
             raise ValueError(f"{path.name}: object numbers run from 1 to 100")
-        with Image.open(path) as im:
-            im = im.convert("RGB").resize((size, size), Image.BOX)
-            images.append(np.asarray(im, dtype=np.uint8))
+        try:
+            with Image.open(path) as im:
+                im = im.convert("RGB").resize((size, size), Image.BOX)
+                images.append(np.asarray(im, dtype=np.uint8))
+        except OSError as e:  # truncated or not an image
+            raise ValueError(f"{path}: not a readable PNG image ({type(e).__name__}); the COIL-100 folder "
+                             "is corrupted, unpack the official coil-100.zip again") from None
         labels.append(obj - 1)
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0).contiguous()
     y = torch.tensor(labels, dtype=torch.long)
@@ -217,7 +228,7 @@ def protocol1(x: torch.Tensor, y: torch.Tensor, normal: int | Sequence[int], ano
     """
     _checks.choice(dataset, "dataset", DATASETS)
     _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
+    y = _checks.labels(y, x.shape[0], num_classes=NUM_CLASSES[dataset])
     normal = _normal_classes(normal, dataset)
     f = _fraction(anomaly_fraction)
     seed = _checks.integer(seed, "seed", 0)
@@ -258,9 +269,12 @@ def protocol2(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor
     test on the whole test split (x_test, y_test), every other class anomalous. No validation split."""
     _checks.choice(dataset, "dataset", DATASETS)
     _checks.images(x_train, "x_train")
-    y_train = _checks.labels(y_train, x_train.shape[0], "y_train")
+    y_train = _checks.labels(y_train, x_train.shape[0], "y_train", NUM_CLASSES[dataset])
     _checks.images(x_test, "x_test")
-    y_test = _checks.labels(y_test, x_test.shape[0], "y_test")
+    y_test = _checks.labels(y_test, x_test.shape[0], "y_test", NUM_CLASSES[dataset])
+    if x_test.shape[1:] != x_train.shape[1:]:
+        raise ValueError(f"x_test must hold images of the shape of x_train's {tuple(x_train.shape[1:])}, "
+                         f"got {tuple(x_test.shape[1:])}")
     normal = _normal_classes(normal, dataset)
     keep = _is_normal(y_train, normal)
     if not keep.any():
@@ -379,8 +393,31 @@ def _check_ae(model: Any) -> AutoEncoder:
     return model
 
 
+def _check_x(model: AutoEncoder, x: Any, name: str = "x") -> torch.Tensor:
+    """Images in [0, 1] of the shape the autoencoder takes."""
+    _checks.images(x, name)
+    shape = getattr(model, "shape", None)
+    if shape is not None and tuple(x.shape[1:]) != tuple(shape):
+        raise ValueError(f"{name} must hold images of shape {tuple(shape)} (the model's), got {tuple(x.shape[1:])}")
+    return x
+
+
+def _check_pair(model: AutoEncoder, x: Any, x_other: Any, other: str) -> None:
+    model = _check_ae(model)
+    _check_x(model, x)
+    _check_x(model, x_other, other)
+    if x_other.shape != x.shape:
+        raise ValueError(f"{other} must have the shape of x {tuple(x.shape)}, got {tuple(x_other.shape)}")
+
+
+def _check_generator(generator: Any) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+
+
 def latent_distance(model: AutoEncoder, x: torch.Tensor, x_other: torch.Tensor) -> torch.Tensor:
     """Per-image mean squared distance between the latent codes of ``x`` and ``x_other`` → (N,)."""
+    _check_pair(model, x, x_other, "x_other")
     return (model.encode(x) - model.encode(x_other)).pow(2).mean(1)
 
 
@@ -394,10 +431,11 @@ def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, step
     with ‖x' − x‖∞ ≤ eps. The model's parameters get no gradient.
     """
     model = _check_ae(model)
-    _checks.images(x)
+    _check_x(model, x)
     eps = _checks.number(eps, "eps", 0.0, 1.0)
-    steps = _checks.integer(steps, "steps", 1)
+    steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
     alpha = 2.5 * eps / steps if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
+    _check_generator(generator)
     if eps == 0:
         return x.clone()
     with torch.no_grad():
@@ -422,6 +460,8 @@ def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
               gamma: float = 0.1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ARAE's objective on a batch: ``(total, reconstruction, latent)`` with
     total = MSE(D(E(x_adv)), x) + γ · MSE(E(x), E(x_adv)) (means over pixels / latent units and images)."""
+    _check_pair(model, x, x_adv, "x_adv")
+    gamma = _checks.number(gamma, "gamma", 0.0)
     z, z_adv = model.encode(x), model.encode(x_adv)
     rec = F.mse_loss(model.decode(z_adv), x)
     lat = F.mse_loss(z, z_adv)
@@ -431,6 +471,9 @@ def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
 def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
              generator: torch.Generator | None = None) -> torch.Tensor:
     """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
+    _check_x(_check_ae(model), x)
+    noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
+    _check_generator(generator)
     if noise_std > 0:
         noise = torch.randn(x.shape, generator=generator).to(x.device) if generator is not None \
             else torch.randn_like(x)
@@ -454,16 +497,19 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
     Same seed → same model.
     """
     model = _check_ae(model)
-    _checks.images(x)
+    _check_x(model, x)
     _checks.choice(method, "method", METHODS)
-    epochs = _checks.integer(epochs, "epochs", 1)
+    epochs = _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     lr = _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
     gamma = _checks.number(gamma, "gamma", 0.0)
     eps = _checks.number(eps, "eps", 0.0, 1.0)
-    steps = _checks.integer(steps, "steps", 1)
+    steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
+    if alpha is not None:
+        _checks.number(alpha, "alpha", 0.0, 1.0)
     noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
     eps_warmup_epochs = _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
+    _checks.seed(seed)
     gen = set_seed(seed)
     device = model_device(model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -509,7 +555,7 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
 def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Anomaly scores (N,): each image's mean squared reconstruction error of the *clean* input."""
     model = _check_ae(model)
-    _checks.images(x)
+    _check_x(model, x)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     was = model.training
     model.eval()
@@ -521,10 +567,17 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
 
 
 def _check_scored(s: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float64)
+    if isinstance(s, (str, bytes)) or isinstance(labels, (str, bytes)):
+        raise TypeError("scores and labels must be sequences of numbers, not strings")
+    try:
+        s = np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"scores must be a 1-D sequence of numbers, got {type(s).__name__}") from None
     lab = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels)
     if s.ndim != 1 or lab.shape != s.shape:
         raise ValueError(f"scores and labels must be 1-D of equal length, got shapes {s.shape} and {lab.shape}")
+    if s.size == 0:
+        raise ValueError("scores and labels are empty; pass at least one normal and one anomalous example")
     if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or infinite values")
     if not np.isin(lab, (0, 1)).all():
@@ -582,6 +635,8 @@ def best_threshold(s: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarr
 def evaluate(model: AutoEncoder, split: Split) -> dict[str, float]:
     """``{"auroc"}`` on the test split, and for p1 also ``{"f1", "threshold"}`` with the threshold
     chosen on the validation split (:func:`best_threshold`)."""
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a novelty.Split (see prepare), got {type(split).__name__}")
     out = {"auroc": auroc(scores(model, split.x_test), split.y_test)}
     if split.x_val is not None:
         t = best_threshold(scores(model, split.x_val), split.y_val)
@@ -599,6 +654,10 @@ def recipe(dataset: str, protocol: str, normal: int | Sequence[int], method: str
     _checks.choice(dataset, "dataset", DATASETS)
     _checks.choice(protocol, "protocol", PROTOCOLS)
     _checks.choice(method, "method", METHODS)
+    _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
+    _checks.seed(seed)
+    if protocol == "p1" and anomaly_fraction is not None:
+        _fraction(anomaly_fraction)
     rec = {"dataset": dataset, "protocol": protocol, "normal": list(_normal_classes(normal, dataset)),
            "anomaly_fraction": anomaly_fraction if protocol == "p1" else None, "method": method,
            "epochs": epochs, "batch_size": BATCH_SIZE[dataset], "lr": 1e-3, "gamma": 0.1, "eps": EPS[dataset],
@@ -608,11 +667,43 @@ def recipe(dataset: str, protocol: str, normal: int | Sequence[int], method: str
     if unknown:
         raise ValueError(f"unknown recipe setting(s) {sorted(unknown)}; known: {sorted(rec)}")
     rec.update(overrides)
+    _check_settings(rec)
+    return rec
+
+
+def _check_settings(rec: dict[str, Any]) -> None:
+    """The training settings of a recipe, checked as :func:`fit` and :func:`prepare` check them."""
+    checks = {"batch_size": lambda v: _checks.integer(v, "batch_size", 1),
+              "lr": lambda v: _checks.number(v, "lr", 0.0, 10.0, lo_open=True),
+              "gamma": lambda v: _checks.number(v, "gamma", 0.0),
+              "eps": lambda v: _checks.number(v, "eps", 0.0, 1.0),
+              "steps": lambda v: _checks.integer(v, "steps", 1, MAX_STEPS),
+              "noise_std": lambda v: _checks.number(v, "noise_std", 0.0, 10.0),
+              "eps_warmup_epochs": lambda v: _checks.number(v, "eps_warmup_epochs", 0.0, float(rec["epochs"])),
+              "max_train": lambda v: v is None or _checks.integer(v, "max_train", 2),
+              "max_test": lambda v: v is None or _checks.integer(v, "max_test", 2)}
+    for key, check in checks.items():
+        if key in rec:
+            check(rec[key])
+
+
+_RECIPE_KEYS = ("dataset", "protocol", "normal", "method", "epochs")
+
+
+def _check_recipe(rec: Any) -> dict[str, Any]:
+    if not isinstance(rec, dict) or any(k not in rec for k in _RECIPE_KEYS):
+        raise TypeError(f"rec must be a recipe dict (see novelty.recipe) with keys {list(_RECIPE_KEYS)}, "
+                        f"got {type(rec).__name__}")
+    _checks.choice(rec["dataset"], "rec['dataset']", DATASETS)
+    _checks.choice(rec["protocol"], "rec['protocol']", PROTOCOLS)
+    _checks.choice(rec["method"], "rec['method']", METHODS)
+    _checks.integer(rec["epochs"], "rec['epochs']", 1, MAX_EPOCHS)
     return rec
 
 
 def split_of(rec: dict[str, Any], root: str | Path | None = None) -> Split:
     """The :class:`Split` a recipe trains and tests on."""
+    _check_recipe(rec)
     return prepare(rec["dataset"], rec["protocol"], rec["normal"], rec.get("anomaly_fraction"),
                    seed=rec.get("seed", 0), root=root, max_train=rec.get("max_train"),
                    max_test=rec.get("max_test"))
@@ -620,12 +711,19 @@ def split_of(rec: dict[str, Any], root: str | Path | None = None) -> Split:
 
 def make(rec: dict[str, Any]) -> AutoEncoder:
     """The untrained autoencoder for a recipe's dataset."""
+    _check_recipe(rec)
     return AutoEncoder(SHAPES[rec["dataset"]])
 
 
 def train_recipe(model: AutoEncoder, rec: dict[str, Any], progress_bar: bool = True,
                  root: str | Path | None = None) -> dict[str, Any]:
     """Fit ``model`` with a recipe on its split's training images; return its test metrics."""
+    model = _check_ae(model)
+    _check_recipe(rec)
+    if tuple(getattr(model, "shape", SHAPES[rec["dataset"]])) != SHAPES[rec["dataset"]]:
+        raise ValueError(f"model takes images of shape {tuple(model.shape)} but rec['dataset'] "
+                         f"{rec['dataset']!r} has {SHAPES[rec['dataset']]}")
+    _check_settings(rec)
     split = split_of(rec, root)
     hist = fit(model, split.x_train, method=rec["method"], epochs=rec["epochs"], batch_size=rec["batch_size"],
                lr=rec["lr"], gamma=rec["gamma"], eps=rec["eps"], steps=rec["steps"], noise_std=rec["noise_std"],
@@ -637,6 +735,10 @@ def train_recipe(model: AutoEncoder, rec: dict[str, Any], progress_bar: bool = T
 
 def zoo_name(protocol: str, normal: int, method: str, dataset: str = "mnist") -> str:
     """The zoo name of a chapter model, e.g. ``novelty-mnist-p2-8-arae``."""
+    _checks.choice(protocol, "protocol", PROTOCOLS)
+    _checks.choice(method, "method", METHODS)
+    _checks.choice(dataset, "dataset", DATASETS)
+    _checks.integer(normal, "normal", 0, NUM_CLASSES[dataset] - 1)
     return f"novelty-{dataset}-{protocol}-{normal}-{method}"
 
 
@@ -696,11 +798,16 @@ def _load_checkpoint(where: str) -> tuple[AutoEncoder, dict[str, Any], str | Non
         model = zoo.load(where, device="cpu")
         return model, model.meta["recipe"], None  # type: ignore[attr-defined]
     ckpt = io.load_verified(path)
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "meta" not in ckpt:
+    if (not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict)
+            or not isinstance(ckpt.get("meta"), dict) or not isinstance(ckpt["meta"].get("recipe"), dict)):
         raise io.ChecksumError(f"{path} is not a novelty checkpoint (no state_dict/meta)")
     rec = ckpt["meta"]["recipe"]
-    model = make(rec)
-    model.load_state_dict(ckpt["state_dict"])
+    try:
+        model = make(rec)
+        model.load_state_dict(ckpt["state_dict"])
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise io.ChecksumError(f"{path} is not a novelty checkpoint of its recipe ({type(e).__name__}: {e})") \
+            from None
     return model.eval(), rec, ckpt["meta"].get("root")
 
 

@@ -18,8 +18,8 @@ import pytest
 import torch
 from torch import nn
 
-from robustcore import (_checks, attacks, data, features, io, models, onepixel, plotting, profiles, results,
-                        train, utils, widgets, zoo)
+from robustcore import (_checks, attacks, data, features, imagenet_a, io, models, novelty, onepixel, plotting,
+                        profiles, results, train, utils, widgets, zoo)
 
 NAN = float("nan")
 torch.manual_seed(0)
@@ -360,6 +360,370 @@ cases("utils", {
     "batches:n-negative": (lambda: list(utils.batches(-1, 2)), ValueError, "n must be >= 0"),
     "batches:n-float": (lambda: list(utils.batches(2.5, 2)), TypeError, "n must be an int"),
 })
+# ---- ImageNet-A: the 200-class mask, the data, the metrics, evaluation and the filter
+CONF, CORRECT = torch.tensor([0.9, 0.6, 0.3, 0.8]), torch.tensor([True, False, True, True])
+PROBS = torch.full((4, 10), 0.1)
+PAIR = (X, Y)
+IA_SOURCE_FUNCS = {  # (model, source) -> call
+    "imagenet_a.predict_proba": lambda m, src: imagenet_a.predict_proba(m, src),
+    "imagenet_a.evaluate": lambda m, src: imagenet_a.evaluate(m, src),
+    "imagenet_a.natural_adversarial_filter": lambda m, src: imagenet_a.natural_adversarial_filter(m, src),
+}
+for fname, fn in IA_SOURCE_FUNCS.items():
+    CASES.append((f"{fname}[x:nan]", (lambda f=fn: f(M, (_x(nan=True), Y))), ValueError,
+                  "source holds images with NaN"))
+    for defect, y, exc, match in BAD_Y[:3]:
+        CASES.append((f"{fname}[y:{defect}]", (lambda f=fn, y=y: f(M, (X, y))), exc,
+                      "labels must|differ in length"))
+    CASES.append((f"{fname}[model:str]", (lambda f=fn: f("resnet50", PAIR)), TypeError, "model must be"))
+
+cases("imagenet_a", {
+    "mask_logits:list": (lambda: imagenet_a.mask_logits([[0.0] * 1000]), TypeError, "logits must be"),
+    "mask_logits:int": (lambda: imagenet_a.mask_logits(torch.zeros(2, 1000, dtype=torch.long)), TypeError,
+                        "logits must be a floating"),
+    "mask_logits:200": (lambda: imagenet_a.mask_logits(torch.zeros(2, 200)), ValueError, r"logits must have shape"),
+    "mask_logits:1d": (lambda: imagenet_a.mask_logits(torch.zeros(1000)), ValueError, r"logits must have shape"),
+    "transform:normalize-str": (lambda: imagenet_a.transform("no"), TypeError, "normalize must be True or False"),
+    "find:root-int": (lambda: imagenet_a.find(3), TypeError, "root must be"),
+    "find:root-empty": (lambda: imagenet_a.find(""), TypeError, "root must be"),
+    "check_layout:root-none": (lambda: imagenet_a.check_layout(None), TypeError, "root must be"),
+    "check_layout:missing": (lambda: imagenet_a.check_layout("nowhere"), FileNotFoundError, "root .* not a folder"),
+    "dataset:missing": (lambda: imagenet_a.dataset("nowhere"), data.DataNotFoundError, "not on disk"),
+    "dataset:root-int": (lambda: imagenet_a.dataset(7), TypeError, "root must be"),
+    "dataset:normalize-str": (lambda: imagenet_a.dataset("nowhere", normalize="yes"), TypeError,
+                              "normalize must be"),
+    "loader:batch_size-zero": (lambda: imagenet_a.loader("nowhere", batch_size=0), ValueError,
+                               "batch_size must be >= 1"),
+    "loader:batch_size-float": (lambda: imagenet_a.loader("nowhere", batch_size=8.0), TypeError,
+                                "batch_size must be an int"),
+    "loader:num_workers-negative": (lambda: imagenet_a.loader("nowhere", num_workers=-1), ValueError,
+                                    "num_workers must be >= 0"),
+    "loader:missing": (lambda: imagenet_a.loader("nowhere", num_workers=0), data.DataNotFoundError, "not on disk"),
+    "download:root-int": (lambda: imagenet_a.download(5), TypeError, "root must be"),
+    "download:offline": (lambda: imagenet_a.download("ia-root/sub"), data.DataNotFoundError,
+                         "could not download ImageNet-A"),
+    "download:offline-default-root": (lambda: imagenet_a.download(), data.DataNotFoundError,
+                                      "could not download ImageNet-A"),
+    "adaptive_bins:n-zero": (lambda: imagenet_a.adaptive_bins(0), ValueError, "n must be >= 1"),
+    "adaptive_bins:n-float": (lambda: imagenet_a.adaptive_bins(10.0), TypeError, "n must be an int"),
+    "adaptive_bins:beta-zero": (lambda: imagenet_a.adaptive_bins(10, 0), ValueError, "beta must be >= 1"),
+    "adaptive_bins:beta-negative": (lambda: imagenet_a.adaptive_bins(10, -5), ValueError, "beta must be >= 1"),
+    "calibration_error:nan": (lambda: imagenet_a.calibration_error(torch.tensor([NAN, 0.5]), [1, 0]), ValueError,
+                              "confidence must hold finite"),
+    "calibration_error:above-one": (lambda: imagenet_a.calibration_error([1.5, 0.5], [1, 0]), ValueError,
+                                    r"confidence must hold finite probabilities in \[0, 1\]"),
+    "calibration_error:negative": (lambda: imagenet_a.calibration_error([-0.1, 0.5], [1, 0]), ValueError,
+                                   "confidence must hold"),
+    "calibration_error:empty": (lambda: imagenet_a.calibration_error([], []), ValueError, "confidence is empty"),
+    "calibration_error:str": (lambda: imagenet_a.calibration_error("high", [1]), TypeError, "confidence"),
+    "calibration_error:objects": (lambda: imagenet_a.calibration_error([{"p": 0.5}], [1]), TypeError,
+                                  "confidence must be"),
+    "calibration_error:length": (lambda: imagenet_a.calibration_error(CONF, CORRECT[:2]), ValueError,
+                                 "confidence and correct must be 1-D and of equal length"),
+    "calibration_error:correct-2": (lambda: imagenet_a.calibration_error(CONF, [0, 1, 2, 1]), ValueError,
+                                    "correct must hold booleans"),
+    "calibration_error:correct-nan": (lambda: imagenet_a.calibration_error(CONF, [0, 1, NAN, 1]), ValueError,
+                                      "correct must hold booleans"),
+    "calibration_error:beta-zero": (lambda: imagenet_a.calibration_error(CONF, CORRECT, 0), ValueError,
+                                    "beta must be >= 1"),
+    "calibration_error:beta-float": (lambda: imagenet_a.calibration_error(CONF, CORRECT, 2.5), TypeError,
+                                     "beta must be an int"),
+    "rra_curve:2d": (lambda: imagenet_a.rra_curve(PROBS, CORRECT), ValueError, "confidence and correct must be 1-D"),
+    "rra_curve:empty": (lambda: imagenet_a.rra_curve(CONF[:0], CORRECT[:0]), ValueError, "confidence is empty"),
+    "aurra:correct-2": (lambda: imagenet_a.aurra(CONF, torch.tensor([2, 0, 1, 1])), ValueError, "correct must hold"),
+    "aurra:inf": (lambda: imagenet_a.aurra([math.inf, 0.2], [1, 0]), ValueError, "confidence must hold finite"),
+    "reliability_diagram:beta-zero": (lambda: imagenet_a.reliability_diagram(CONF, CORRECT, beta=0), ValueError,
+                                      "beta must be >= 1"),
+    "reliability_diagram:range": (lambda: imagenet_a.reliability_diagram(CONF * 3, CORRECT), ValueError,
+                                  "confidence must hold"),
+    "reliability_diagram:ax-str": (lambda: imagenet_a.reliability_diagram(CONF, CORRECT, ax="left"), TypeError,
+                                   "ax must be a matplotlib Axes"),
+    "reliability_diagram:title-int": (lambda: imagenet_a.reliability_diagram(CONF, CORRECT, title=3), TypeError,
+                                      "title must be a str"),
+    "predict_proba:batch_size-zero": (lambda: imagenet_a.predict_proba(M, PAIR, batch_size=0), ValueError,
+                                      "batch_size must be >= 1"),
+    "predict_proba:classes-negative": (lambda: imagenet_a.predict_proba(M, PAIR, classes=[-1, 2]), ValueError,
+                                       "classes must be >= 0"),
+    "predict_proba:classes-float": (lambda: imagenet_a.predict_proba(M, PAIR, classes=[0.5, 2.5]), TypeError,
+                                    "classes must hold int"),
+    "predict_proba:classes-str": (lambda: imagenet_a.predict_proba(M, PAIR, classes="0123"), TypeError,
+                                  "classes must be a sequence"),
+    "predict_proba:classes-int": (lambda: imagenet_a.predict_proba(M, PAIR, classes=5), TypeError,
+                                  "classes must be a sequence"),
+    "predict_proba:classes-empty": (lambda: imagenet_a.predict_proba(M, PAIR, classes=[]), ValueError,
+                                    "classes must be a non-empty"),
+    "predict_proba:classes-repeat": (lambda: imagenet_a.predict_proba(M, PAIR, classes=[1, 1]), ValueError,
+                                     "distinct"),
+    "predict_proba:classes-beyond": (lambda: imagenet_a.predict_proba(M, PAIR, classes=imagenet_a.indices()),
+                                     ValueError, "classes holds index .* 10 logits"),
+    "predict_proba:source-str": (lambda: imagenet_a.predict_proba(M, "imagenet-a"), TypeError, "data must be"),
+    "predict_proba:source-int": (lambda: imagenet_a.predict_proba(M, 42), TypeError, "data must be"),
+    "predict_proba:source-dict": (lambda: imagenet_a.predict_proba(M, {"x": X, "y": Y}), TypeError, "data must be"),
+    "predict_proba:length": (lambda: imagenet_a.predict_proba(M, (X, Y[:2])), ValueError, "differ in length"),
+    "predict_proba:empty": (lambda: imagenet_a.predict_proba(M, (X[:0], Y[:0])), ValueError, "empty"),
+    "predict_proba:labels-beyond": (lambda: imagenet_a.predict_proba(M, (X, Y + 8)), ValueError,
+                                    "only 10 class scores"),
+    "result:list": (lambda: imagenet_a.result([[0.5, 0.5]], torch.tensor([0])), ValueError,
+                    r"probabilities must be a tensor of shape \(N, classes\)"),
+    "result:1d": (lambda: imagenet_a.result(CONF, Y), ValueError, "probabilities must be a tensor of shape"),
+    "result:int": (lambda: imagenet_a.result(PROBS.long(), Y), TypeError, "probabilities must be a floating"),
+    "result:nan": (lambda: imagenet_a.result(torch.full((4, 10), NAN), Y), ValueError,
+                   r"probabilities must hold finite values in \[0, 1\]"),
+    "result:range": (lambda: imagenet_a.result(PROBS * 20, Y), ValueError, "probabilities must hold finite"),
+    "result:empty": (lambda: imagenet_a.result(PROBS[:0], Y[:0]), ValueError, "probabilities is empty"),
+    "result:labels-length": (lambda: imagenet_a.result(PROBS, Y[:3]), ValueError, r"labels must have shape \(4,\)"),
+    "result:labels-beyond": (lambda: imagenet_a.result(PROBS, Y + 7), ValueError,
+                             r"labels must hold class indices in \[0, 9\]"),
+    "result:labels-float": (lambda: imagenet_a.result(PROBS, Y.float()), TypeError, "labels must be an integer"),
+    "result:beta-zero": (lambda: imagenet_a.result(PROBS, Y, beta=0), ValueError, "beta must be >= 1"),
+    "evaluate:beta-zero": (lambda: imagenet_a.evaluate(M, PAIR, beta=0), ValueError, "beta must be >= 1"),
+    "evaluate:batch_size-negative": (lambda: imagenet_a.evaluate(M, PAIR, batch_size=-1), ValueError,
+                                     "batch_size must be >= 1"),
+    "evaluate:source-none": (lambda: imagenet_a.evaluate(M, None), TypeError, "data must be"),
+    "evaluate:classes-float": (lambda: imagenet_a.evaluate(M, PAIR, classes=[1.0, 2.0]), TypeError, "classes"),
+    "natural_adversarial_filter:min_confidence-nan": (
+        lambda: imagenet_a.natural_adversarial_filter(M, PAIR, min_confidence=NAN), ValueError,
+        "min_confidence must be in"),
+    "natural_adversarial_filter:min_confidence-above": (
+        lambda: imagenet_a.natural_adversarial_filter(M, PAIR, min_confidence=1.5), ValueError,
+        r"min_confidence must be in \[0, 1\]"),
+    "natural_adversarial_filter:min_confidence-str": (
+        lambda: imagenet_a.natural_adversarial_filter(M, PAIR, min_confidence="high"), TypeError,
+        "min_confidence must be a real number"),
+    "natural_adversarial_filter:source-triple": (
+        lambda: imagenet_a.natural_adversarial_filter(M, (X, Y, Y)), TypeError, "source must be"),
+    "natural_adversarial_filter:source-loader": (
+        lambda: imagenet_a.natural_adversarial_filter(M, iter([PAIR])), TypeError, "source must be"),
+    "natural_adversarial_filter:model-str": (
+        lambda: imagenet_a.natural_adversarial_filter("resnet50", PAIR), TypeError, "model must be"),
+    "natural_adversarial_filter:batch_size-zero": (
+        lambda: imagenet_a.natural_adversarial_filter(M, PAIR, batch_size=0), ValueError, "batch_size must be"),
+})
+
+# ---- novelty detection: datasets, protocols, the autoencoder, scores, recipes
+AE = novelty.AutoEncoder().eval()
+X3 = torch.rand(4, 3, 32, 32)                      # COIL-100-shaped: not what AE takes
+XS, YS = torch.rand(12, 1, 28, 28), torch.arange(12) % 3
+SPLIT = novelty.protocol2(XS, YS, XS, YS, 0)
+SCORES, ANOM = torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])
+REC = novelty.recipe("mnist", "p2", 1, "dae", epochs=1)
+AE_FUNCS = {  # (model, images) -> call
+    "novelty.latent_distance": lambda m, x: novelty.latent_distance(m, x, x),
+    "novelty.latent_attack": lambda m, x: novelty.latent_attack(m, x, 0.1, steps=1),
+    "novelty.arae_loss": lambda m, x: novelty.arae_loss(m, x, x),
+    "novelty.dae_loss": lambda m, x: novelty.dae_loss(m, x),
+    "novelty.fit": lambda m, x: novelty.fit(m, x, epochs=1, steps=1, progress_bar=False),
+    "novelty.scores": lambda m, x: novelty.scores(m, x),
+}
+for fname, fn in {"novelty.protocol1": lambda x: novelty.protocol1(x, Y[:len(x)], 0),
+                  "novelty.protocol2": lambda x: novelty.protocol2(x, Y[:len(x)], X, Y, 0),
+                  **{k: (lambda x, f=f: f(AE, x)) for k, f in AE_FUNCS.items()}}.items():
+    for defect, exc, match in BAD_X:
+        CASES.append((f"{fname}[x:{defect}]", (lambda f=fn, d=defect: f(_x(**{d: True}))), exc, match))
+for fname, fn in AE_FUNCS.items():
+    CASES.append((f"{fname}[x:image-size]", (lambda f=fn: f(AE, X3)), ValueError,
+                  r"x must hold images of shape \(1, 28, 28\)"))
+    CASES.append((f"{fname}[model:str]", (lambda f=fn: f("arae", X)), TypeError, "model must be"))
+    CASES.append((f"{fname}[model:not-an-autoencoder]", (lambda f=fn: f(M, X)), TypeError,
+                  "model must be an autoencoder"))
+for defect, y, exc, match in BAD_Y:
+    match = r"hold class indices in \[0, 9\]" if defect == "negative" else match  # the dataset's classes
+    CASES.append((f"novelty.protocol1[y:{defect}]", (lambda y=y: novelty.protocol1(X, y, 0)), exc, f"y must .*{match}"))
+    CASES.append((f"novelty.protocol2[y_train:{defect}]", (lambda y=y: novelty.protocol2(X, y, X, Y, 0)), exc,
+                  f"y_train must .*{match}"))
+    CASES.append((f"novelty.protocol2[y_test:{defect}]", (lambda y=y: novelty.protocol2(X, Y, X, y, 0)), exc,
+                  f"y_test must .*{match}"))
+for metric, fn in {"auroc": novelty.auroc, "roc": novelty.roc, "best_threshold": novelty.best_threshold,
+                   "f1_at": lambda s, lab: novelty.f1_at(s, lab, 0.5)}.items():
+    cases(f"novelty.{metric}", {
+        "nan": (lambda f=fn: f(torch.tensor([0.1, NAN, 0.3, 0.4]), ANOM), ValueError, "scores contain NaN"),
+        "inf": (lambda f=fn: f([0.1, math.inf, 0.3, 0.4], ANOM), ValueError, "scores contain NaN or infinite"),
+        "one-class": (lambda f=fn: f(SCORES, torch.zeros(4, dtype=torch.long)), ValueError, "both normal"),
+        "labels-2": (lambda f=fn: f(SCORES, torch.tensor([0, 2, 1, 1])), ValueError, r"labels must be 0 \(normal\)"),
+        "length": (lambda f=fn: f(SCORES, ANOM[:3]), ValueError, "scores and labels must be 1-D of equal length"),
+        "2d": (lambda f=fn: f(PROBS, ANOM), ValueError, "scores and labels must be 1-D"),
+        "empty": (lambda f=fn: f([], []), ValueError, "scores and labels are empty"),
+        "str": (lambda f=fn: f("0.1 0.2", ANOM), TypeError, "scores and labels must be sequences of numbers"),
+        "objects": (lambda f=fn: f([None, {}, 1, 2], ANOM), TypeError, "scores must be"),
+    })
+
+cases("novelty", {
+    "fashion_mnist:train-str": (lambda: novelty.fashion_mnist(train="test"), TypeError, "train must be"),
+    "fashion_mnist:root-int": (lambda: novelty.fashion_mnist(root=3), TypeError, "root must be"),
+    "fashion_mnist:missing": (lambda: novelty.fashion_mnist(False, root="nowhere"), data.DataNotFoundError,
+                              "FashionMNIST/raw"),
+    "coil100:size-small": (lambda: novelty.coil100(size=4), ValueError, "size must be >= 8"),
+    "coil100:size-huge": (lambda: novelty.coil100(size=4096), ValueError, "size must be <= 128"),
+    "coil100:size-str": (lambda: novelty.coil100(size="32"), TypeError, "size must be an int"),
+    "coil100:root-int": (lambda: novelty.coil100(root=3), TypeError, "root must be"),
+    "coil100:root-empty": (lambda: novelty.coil100(root=""), TypeError, "root must be"),
+    "coil100:missing": (lambda: novelty.coil100(root="nowhere/deeper"), data.DataNotFoundError,
+                        "COIL-100 is not in"),
+    "coil100:missing-default-root": (lambda: novelty.coil100(), data.DataNotFoundError, "COIL-100 is not in"),
+    "load_dataset:unknown": (lambda: novelty.load_dataset("cifar10"), ValueError, "dataset must be one of"),
+    "load_dataset:none": (lambda: novelty.load_dataset(None), ValueError, "dataset must be one of"),
+    "load_dataset:root-int": (lambda: novelty.load_dataset("mnist", root=1), TypeError, "root must be"),
+    "load_dataset:missing": (lambda: novelty.load_dataset("fashion_mnist", root="nowhere"), data.DataNotFoundError,
+                             "FashionMNIST"),
+    "protocol1:dataset": (lambda: novelty.protocol1(X, Y, 0, dataset="svhn"), ValueError, "dataset must be one of"),
+    "protocol1:class-out-of-range": (lambda: novelty.protocol1(X, Y, 10), ValueError,
+                                     r"normal class must be <= 9"),
+    "protocol1:class-negative": (lambda: novelty.protocol1(X, Y, -1), ValueError, "normal class must be >= 0"),
+    "protocol1:normal-str": (lambda: novelty.protocol1(X, Y, "3"), TypeError, "normal must be a class index"),
+    "protocol1:normal-float": (lambda: novelty.protocol1(X, Y, 3.0), TypeError, "normal must be"),
+    "protocol1:normal-empty": (lambda: novelty.protocol1(X, Y, []), TypeError, "normal must be"),
+    "protocol1:normal-repeat": (lambda: novelty.protocol1(X, Y, [1, 1]), ValueError, "normal must not repeat"),
+    "protocol1:normal-all": (lambda: novelty.protocol1(X, Y, list(range(10))), ValueError,
+                             "normal must leave at least one"),
+    "protocol1:y-beyond-classes": (lambda: novelty.protocol1(X, Y + 7, 0), ValueError,
+                                   r"y must hold class indices in \[0, 9\]"),
+    "protocol1:fraction-zero": (lambda: novelty.protocol1(X, Y, 0, 0.0), ValueError,
+                                r"anomaly_fraction must be in \(0, 1\)"),
+    "protocol1:fraction-one": (lambda: novelty.protocol1(X, Y, 0, 1.0), ValueError, "anomaly_fraction must be in"),
+    "protocol1:fraction-nan": (lambda: novelty.protocol1(X, Y, 0, NAN), ValueError, "anomaly_fraction must be in"),
+    "protocol1:fraction-str": (lambda: novelty.protocol1(X, Y, 0, "0.5"), TypeError, "anomaly_fraction must be"),
+    "protocol1:seed-negative": (lambda: novelty.protocol1(XS, YS, 0, seed=-1), ValueError, "seed must be >= 0"),
+    "protocol1:seed-float": (lambda: novelty.protocol1(XS, YS, 0, seed=0.5), TypeError, "seed must be an int"),
+    "protocol1:too-few-normal": (lambda: novelty.protocol1(X, Y, 0), ValueError, "at least 5 images"),
+    "protocol2:x_test-nan": (lambda: novelty.protocol2(X, Y, _x(nan=True), Y, 0), ValueError, "x_test contains NaN"),
+    "protocol2:x_test-shape": (lambda: novelty.protocol2(X, Y, X3, Y, 0), ValueError,
+                               "x_test must hold images of the shape of x_train"),
+    "protocol2:no-normal": (lambda: novelty.protocol2(X, Y, X, Y, 7), ValueError, "holds no image of the normal"),
+    "protocol2:test-all-normal": (lambda: novelty.protocol2(X, Y, X, torch.zeros(4, dtype=torch.long), 0),
+                                  ValueError, "both normal and anomalous"),
+    "protocol2:dataset": (lambda: novelty.protocol2(X, Y, X, Y, 0, dataset="cifar10"), ValueError,
+                          "dataset must be one of"),
+    "protocol2:class-out-of-range": (lambda: novelty.protocol2(X, Y, X, Y, 12), ValueError, "normal class must be"),
+    "prepare:dataset": (lambda: novelty.prepare("svhn", "p1", 0), ValueError, "dataset must be one of"),
+    "prepare:protocol": (lambda: novelty.prepare("mnist", "p3", 0), ValueError, "protocol must be one of"),
+    "prepare:class-out-of-range": (lambda: novelty.prepare("mnist", "p2", 10), ValueError,
+                                   r"normal class must be <= 9"),
+    "prepare:coil-class": (lambda: novelty.prepare("coil100", "p1", 100), ValueError, r"normal class must be <= 99"),
+    "prepare:fraction-above": (lambda: novelty.prepare("mnist", "p1", 0, 1.5), ValueError,
+                               r"anomaly_fraction must be in \(0, 1\)"),
+    "prepare:fraction-negative": (lambda: novelty.prepare("mnist", "p1", 0, -0.5), ValueError,
+                                  "anomaly_fraction must be in"),
+    "prepare:fraction-p2": (lambda: novelty.prepare("mnist", "p2", 0, 0.5), ValueError,
+                            "anomaly_fraction applies to protocol p1 only"),
+    "prepare:coil-p2": (lambda: novelty.prepare("coil100", "p2", 0), ValueError, "use protocol p1"),
+    "prepare:seed-str": (lambda: novelty.prepare("mnist", "p2", 0, seed="0"), TypeError, "seed must be an int"),
+    "prepare:max_train-one": (lambda: novelty.prepare("mnist", "p2", 0, max_train=1), ValueError,
+                              "max_train must be >= 2"),
+    "prepare:max_test-negative": (lambda: novelty.prepare("mnist", "p2", 0, max_test=-5), ValueError,
+                                  "max_test must be >= 2"),
+    "prepare:max_test-float": (lambda: novelty.prepare("mnist", "p2", 0, max_test=1e3), TypeError,
+                               "max_test must be an int"),
+    "prepare:root-int": (lambda: novelty.prepare("mnist", "p2", 0, root=2), TypeError, "root must be"),
+    "prepare:missing": (lambda: novelty.prepare("fashion_mnist", "p2", 0, root="nowhere"), data.DataNotFoundError,
+                        "FashionMNIST"),
+    "latent_distance:x_other-shape": (lambda: novelty.latent_distance(AE, X, X[:2]), ValueError,
+                                      r"x_other must have the shape of x"),
+    "latent_distance:x_other-range": (lambda: novelty.latent_distance(AE, X, X * 3), ValueError,
+                                      r"x_other must have values in \[0, 1\]"),
+    "latent_attack:eps-negative": (lambda: novelty.latent_attack(AE, X, -0.1), ValueError, "eps must be in"),
+    "latent_attack:eps-absurd": (lambda: novelty.latent_attack(AE, X, 5.0), ValueError, r"eps must be in \[0, 1\]"),
+    "latent_attack:eps-nan": (lambda: novelty.latent_attack(AE, X, NAN), ValueError, "eps must be in"),
+    "latent_attack:eps-str": (lambda: novelty.latent_attack(AE, X, "0.2"), TypeError, "eps must be a real number"),
+    "latent_attack:steps-zero": (lambda: novelty.latent_attack(AE, X, steps=0), ValueError, "steps must be >= 1"),
+    "latent_attack:steps-absurd": (lambda: novelty.latent_attack(AE, X, steps=10**9), ValueError,
+                                   "steps must be <="),
+    "latent_attack:alpha-nan": (lambda: novelty.latent_attack(AE, X, alpha=NAN), ValueError, "alpha must be in"),
+    "latent_attack:generator": (lambda: novelty.latent_attack(AE, X, generator=0), TypeError,
+                                "generator must be a torch.Generator"),
+    "arae_loss:x_adv-shape": (lambda: novelty.arae_loss(AE, X, X[:1]), ValueError, "x_adv must have the shape"),
+    "arae_loss:x_adv-nan": (lambda: novelty.arae_loss(AE, X, _x(nan=True)), ValueError, "x_adv contains NaN"),
+    "arae_loss:gamma-negative": (lambda: novelty.arae_loss(AE, X, X, gamma=-1.0), ValueError, "gamma must be in"),
+    "arae_loss:gamma-nan": (lambda: novelty.arae_loss(AE, X, X, gamma=NAN), ValueError, "gamma must be in"),
+    "dae_loss:noise_std-negative": (lambda: novelty.dae_loss(AE, X, -0.2), ValueError, "noise_std must be in"),
+    "dae_loss:noise_std-nan": (lambda: novelty.dae_loss(AE, X, NAN), ValueError, "noise_std must be in"),
+    "dae_loss:noise_std-absurd": (lambda: novelty.dae_loss(AE, X, 1e9), ValueError, "noise_std must be in"),
+    "dae_loss:generator": (lambda: novelty.dae_loss(AE, X, generator="g"), TypeError, "generator must be"),
+    "fit:epochs-zero": (lambda: novelty.fit(AE, X, epochs=0, progress_bar=False), ValueError, "epochs must be >= 1"),
+    "fit:epochs-negative": (lambda: novelty.fit(AE, X, epochs=-3), ValueError, "epochs must be >= 1"),
+    "fit:epochs-absurd": (lambda: novelty.fit(AE, X, epochs=10**9), ValueError, "epochs must be <="),
+    "fit:epochs-float": (lambda: novelty.fit(AE, X, epochs=2.0), TypeError, "epochs must be an int"),
+    "fit:batch_size-zero": (lambda: novelty.fit(AE, X, batch_size=0), ValueError, "batch_size must be >= 1"),
+    "fit:lr-zero": (lambda: novelty.fit(AE, X, lr=0.0), ValueError, "lr must be in"),
+    "fit:lr-nan": (lambda: novelty.fit(AE, X, lr=NAN), ValueError, "lr must be in"),
+    "fit:lr-absurd": (lambda: novelty.fit(AE, X, lr=1e6), ValueError, "lr must be in"),
+    "fit:gamma-negative": (lambda: novelty.fit(AE, X, gamma=-0.1), ValueError, "gamma must be in"),
+    "fit:eps-absurd": (lambda: novelty.fit(AE, X, eps=2.0), ValueError, r"eps must be in \[0, 1\]"),
+    "fit:eps-negative": (lambda: novelty.fit(AE, X, eps=-0.2), ValueError, "eps must be in"),
+    "fit:steps-zero": (lambda: novelty.fit(AE, X, steps=0), ValueError, "steps must be >= 1"),
+    "fit:steps-absurd": (lambda: novelty.fit(AE, X, steps=10**8), ValueError, "steps must be <="),
+    "fit:alpha-negative": (lambda: novelty.fit(AE, X, alpha=-0.01), ValueError, "alpha must be in"),
+    "fit:method": (lambda: novelty.fit(AE, X, method="vae"), ValueError, "method must be one of"),
+    "fit:noise_std-nan": (lambda: novelty.fit(AE, X, method="dae", noise_std=NAN), ValueError,
+                          "noise_std must be in"),
+    "fit:warmup-beyond-epochs": (lambda: novelty.fit(AE, X, epochs=2, eps_warmup_epochs=5.0), ValueError,
+                                 "eps_warmup_epochs must be in"),
+    "fit:seed-str": (lambda: novelty.fit(AE, X, seed="0"), TypeError, "seed must be an int"),
+    "fit:seed-negative": (lambda: novelty.fit(AE, X, seed=-1), ValueError, "seed must be >= 0"),
+    "scores:batch_size-zero": (lambda: novelty.scores(AE, X, batch_size=0), ValueError, "batch_size must be >= 1"),
+    "scores:batch_size-float": (lambda: novelty.scores(AE, X, batch_size=10.0), TypeError,
+                                "batch_size must be an int"),
+    "f1_at:threshold-nan": (lambda: novelty.f1_at(SCORES, ANOM, NAN), ValueError, "threshold must be in"),
+    "f1_at:threshold-str": (lambda: novelty.f1_at(SCORES, ANOM, "0.5"), TypeError, "threshold must be a real"),
+    "evaluate:split-str": (lambda: novelty.evaluate(AE, "p2"), TypeError, "split must be a novelty.Split"),
+    "evaluate:split-dict": (lambda: novelty.evaluate(AE, {"x_test": X}), TypeError, "split must be"),
+    "evaluate:model-str": (lambda: novelty.evaluate("arae", SPLIT), TypeError, "model must be"),
+    "evaluate:model-shape": (lambda: novelty.evaluate(novelty.AutoEncoder((3, 32, 32), (8,), 4), SPLIT),
+                             ValueError, r"x must hold images of shape \(3, 32, 32\)"),
+    "recipe:dataset": (lambda: novelty.recipe("svhn", "p2", 1, "arae", epochs=1), ValueError,
+                       "dataset must be one of"),
+    "recipe:protocol": (lambda: novelty.recipe("mnist", "p0", 1, "arae", epochs=1), ValueError,
+                        "protocol must be one of"),
+    "recipe:method": (lambda: novelty.recipe("mnist", "p2", 1, "vae", epochs=1), ValueError,
+                      "method must be one of"),
+    "recipe:class-out-of-range": (lambda: novelty.recipe("mnist", "p2", 10, "arae", epochs=1), ValueError,
+                                  "normal class must be <= 9"),
+    "recipe:epochs-zero": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=0), ValueError,
+                           "epochs must be >= 1"),
+    "recipe:epochs-absurd": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=10**9), ValueError,
+                             "epochs must be <="),
+    "recipe:epochs-str": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs="40"), TypeError,
+                          "epochs must be an int"),
+    "recipe:fraction": (lambda: novelty.recipe("mnist", "p1", 1, "arae", epochs=1, anomaly_fraction=1.5),
+                        ValueError, r"anomaly_fraction must be in \(0, 1\)"),
+    "recipe:seed-negative": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, seed=-1), ValueError,
+                             "seed must be >= 0"),
+    "recipe:unknown-setting": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, stpes=3), ValueError,
+                               r"unknown recipe setting.*stpes"),
+    "recipe:steps-negative": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, steps=-1), ValueError,
+                              "steps must be >= 1"),
+    "recipe:batch_size-zero": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, batch_size=0),
+                               ValueError, "batch_size must be >= 1"),
+    "recipe:eps-absurd": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, eps=8.0), ValueError,
+                          "eps must be in"),
+    "recipe:lr-nan": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, lr=NAN), ValueError,
+                      "lr must be in"),
+    "recipe:max_test-one": (lambda: novelty.recipe("mnist", "p2", 1, "arae", epochs=1, max_test=1), ValueError,
+                            "max_test must be >= 2"),
+    "split_of:str": (lambda: novelty.split_of("novelty-mnist-p2-1-arae"), TypeError, "rec must be a recipe"),
+    "split_of:incomplete": (lambda: novelty.split_of({"dataset": "mnist"}), TypeError, "rec must be a recipe"),
+    "split_of:dataset": (lambda: novelty.split_of({**REC, "dataset": "svhn"}), ValueError,
+                         r"rec\['dataset'\] must be one of"),
+    "split_of:class-out-of-range": (lambda: novelty.split_of({**REC, "normal": [10]}), ValueError,
+                                    "normal class must be"),
+    "make:none": (lambda: novelty.make(None), TypeError, "rec must be a recipe"),
+    "make:dataset": (lambda: novelty.make({**REC, "dataset": "cifar10"}), ValueError, r"rec\['dataset'\]"),
+    "train_recipe:model-str": (lambda: novelty.train_recipe("arae", REC, False), TypeError, "model must be"),
+    "train_recipe:rec-str": (lambda: novelty.train_recipe(AE, "recipe", False), TypeError, "rec must be a recipe"),
+    "train_recipe:method": (lambda: novelty.train_recipe(AE, {**REC, "method": "vae"}, False), ValueError,
+                            r"rec\['method'\] must be one of"),
+    "train_recipe:epochs-zero": (lambda: novelty.train_recipe(AE, {**REC, "epochs": 0}, False), ValueError,
+                                 r"rec\['epochs'\] must be >= 1"),
+    "train_recipe:steps-absurd": (lambda: novelty.train_recipe(AE, {**REC, "steps": 10**9}, False), ValueError,
+                                  "steps must be <="),
+    "train_recipe:model-shape": (lambda: novelty.train_recipe(AE, {**REC, "dataset": "coil100", "protocol": "p1"},
+                                                              False), ValueError, r"rec\['dataset'\] 'coil100'"),
+    "train_recipe:root-int": (lambda: novelty.train_recipe(AE, REC, False, root=4), TypeError, "root must be"),
+    "zoo_name:protocol": (lambda: novelty.zoo_name("p3", 1, "arae"), ValueError, "protocol must be one of"),
+    "zoo_name:class-out-of-range": (lambda: novelty.zoo_name("p2", 10, "arae"), ValueError, "normal must be <= 9"),
+    "zoo_name:class-str": (lambda: novelty.zoo_name("p2", "1", "arae"), TypeError, "normal must be an int"),
+    "zoo_name:method": (lambda: novelty.zoo_name("p2", 1, "vae"), ValueError, "method must be one of"),
+    "zoo_name:dataset": (lambda: novelty.zoo_name("p2", 1, "arae", "svhn"), ValueError, "dataset must be one of"),
+})
 cases("_checks", {
     "seed:bool": (lambda: _checks.seed(True), TypeError, "seed must be an int"),
     "path:none": (lambda: _checks.path(None, "where"), TypeError, "where must be"),
@@ -394,14 +758,16 @@ def test_every_public_function_has_cases():
     covered = " ".join(c[0] for c in CASES)
     mods = {"data": data, "models": models, "attacks": attacks, "train": train, "features": features,
             "onepixel": onepixel, "zoo": zoo, "io": io, "plotting": plotting, "widgets": widgets,
-            "results": results, "utils": utils}
+            "results": results, "utils": utils, "imagenet_a": imagenet_a, "novelty": novelty}
     # Functions that take no input to check, or that only read state: nothing to misuse.
     exempt = {"data.data_root", "zoo.names", "zoo.cache_dir", "zoo.filename", "zoo.ship", "zoo.main",
               "features.main", "features.ship", "features.path", "features.shipped_path", "features.to_uint8",
               "features.from_uint8", "features.representation_distance",
               "io.sha256", "results.results_dir", "results.machine", "results.gap", "results.main",
               "utils.default_device", "utils.progress", "utils.env_dir", "onepixel.encode", "onepixel.mutate",
-              "widgets.plot_attack_one", "widgets.plot_one_pixel", "attacks.flat_norm"}
+              "widgets.plot_attack_one", "widgets.plot_one_pixel", "attacks.flat_norm",
+              "imagenet_a.wnids", "imagenet_a.indices", "imagenet_a.class_names",
+              "novelty.main"}  # the command line's misuse: tests/test_novelty.py and below
     missing = []
     for mname, mod in mods.items():
         for name, obj in vars(mod).items():
@@ -457,6 +823,93 @@ def test_cifar_wrong_folder_layout(sandbox):
     with pytest.raises(data.DataNotFoundError, match="cifar-10-batches-py"):
         data.cifar10(train=False, root=root)
     assert _written(sandbox) == before
+
+
+def _imagenet_a_tree(root: Path, layout: str) -> Path:
+    """A would-be ImageNet-A folder of one image per class, laid out wrongly in one way."""
+    wnids = imagenet_a.wnids()
+    folders = {"wrong-wnids": [f"n{i:08d}" for i in range(200)], "missing-classes": wnids[:199],
+               "extra-class": [*wnids, "n99999999"], "no-images": wnids, "nested": wnids, "flat": []}[layout]
+    base = root / "imagenet-a" / "imagenet-a" if layout == "nested" else root / "imagenet-a"
+    base.mkdir(parents=True)
+    for w in folders:
+        (base / w).mkdir()
+        if layout != "no-images":
+            (base / w / "0.jpg").write_bytes(b"")
+    if layout == "flat":
+        for i in range(3):
+            (base / f"{wnids[i]}_0.jpg").write_bytes(b"")
+    return root / "imagenet-a"
+
+
+@pytest.mark.parametrize("layout, exc, match", [
+    ("wrong-wnids", ValueError, "200 missing.*200 unexpected"),
+    ("missing-classes", ValueError, "1 missing.*0 unexpected"),
+    ("extra-class", ValueError, r"0 missing.*1 unexpected .*n99999999"),
+    ("no-images", ValueError, "200 class folder.*hold no images"),
+    ("nested", ValueError, "not ImageNet-A's layout"),
+    ("flat", ValueError, "not ImageNet-A's layout"),
+])
+def test_imagenet_a_wrong_folder_layout(layout, exc, match, sandbox):
+    folder = _imagenet_a_tree(sandbox / "ia-root", layout)
+    before = _written(sandbox)
+    with pytest.raises(exc, match=match):
+        imagenet_a.check_layout(folder)
+    if layout in ("nested", "flat"):  # no wnid folder where one is looked for: not found at all
+        with pytest.raises(data.DataNotFoundError, match="ImageNet-A is not on disk"):
+            imagenet_a.dataset(sandbox / "ia-root")
+    else:
+        with pytest.raises(exc, match=match):
+            imagenet_a.dataset(sandbox / "ia-root")
+        with pytest.raises(exc, match=match):
+            imagenet_a.loader(folder, num_workers=0)
+    assert _written(sandbox) == before, "a refused layout left files or folders behind"
+
+
+@pytest.mark.parametrize("layout", ["flat", "lowercase", "mnist-name", "gz-only", "empty"])
+def test_fashion_mnist_wrong_folder_layout(layout, sandbox):
+    root = sandbox / "fashion-root"
+    where = {"flat": root, "lowercase": root / "fashionmnist" / "raw", "mnist-name": root / "MNIST" / "raw",
+             "gz-only": root / "FashionMNIST" / "raw", "empty": root}[layout]
+    where.mkdir(parents=True)
+    for f in novelty.FASHION_FILES:
+        if layout != "empty":
+            (where / (f + (".gz" if layout == "gz-only" else ""))).write_bytes(b"not an idx file")
+    before = _written(sandbox)
+    with pytest.raises(data.DataNotFoundError, match="FashionMNIST/raw"):
+        novelty.fashion_mnist(train=False, root=root)
+    with pytest.raises(data.DataNotFoundError, match="FashionMNIST/raw"):
+        novelty.prepare("fashion_mnist", "p2", 0, root=root)
+    assert _written(sandbox) == before, "a failed read left files or folders behind"
+
+
+@pytest.mark.parametrize("layout, exc, match", [
+    ("wrong-folder", data.DataNotFoundError, "COIL-100 is not in"),
+    ("flat", data.DataNotFoundError, "COIL-100 is not in"),
+    ("wrong-names", data.DataNotFoundError, r"holds no obj\{k\}__\{angle\}.png"),
+    ("nested", data.DataNotFoundError, "holds no obj"),
+    ("object-0", ValueError, "object numbers run from 1 to 100"),
+    ("not-a-png", ValueError, "obj2__0.png: not a readable PNG image"),
+])
+def test_coil100_wrong_folder_layout(layout, exc, match, sandbox):
+    from PIL import Image
+
+    root = sandbox / "coil-root"
+    folder = {"wrong-folder": root / "coil100", "flat": root, "nested": root / "coil-100" / "coil-100"}.get(
+        layout, root / "coil-100")
+    folder.mkdir(parents=True)
+    names = {"wrong-names": ["obj_1_0.png", "1__0.png"], "object-0": ["obj0__0.png"]}.get(
+        layout, ["obj1__0.png", "obj2__0.png"])
+    for name in names:
+        Image.fromarray(torch.zeros(16, 16, 3, dtype=torch.uint8).numpy()).save(folder / name)
+    if layout == "not-a-png":
+        (folder / "obj2__0.png").write_bytes(b"\x89PNG truncated")
+    before = _written(sandbox)
+    with pytest.raises(exc, match=match):
+        novelty.coil100(root)
+    with pytest.raises(exc, match=match):
+        novelty.prepare("coil100", "p1", 0, root=root)
+    assert _written(sandbox) == before, "a failed read left files or folders behind"
 
 
 def test_missing_data_root_is_not_created(sandbox):
@@ -623,6 +1076,93 @@ def test_constructed_dataset_of_another_kind_is_refused(tmp_path):
     io.atomic_save({"x": X, "y": Y, "meta": {}}, target)  # float images: not what save writes
     with pytest.raises(io.ChecksumError, match="not a robustcore constructed dataset"):
         features.load(target)
+
+
+def _novelty_checkpoint(folder: Path) -> Path:
+    """A novelty checkpoint as ``python -m robustcore.novelty train`` writes it (untrained weights)."""
+    rec = novelty.recipe("mnist", "p2", 1, "dae", epochs=1, max_train=8, max_test=8)
+    state = {k: v.detach().clone() for k, v in novelty.make(rec).state_dict().items()}
+    target = folder / "model.pt"
+    io.atomic_save({"state_dict": state, "meta": {"recipe": rec, "metrics": {}, "root": None}}, target)
+    return target
+
+
+def _cli_refuses(argv, match, capsys):
+    with pytest.raises(SystemExit) as e:
+        novelty.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert __import__("re").search(match, err), err
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty"])
+def test_corrupted_novelty_checkpoint_is_refused(how, tmp_path, capsys):
+    ckpt = _novelty_checkpoint(tmp_path)
+    _corrupt(ckpt, how)
+    before = ckpt.read_bytes()
+    _cli_refuses(["--dir", str(tmp_path), "test", str(ckpt)], "corrupted or was modified", capsys)
+    assert ckpt.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt",
+                                                                                       "model.pt.sha256"]
+
+
+@pytest.mark.parametrize("content, match", [
+    ({"weights": torch.zeros(2)}, "not a novelty checkpoint"),
+    ({"state_dict": {"w": torch.zeros(2)}, "meta": {}}, "not a novelty checkpoint"),
+    ("state_dict", "not a novelty checkpoint"),
+    ("wrong-shapes", "not a novelty checkpoint of its recipe"),
+    ("wrong-dataset", "not a novelty checkpoint of its recipe"),
+])
+def test_tampered_novelty_checkpoint_with_a_forged_digest_is_refused(content, match, tmp_path, capsys):
+    """Someone edits the file and its .sha256: the content must still be a novelty checkpoint."""
+    ckpt = _novelty_checkpoint(tmp_path)
+    if content in ("wrong-shapes", "wrong-dataset"):
+        obj = torch.load(ckpt, weights_only=True)
+        if content == "wrong-shapes":
+            obj["state_dict"] = novelty.AutoEncoder(latent=16).state_dict()
+        else:
+            obj["meta"]["recipe"]["dataset"] = "svhn"
+        content = obj
+    torch.save(content, ckpt)
+    ckpt.with_name(ckpt.name + ".sha256").write_text(io.sha256(ckpt))
+    _cli_refuses(["--dir", str(tmp_path), "test", str(ckpt)], match, capsys)
+
+
+def test_novelty_checkpoint_without_digest_or_file_is_refused(tmp_path, capsys):
+    ckpt = _novelty_checkpoint(tmp_path)
+    ckpt.with_name(ckpt.name + ".sha256").unlink()
+    _cli_refuses(["--dir", str(tmp_path), "test", str(ckpt)], "unverified", capsys)
+    _cli_refuses(["--dir", str(tmp_path), "test", str(tmp_path / "other.pt")], "no file at", capsys)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["prepare", "mnist", "p3", "1"], "protocol must be one of"),
+    (["prepare", "mnist", "p1", "nan", "1"], r"anomaly_fraction must be in \(0, 1\)"),
+    (["prepare", "mnist", "p1", "0", "1"], r"anomaly_fraction must be in \(0, 1\)"),
+    (["prepare", "mnist", "p2", "-1"], "normal class must be >= 0"),
+    (["prepare", "coil100", "p1", "0.5", "100"], r"normal class must be <= 99"),
+    (["prepare", "mnist", "p2", "1", "--max-train", "0"], "max_train must be >= 2"),
+    (["prepare", "mnist", "p2", "1", "--seed", "-3"], "seed must be >= 0"),
+])
+def test_cli_misuse_writes_nothing(argv, match, sandbox, capsys):
+    _cli_refuses(["--dir", str(sandbox / "run"), *argv], match, capsys)
+    assert _written(sandbox) == []
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["train", "--epochs", "0"], "epochs must be >= 1"),
+    (["train", "--steps", "-1"], "steps must be >= 1"),
+    (["train", "--batch-size", "0"], "batch_size must be >= 1"),
+    (["train", "--eps", "3"], "eps must be in"),
+    (["train", "--lr", "nan"], "lr must be in"),
+])
+def test_cli_train_misuse_writes_no_model(argv, match, sandbox, capsys):
+    run = sandbox / "run"
+    run.mkdir()
+    io.atomic_write_json({"dataset": "mnist", "protocol": "p2", "normal": [1], "anomaly_fraction": None, "seed": 0,
+                          "root": None, "max_train": 8, "max_test": 8}, run / novelty.SPEC_FILE)
+    before = _written(sandbox)
+    _cli_refuses(["--dir", str(run), *argv], match, capsys)
+    assert _written(sandbox) == before
 
 
 def test_corrupted_results_file_is_reported(tmp_path, monkeypatch):
