@@ -66,8 +66,8 @@ print(f"profile: {P.name} on {device.type} — {N_EVAL} test images for tables, 
 #
 # Three architectures of different families, trained normally, and the small CNN trained
 # adversarially (L∞, ε = 0.3). `zoo.load` returns a trained model: from the local cache, from
-# the checkpoints that ship with `robustcore` (sha256-verified, loaded with
-# `weights_only=True`), or, if neither exists, by training it with its recipe.
+# the checkpoints published with `robustcore` (in a checkout, or downloaded; sha256-verified and
+# loaded with `weights_only=True`), or, if neither exists, by training it with its recipe.
 
 # %%
 ZOO = {"MLP": "mnist-mlp-std", "CNN": "mnist-cnn-std", "ResNet": "mnist-resnet-std",

@@ -154,7 +154,7 @@ display(Code(inspect.getsource(features.invert), language="python"))
 
 # %% [markdown]
 # The datasets are built once per profile by `features.load_constructed`, which caches them with
-# their settings and a sha256 (the quick-profile ones ship with `robustcore`), and rebuilds, with a
+# their settings and a sha256 (the quick-profile ones are published with `robustcore`), and rebuilds, with a
 # warning, when the settings change. D_R and D_NR rebuild the same training digits, from the same
 # starting images; D is those digits as they are.
 

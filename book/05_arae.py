@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import novelty, profiles, results, zoo
+from robustcore import novelty, profiles, results
 
 P = profiles.current()
 torch.manual_seed(0)
@@ -64,8 +64,8 @@ NAMES = {"dae": "DAE", "arae": "ARAE"}
 
 p2 = {c: novelty.prepare("mnist", "p2", c) for c in P2_CLASSES}
 p1 = {c: novelty.prepare("mnist", "p1", c, novelty.P1_FRACTION) for c in P1_CLASSES}
-ae2 = {(c, m): zoo.load(novelty.zoo_name("p2", c, m), device="cpu") for c in P2_CLASSES for m in METHODS}
-ae1 = {(c, m): zoo.load(novelty.zoo_name("p1", c, m), device="cpu") for c in P1_CLASSES for m in METHODS}
+ae2 = {(c, m): novelty.load(novelty.zoo_name("p2", c, m), device="cpu") for c in P2_CLASSES for m in METHODS}
+ae1 = {(c, m): novelty.load(novelty.zoo_name("p1", c, m), device="cpu") for c in P1_CLASSES for m in METHODS}
 rec = ae2[P2_CLASSES[-1], "arae"].meta["recipe"]
 print(f"profile: {P.name} — normal classes {list(P2_CLASSES)} (p2) and {list(P1_CLASSES)} (p1); "
       f"{rec['epochs']} passes, batches of {rec['batch_size']}, attack ε={rec['eps']} with {rec['steps']} "

@@ -1,4 +1,4 @@
-"""Datasets as in-memory tensors: MNIST, CIFAR-10, scikit-learn's UCI digits, deterministic
+"""Datasets as in-memory tensors: MNIST, CIFAR-10, Fashion-MNIST, COIL-100, scikit-learn's UCI digits, deterministic
 subsets, class sub-tasks and the five perturbation groups.
 
 Images are float32 tensors (N, C, H, W) in [0, 1] (MNIST: 1×28×28; CIFAR-10: 3×32×32);
@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -45,6 +47,22 @@ CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
                  "test_batch", "batches.meta")
 
 
+@contextlib.contextmanager
+def quiet_download(folder: Path, explain: str):
+    """Run a download quietly; if it fails, remove the empty folders it made and raise
+    :class:`DataNotFoundError` with ``explain`` (what to put where) and the cause."""
+    made = [d for d in (folder, *folder.parents) if not d.exists()]
+    try:
+        # torchvision prints each failed mirror; keep that noise out of notebooks.
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    except Exception as e:  # offline: URLError/RuntimeError from the download step
+        for d in sorted(set(made), key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                d.rmdir()  # only if still empty
+        raise DataNotFoundError(f"{explain} ({type(e).__name__}: it could not be downloaded)") from None
+
+
 def _torchvision(name: str, cls_name: str, train: bool, root: str | os.PathLike | None,
                  where: str, files: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """Read a torchvision dataset once (``download=True``: online it downloads as usual, offline
@@ -56,21 +74,11 @@ def _torchvision(name: str, cls_name: str, train: bool, root: str | os.PathLike 
     root = _checks.path(root, "root").resolve() if root is not None else data_root()
     key = (name, str(root), bool(train))
     if key not in _CACHE:
-        # Folders a failed download would leave behind, empty: removed again below.
-        made = [d for d in (root / where, *(root / where).parents) if not d.exists()]
-        try:
-            # torchvision prints each failed mirror; keep that noise out of notebooks.
-            with contextlib.redirect_stdout(io.StringIO()):
-                ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=True)
-        except Exception as e:  # offline: URLError/RuntimeError from the download step
-            for d in sorted(set(made), key=lambda p: len(p.parts), reverse=True):
-                with contextlib.suppress(OSError):
-                    d.rmdir()  # only if still empty
-            raise DataNotFoundError(
-                f"{cls_name} is not in {root / where} and could not be downloaded ({type(e).__name__}). "
-                f"Put the files {', '.join(files)} in that folder (torchvision.datasets.{cls_name}'s "
-                f"layout), or set {ENV_VAR} to a folder whose {where}/ holds them, or run once with "
-                "internet access.") from None
+        with quiet_download(root / where,
+                            f"{cls_name} is not in {root / where}. Put the files {', '.join(files)} in that "
+                            f"folder (torchvision.datasets.{cls_name}'s layout), or set {ENV_VAR} to a "
+                            f"folder whose {where}/ holds them, or run once with internet access"):
+            ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=True)
         _CACHE[key] = (torch.as_tensor(ds.data), torch.as_tensor(ds.targets).long())
     return _CACHE[key]
 
@@ -96,7 +104,68 @@ def cifar10(train: bool = True, root: str | os.PathLike | None = None) -> tuple[
     return raw.permute(0, 3, 1, 2).float().div_(255.0), y.clone()
 
 
-DATASETS = {"mnist": mnist, "cifar10": cifar10}
+FASHION_FILES = MNIST_FILES  # same IDX file names, in <root>/FashionMNIST/raw/
+COIL_FOLDER = "coil-100"
+COIL_URL = "http://www.cs.columbia.edu/CAVE/databases/SLAM_coil-20_coil-100/coil-100/coil-100.zip"
+_COIL_NAME = re.compile(r"^obj(\d+)__(\d+)\.png$")
+_COIL_CACHE: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def fashion_mnist(train: bool = True, root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST as tensors: images (N, 1, 28, 28) float32 in [0, 1], labels (N,) int64.
+
+    Read with ``torchvision.datasets.FashionMNIST(root, download=True)`` from
+    ``<root>/FashionMNIST/raw/`` (downloaded there when online). N is 60,000 / 10,000.
+    """
+    raw, y = _torchvision("fashion_mnist", "FashionMNIST", train, root, "FashionMNIST/raw", FASHION_FILES)
+    return raw.unsqueeze(1).float().div_(255.0), y.clone()
+
+
+def coil100(root: str | os.PathLike | None = None, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """COIL-100 as tensors: images (N, 3, size, size) float32 in [0, 1], labels (N,) = object − 1.
+
+    Reads every ``obj{k}__{angle}.png`` in ``<root>/coil-100/`` (the official zip's layout: 100
+    objects × 72 angles of 128×128 colour images), sorted by object then angle, and resizes them
+    with area averaging (PIL's box filter). Online, a missing folder is downloaded and unpacked.
+    """
+    from PIL import Image
+
+    size = _checks.integer(size, "size", 8, 128)
+    root = _checks.path(root, "root").resolve() if root is not None else data_root()
+    key = (str(root), size)
+    if key in _COIL_CACHE:
+        return tuple(t.clone() for t in _COIL_CACHE[key])  # type: ignore[return-value]
+    folder = root / COIL_FOLDER
+    if not folder.is_dir():
+        from torchvision.datasets.utils import download_and_extract_archive
+
+        with quiet_download(root, f"COIL-100 is not in {folder}. Unpack the official coil-100.zip into "
+                                  f"{root} (files {COIL_FOLDER}/obj1__0.png … obj100__355.png), or set "
+                                  f"{ENV_VAR} to a folder that holds {COIL_FOLDER}/"):
+            download_and_extract_archive(COIL_URL, download_root=str(root), filename="coil-100.zip")
+    found = sorted((int(m[1]), int(m[2]), p) for p in folder.iterdir() if (m := _COIL_NAME.match(p.name)))
+    if not found:
+        raise DataNotFoundError(f"{folder} holds no obj{{k}}__{{angle}}.png images")
+    images, labels = [], []
+    for obj, _angle, path in found:
+        if not 1 <= obj <= COIL_CLASSES:
+            raise ValueError(f"{path.name}: object numbers run from 1 to 100")
+        try:
+            with Image.open(path) as im:
+                im = im.convert("RGB").resize((size, size), Image.BOX)
+                images.append(np.asarray(im, dtype=np.uint8))
+        except OSError as e:  # truncated or not an image
+            raise ValueError(f"{path}: not a readable PNG image ({type(e).__name__}); the COIL-100 folder "
+                             "is corrupted, unpack the official coil-100.zip again") from None
+        labels.append(obj - 1)
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0).contiguous()
+    y = torch.tensor(labels, dtype=torch.long)
+    _COIL_CACHE[key] = (x, y)
+    return x.clone(), y.clone()
+
+
+COIL_CLASSES = 100
+DATASETS = {"mnist": mnist, "cifar10": cifar10, "fashion_mnist": fashion_mnist}
 
 
 def dataset(name: str, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:

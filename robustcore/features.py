@@ -9,25 +9,22 @@
   small targeted L2 PGD attack on a standard model, then *labels it t*. To a person every
   image looks mislabelled; only the non-robust features agree with the new label.
 
-Built datasets are saved atomically with a sha256 and the exact settings; ``load_constructed``
+Built datasets are stored through :mod:`robustcore.store` with the exact settings; ``load_constructed``
 returns the cached one when its settings match the current recipe and rebuilds (with a
 warning) when they do not, so a dataset built with other settings is never used silently.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from . import _checks, attacks, data, io, profiles, zoo
+from . import _checks, attacks, data, io, profiles, store, zoo
 from .attacks._base import ascent_step
 from .utils import model_device, progress as progress_bar
 
@@ -276,10 +273,7 @@ _recipe("cifar10-d_rand", "D_rand", "cifar10-resnet-std", {"mode": "rand", **_RE
 
 def recipe(name: str, profile: str | None = None) -> dict[str, Any]:
     """The settings of constructed dataset ``name`` in ``profile`` (default: the current one)."""
-    if not isinstance(name, str) or name not in RECIPES:
-        raise ValueError(f"unknown constructed dataset {name!r}; known: {', '.join(sorted(RECIPES))}")
-    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
-    return dict(RECIPES[name][profile])
+    return store.lookup(ARTIFACTS, name, "constructed dataset").recipe(profile)
 
 
 def _check_recipe(rec: Any) -> dict[str, Any]:
@@ -304,7 +298,7 @@ def source_data(rec: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
 def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
     """Construct the dataset a recipe describes (its source model comes from the zoo)."""
     _check_recipe(rec)
-    zoo.entry(rec["source"])  # an unknown source model fails before any data is read
+    zoo.recipe(rec["source"])  # an unknown source model fails before any data is read
     x, y = source_data(rec)
     model = zoo.load(rec["source"], progress=progress)
     keys = {"D_R": ("init", "steps", "step_size"), "D_NR": ("init", "steps", "step_size")}
@@ -319,93 +313,26 @@ def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
     return ds
 
 
-def path(name: str, profile: str) -> Path:
-    """Where constructed dataset ``name`` is cached (beside the zoo's checkpoints)."""
-    return zoo.cache_dir() / "constructed" / f"{name}-{profile}.pt"
+def _payload(rec: dict[str, Any], progress: bool) -> dict[str, Any]:
+    ds = build(rec, progress)
+    return {"x": to_uint8(ds.x), "y": ds.y, "meta": ds.meta}
 
 
-def shipped_path(name: str, profile: str) -> Path:
-    """Where a constructed dataset shipped with the package lives (listed in the zoo's manifest)."""
-    return zoo.WEIGHTS_DIR / f"constructed-{name}-{profile}.pt"
+def artifact(name: str, recipes: dict[str, dict[str, Any]]) -> store.Artifact:
+    """A constructed dataset as an artifact of the store: one recipe per profile (see :data:`RECIPES`)."""
+    return store.Artifact(name, recipes, _payload, f"{recipes['quick']['kind']} from {recipes['quick']['source']}")
+
+
+ARTIFACTS: dict[str, store.Artifact] = {name: artifact(name, recs) for name, recs in RECIPES.items()}
 
 
 def load_constructed(name: str, profile: str | None = None, build_if_missing: bool = True,
                      progress: bool = True) -> Constructed:
-    """Constructed dataset ``name`` (a key of :data:`RECIPES`), built with the current recipe:
-    the cached copy, else the copy shipped with the package (sha256 from the manifest), else
-    built now and cached. A copy built with other settings is never used: it is skipped with a
-    warning (and a stale cached copy is replaced)."""
-    rec = recipe(name, profile)
-    profile = profiles.default_name() if profile is None else profile
-    where, shipped = path(name, profile), shipped_path(name, profile)
-    candidates = [(where, None)]
-    if shipped.is_file():
-        digest = zoo._manifest().get(shipped.name)
-        if digest is None:
-            raise io.ChecksumError(f"{shipped} is not listed in {zoo.MANIFEST.name}; refusing to load it")
-        candidates.append((shipped, digest))
-    for file, digest in candidates:
-        if file.is_file():
-            ds = load(file, digest)
-            if ds.meta.get("recipe") == rec:
-                return ds
-            warnings.warn(f"{file} was built with other settings than {name}/{profile}'s recipe; "
-                          "not using it", stacklevel=2)
-    if not build_if_missing:
-        raise FileNotFoundError(f"no constructed dataset {name!r} ({profile} profile) at {where}")
-    ds = build(rec, progress)
-    save(ds, where)
-    return ds
-
-
-def ship(name: str, profile: str) -> str:
-    """Copy the cached dataset into ``robustcore/weights`` and record its sha256 (maintainers)."""
-    ds = load(path(name, profile))
-    dst = shipped_path(name, profile)
-    digest = save(ds, dst)
-    dst.with_name(dst.name + ".sha256").unlink()  # the manifest is the record for shipped files
-    manifest = zoo._manifest()
-    manifest[dst.name] = digest
-    io.atomic_write_json(manifest, zoo.MANIFEST)
-    return digest
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m robustcore.features list | build NAME ... | build --all [--dataset D] [--profile P] [--ship]``."""
-    p = argparse.ArgumentParser(prog="python -m robustcore.features",
-                                description="Build the constructed datasets D_R, D_NR, D_det, D_rand.")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list", help="list the datasets and where each is")
-    b = sub.add_parser("build", help="build (or load) datasets into the cache")
-    b.add_argument("names", nargs="*")
-    b.add_argument("--all", action="store_true", help="every dataset built from --dataset")
-    b.add_argument("--dataset", choices=tuple(data.DATASETS), default="mnist",
-                   help="with --all: the source dataset (default: mnist)")
-    b.add_argument("--profile", choices=profiles.NAMES, default=None)
-    b.add_argument("--ship", action="store_true", help="also copy into robustcore/weights (maintainers)")
-    args = p.parse_args(argv)
-    if args.cmd == "list":
-        for n in sorted(RECIPES):
-            for prof in profiles.NAMES:
-                where = ("cache" if path(n, prof).is_file() else
-                         "shipped" if shipped_path(n, prof).is_file() else "-")
-                print(f"{n:16s} {prof:6s} {where:8s} {RECIPES[n][prof]['kind']} from {RECIPES[n][prof]['source']}")
-        return 0
-    todo = (sorted(n for n, r in RECIPES.items() if r["quick"].get("dataset", "mnist") == args.dataset)
-            if args.all else args.names)
-    if not todo:
-        p.error("name one or more datasets, or pass --all")
-    for n in todo:
-        if n not in RECIPES:
-            p.error(f"unknown constructed dataset {n!r}; known: {', '.join(sorted(RECIPES))}")
-    for n in todo:
-        prof = args.profile or profiles.default_name()
-        ds = load_constructed(n, prof)
-        print(f"{n} ({prof}): {len(ds)} images, {ds.meta.get('seconds')} s")
-        if args.ship:
-            print(f"  shipped, sha256 {ship(n, prof)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """Constructed dataset ``name`` (a key of :data:`RECIPES`) built with the current recipe, from
+    the artifact store: cached, shipped, downloaded, or built now (:mod:`robustcore.store`). A copy
+    built with other settings is never used: it is skipped with a warning."""
+    artifact = store.lookup(ARTIFACTS, name, "constructed dataset")
+    payload = store.fetch(artifact, profile, build_if_missing=build_if_missing, progress=progress)
+    if not isinstance(payload.get("x"), torch.Tensor) or payload["x"].dtype != torch.uint8:
+        raise io.ChecksumError(f"the stored {name!r} is not a constructed dataset (uint8 x, y, meta)")
+    return Constructed(from_uint8(payload["x"]), payload["y"], payload["meta"])

@@ -20,7 +20,6 @@ that built ImageNet-A, which Chapter 4 reproduces on real handwritten digits.
 
 from __future__ import annotations
 
-import contextlib
 import operator
 import os
 from collections.abc import Iterable, Sequence
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from . import _checks, data
+from .metrics import adaptive_bins, aurra, calibration_error, check_confidence, rra_curve
 from .utils import model_device
 
 NUM_CLASSES = 200
@@ -200,90 +200,15 @@ def download(root: str | os.PathLike | None = None) -> Path:
     root = _checks.path(root, "root") if root is not None else data.data_root()
     if (found := find(root)) is not None:
         return found
-    made = [d for d in (root, *root.parents) if not d.exists()]  # removed again if the download fails
-    try:
+    with data.quiet_download(root, f"could not download ImageNet-A from {URL}. On a machine without "
+                                   f"internet, extract imagenet-a.tar elsewhere and copy its imagenet-a/ "
+                                   f"folder into {root}"):
         download_and_extract_archive(URL, str(root), filename="imagenet-a.tar", md5=TAR_MD5, remove_finished=True)
-    except Exception as e:  # URLError and friends: no internet here
-        for d in sorted(set(made), key=lambda q: len(q.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                d.rmdir()  # only if still empty
-        raise data.DataNotFoundError(
-            f"could not download ImageNet-A from {URL} ({type(e).__name__}: {e}). On a machine without "
-            f"internet, extract imagenet-a.tar elsewhere and copy its imagenet-a/ folder into {root}.") from None
     return check_layout(root / FOLDER)
 
 
 # --------------------------------------------------------------------------------------------
-# Metrics
-
-
-def _conf_correct(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(confidence, (str, bytes)) or isinstance(correct, (str, bytes)):
-        raise TypeError("confidence and correct must be sequences of numbers, not strings")
-    try:
-        conf = np.asarray(confidence.detach().cpu() if isinstance(confidence, torch.Tensor) else confidence,
-                          dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"confidence must be a 1-D sequence of probabilities, got {type(confidence).__name__}") \
-            from None
-    corr = np.asarray(correct.detach().cpu() if isinstance(correct, torch.Tensor) else correct)
-    if corr.dtype == object:
-        raise TypeError(f"correct must be a 1-D sequence of booleans (or 0/1), got {type(correct).__name__}")
-    if conf.ndim != 1 or corr.shape != conf.shape:
-        raise ValueError(f"confidence and correct must be 1-D and of equal length, got shapes "
-                         f"{conf.shape} and {corr.shape}")
-    if conf.size == 0:
-        raise ValueError("confidence is empty; pass at least one prediction")
-    if not np.isfinite(conf).all() or conf.min() < 0 or conf.max() > 1:
-        raise ValueError("confidence must hold finite probabilities in [0, 1]")
-    if corr.dtype != bool and not np.isin(corr, (0, 1)).all():
-        raise ValueError("correct must hold booleans (or 0/1)")
-    return conf, corr.astype(np.float64)
-
-
-def adaptive_bins(n: int, beta: int = 100) -> list[tuple[int, int]]:
-    """Index ranges of adaptive bins over ``n`` predictions sorted by confidence: ``n // beta``
-    bins of ``beta``, the last one also taking the remainder (one bin if ``n < beta``)."""
-    _checks.integer(n, "n", 1)
-    _checks.integer(beta, "beta", 1)
-    k = max(1, n // beta)
-    bins = [(i * beta, (i + 1) * beta) for i in range(k)]
-    bins[-1] = (bins[-1][0], n)
-    return bins
-
-
-def calibration_error(confidence: Any, correct: Any, beta: int = 100) -> float:
-    """RMS calibration error (0..1) with adaptive bins of ``beta`` predictions.
-
-    sqrt(Σ_b |b|/n · (mean confidence_b − accuracy_b)²) over the bins of :func:`adaptive_bins`.
-
-    The reference helper of ImageNet-A's authors loops ``for i in range(len(bins) - 1)`` and so
-    leaves out the last bin — the most confident predictions plus the remainder, exactly where an
-    overconfident model is worst. We count every bin; on ImageNet-A-style data this gives a larger
-    (and correct) error than that helper.
-    """
-    conf, corr = _conf_correct(confidence, correct)
-    order = np.argsort(conf, kind="stable")
-    conf, corr = conf[order], corr[order]
-    total = 0.0
-    for lo, hi in adaptive_bins(len(conf), beta):
-        total += (hi - lo) / len(conf) * (conf[lo:hi].mean() - corr[lo:hi].mean()) ** 2
-    return float(np.sqrt(total))
-
-
-def rra_curve(confidence: Any, correct: Any) -> np.ndarray:
-    """Accuracy on the k most confident predictions, for k = 1..n (the response-rate curve)."""
-    conf, corr = _conf_correct(confidence, correct)
-    order = np.argsort(-conf, kind="stable")
-    return np.cumsum(corr[order]) / np.arange(1, len(corr) + 1)
-
-
-def aurra(confidence: Any, correct: Any) -> float:
-    """Area under the response rate–accuracy curve (0..1): the mean of :func:`rra_curve`.
-
-    A model that answers only when confident and is right then scores high even at low accuracy.
-    """
-    return float(rra_curve(confidence, correct).mean())
+# Metrics (computed in robustcore.metrics)
 
 
 def reliability_diagram(confidence: Any, correct: Any, beta: int = 100, ax=None, title: str = ""):
@@ -291,7 +216,7 @@ def reliability_diagram(confidence: Any, correct: Any, beta: int = 100, ax=None,
     model; the title carries the RMS calibration error. Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt
 
-    conf, corr = _conf_correct(confidence, correct)
+    conf, corr = check_confidence(confidence, correct)
     if ax is not None and not hasattr(ax, "bar"):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if not isinstance(title, str):

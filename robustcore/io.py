@@ -9,9 +9,12 @@ later loads, and through :func:`load_verified`, which checks the sha256 before
 from __future__ import annotations
 
 import hashlib
+import io as _bytes_io
 import json
+import lzma
 import os
 import tempfile
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +66,24 @@ def _target(path: Any) -> Path:
     return path
 
 
-def atomic_save(obj: Any, path: str | os.PathLike) -> str:
+def atomic_save(obj: Any, path: str | os.PathLike, *, compress: bool = False,
+                digest_file: bool = True) -> str:
     """``torch.save`` to a temp file in the same folder, then rename; return the sha256.
 
-    A ``<path>.sha256`` file is written (also atomically) next to it.
+    ``compress``: xz-compress the bytes (for files that ship; :func:`load_verified` reads them
+    back). ``digest_file``: also write ``<path>.sha256`` (atomically) next to it.
     """
     path = _target(path)
-    _atomic_write(path, lambda f: torch.save(obj, f))
+    if compress:
+        buf = _bytes_io.BytesIO()
+        torch.save(obj, buf)
+        data = lzma.compress(buf.getvalue(), preset=9 | lzma.PRESET_EXTREME)
+        _atomic_write(path, lambda f: f.write(data))
+    else:
+        _atomic_write(path, lambda f: torch.save(obj, f))
     digest = sha256(path)
-    _atomic_write(path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode()))
+    if digest_file:
+        _atomic_write(path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode()))
     return digest
 
 
@@ -86,7 +98,7 @@ def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -
     """Verify a file's sha256, then ``torch.load(weights_only=True)`` it.
 
     The expected digest is ``expected_sha256`` if given, else the ``.sha256``
-    file written by :func:`atomic_save`. Raises :class:`ChecksumError` on a
+    file written by :func:`atomic_save`. A ``.xz`` file is decompressed in memory. Raises :class:`ChecksumError` on a
     mismatch or a missing digest, ``FileNotFoundError`` if the file is absent.
     """
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
@@ -107,6 +119,41 @@ def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -
         raise ChecksumError(f"{path} is corrupted or was modified: sha256 {actual[:12]}… "
                             f"!= expected {expected_sha256[:12]}…")
     try:
+        if path.suffix == ".xz":
+            return torch.load(_bytes_io.BytesIO(lzma.decompress(path.read_bytes())),
+                              map_location="cpu", weights_only=True)
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a file whose digest matches but does not unpickle safely
         raise ChecksumError(f"{path} could not be loaded safely: {e}") from None
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON value in a file (``ValueError`` naming the file if it is not JSON)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from None
+
+
+def download(url: str, path: str | os.PathLike, expected_sha256: str, timeout: float = 60.0) -> Path:
+    """Fetch ``url`` into ``path`` unless a file with ``expected_sha256`` is already there.
+
+    The bytes go to a temp file beside ``path`` and are renamed only once their sha256 matches,
+    so an interrupted or tampered download leaves nothing behind (:class:`ChecksumError`).
+    """
+    path = _target(path)
+    if path.is_file() and sha256(path) == expected_sha256:
+        return path
+    h = hashlib.sha256()
+
+    def write(f) -> None:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            for block in iter(lambda: r.read(1 << 20), b""):
+                h.update(block)
+                f.write(block)
+        if h.hexdigest() != expected_sha256:
+            raise ChecksumError(f"{url} does not have the expected sha256 "
+                                f"({h.hexdigest()[:12]}… != {expected_sha256[:12]}…)")
+
+    _atomic_write(path, write)
+    return path

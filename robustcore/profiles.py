@@ -52,3 +52,8 @@ def default_name() -> str:
 def current() -> Profile:
     """The profile in force now (see :func:`default_name`)."""
     return Profile(default_name())
+
+
+def resolve(profile: str | None) -> str:
+    """``profile`` checked against :data:`NAMES`, or the default (:func:`default_name`) for None."""
+    return default_name() if profile is None else _checks.choice(profile, "profile", NAMES)

@@ -74,7 +74,7 @@ def record(chapter: str, name: str, value: float, *, reference: float | str | No
     for arg, v in (("unit", unit), ("what", what)):
         if not isinstance(v, str):
             raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
-    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    profile = profiles.resolve(profile)
     path = _path(chapter, profile)
     stored = _read(path)
     rec = {"value": value, "reference": reference, "unit": unit, "what": what, "profile": profile,
@@ -109,14 +109,14 @@ def _check_chapter(chapter: Any) -> str:
 def load(chapter: str, profile: str | None = None) -> dict[str, dict[str, Any]]:
     """The records of one chapter in one profile (empty if it has not run), in recording order."""
     _check_chapter(chapter)
-    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    profile = profiles.resolve(profile)
     stored = _read(_path(chapter, profile))
     return dict(sorted(stored.items(), key=lambda kv: kv[1].get("order", 0)))
 
 
 def load_all(profile: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """Every chapter's records in ``profile``: ``{chapter: {name: record}}``, chapters sorted."""
-    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    profile = profiles.resolve(profile)
     found = sorted(results_dir().glob(f"chapter*-{profile}.json"))
     return {p.name[len("chapter"):-len(f"-{profile}.json")]: load(p.name[len("chapter"):-len(f"-{profile}.json")], profile)
             for p in found}
@@ -132,7 +132,7 @@ def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[di
     """Every record of ``profile`` as rows ``{chapter, name, value, reference, gap, unit, what, profile,
     machine, recorded}``. A chapter of ``chapters`` without records gets one row whose ``value`` is
     None ("not run here"), so a summary shows what is missing instead of hiding it."""
-    profile = profiles.default_name() if profile is None else _checks.choice(profile, "profile", profiles.NAMES)
+    profile = profiles.resolve(profile)
     for c in chapters:
         _check_chapter(c)
     found = load_all(profile)

@@ -2,6 +2,7 @@
 (``cifar-10-batches-py/``: pickled dicts of uint8 rows of 3072 = 3·32·32 bytes, channel-major),
 read by torchvision's CIFAR10, then through the zoo and Chapter 2's constructions."""
 
+import dataclasses
 import pickle
 import urllib.error
 
@@ -68,19 +69,19 @@ def test_missing_cifar10_names_the_folder_and_files(tmp_path, monkeypatch):
 def test_zoo_and_constructions_run_on_cifar10(cifar_root, tmp_cache, monkeypatch):
     """The same zoo fit and the same D_R / D_det construction as for MNIST, at 3×32×32."""
     for name in ("cifar10-resnet-std", "cifar10-resnet-pgd-l2"):
-        e = zoo.entry(name)
-        tiny = {p: {**r, "epochs": 1, "n_train": None, "eps_warmup_epochs": 0.0} for p, r in e.recipes.items()}
-        monkeypatch.setitem(zoo._REGISTRY, name, zoo.Entry(name, tiny, e.make, e.fit, e.description))
+        a = zoo.ARTIFACTS[name]
+        tiny = {p: {**r, "epochs": 1, "n_train": None, "eps_warmup_epochs": 0.0} for p, r in a.recipes.items()}
+        monkeypatch.setitem(zoo.ARTIFACTS, name, dataclasses.replace(a, recipes=tiny))
     model = zoo.load("cifar10-resnet-pgd-l2", "quick", progress=False)
     assert model.meta["metrics"]["test_acc"] >= 0 and model.features(torch.zeros(2, 3, 32, 32)).shape == (2, 64)
     for name, extra in (("cifar10-d_r", {"steps": 2}), ("cifar10-d_det", {"steps": 2})):
         rec = {**features.recipe(name, "quick"), "n": 12, **extra}
-        monkeypatch.setitem(features.RECIPES, name, {"quick": rec, "full": rec})
+        monkeypatch.setitem(features.ARTIFACTS, name, features.artifact(name, {"quick": rec, "full": rec}))
         ds = features.load_constructed(name, "quick", progress=False)
         x, y = features.source_data(rec)
         assert ds.x.shape == (12, 3, 32, 32) and 0 <= ds.x.min() and ds.x.max() <= 1
         assert torch.equal(ds.y, y if rec["kind"] == "D_R" else (y + 1) % 10)
-        assert features.path(name, "quick").is_file()
+        assert (tmp_cache / f"{name}-quick.pt").is_file()
 
 
 def test_one_pixel_attack_writes_colour_pixels_on_cifar10(cifar_root):

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from robustcore import data, features, io, models, zoo
+from robustcore import data, features, io, models, store, zoo
 
 
 @pytest.fixture(scope="module")
@@ -104,30 +104,30 @@ def test_save_load_round_trip_and_tampering(tiny, tmp_path):
 def test_load_constructed_builds_caches_and_never_reuses_other_settings(tmp_cache, monkeypatch):
     rec = {"kind": "D_NR", "source": "mnist-mlp-std", "classes": [3, 7], "n": 12, "seed": 0,
            "init": "image", "steps": 2, "step_size": 0.5}
-    monkeypatch.setitem(features.RECIPES, "test-tiny", {"quick": rec, "full": rec})
+    monkeypatch.setitem(features.ARTIFACTS, "test-tiny", features.artifact("test-tiny", {"quick": rec, "full": rec}))
     ds = features.load_constructed("test-tiny", "quick", progress=False)
-    where = features.path("test-tiny", "quick")
+    where = tmp_cache / "test-tiny-quick.pt"
     assert where.is_file() and len(ds) == 12 and set(ds.y.tolist()) == {0, 1}
     again = features.load_constructed("test-tiny", "quick", progress=False)
     assert torch.equal(again.x, ds.x)  # the cached copy, bit for bit
-    monkeypatch.setitem(features.RECIPES, "test-tiny", {"quick": {**rec, "steps": 3}, "full": rec})
-    with pytest.warns(UserWarning, match="other settings"):
+    monkeypatch.setitem(features.ARTIFACTS, "test-tiny",
+                        features.artifact("test-tiny", {"quick": {**rec, "steps": 3}, "full": rec}))
+    with pytest.warns(UserWarning, match="another recipe"):
         rebuilt = features.load_constructed("test-tiny", "quick", progress=False)
     assert rebuilt.meta["recipe"]["steps"] == 3
     with pytest.raises(FileNotFoundError):
         features.load_constructed("test-tiny", "full", build_if_missing=False)
 
 
-# ---- the constructed datasets shipped with the package ----------------------------------
+# ---- the constructed datasets shipped in artifacts/ --------------------------------------
 
-SHIPPED = sorted(f for f in (json.loads(zoo.MANIFEST.read_text()) if zoo.MANIFEST.is_file() else {})
-                 if f.startswith("constructed-"))
+SHIPPED = sorted(n for n, a in features.ARTIFACTS.items() if store.shipped_name(a, "quick") in store.manifest())
 
 
-@pytest.mark.parametrize("fname", SHIPPED)
-def test_shipped_dataset_verifies_and_matches_its_recipe(fname, tmp_cache):
-    name, profile = fname[len("constructed-"):-len(".pt")].rsplit("-", 1)
-    ds = features.load_constructed(name, profile, build_if_missing=False)  # empty cache: from the package
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_dataset_verifies_and_matches_its_recipe(name, tmp_cache):
+    profile = "quick"
+    ds = features.load_constructed(name, profile, build_if_missing=False)  # empty cache: from artifacts/
     rec = features.recipe(name, profile)
     assert ds.meta["recipe"] == rec
     x, y = features.source_data(rec)
@@ -147,7 +147,7 @@ def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
                   if r["quick"].get("dataset", "mnist") == "mnist" and r["quick"]["kind"] in ("D_R", "D_NR")]
     assert len(inversions) == 4
     for name in inversions:
-        assert f"constructed-{name}-quick.pt" in SHIPPED
+        assert name in SHIPPED
 
 
 @pytest.mark.slow
@@ -157,16 +157,3 @@ def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
     fresh = features.build(features.recipe("mnist37-d_nr", "quick"), progress=False)
     assert torch.equal(fresh.y, shipped.y)
     assert (fresh.x - shipped.x).abs().max() <= 1 / 255 + 1e-6
-
-
-def test_module_entry_point_lists_the_datasets(tmp_cache):
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-m", "robustcore.features", "list"], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "mnist-d_r" in out.stdout and "D_R from mnist-cnn-pgd-linf" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "robustcore.features", "build", "nope"], capture_output=True,
-                         text=True, timeout=120)
-    assert bad.returncode != 0 and "unknown constructed dataset 'nope'" in bad.stderr

@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score, roc_auc_score
 
-from robustcore import io, novelty, zoo
+from robustcore import data, io, novelty, store
 
 
 def ids_dataset(n=1000, classes=10, seed=0):
@@ -241,7 +241,7 @@ def fashion_root(tmp_path):
 
 
 def test_fashion_mnist_from_idx_files(fashion_root, tmp_path, capsys):
-    x, y = novelty.fashion_mnist(train=True, root=fashion_root)
+    x, y = data.fashion_mnist(train=True, root=fashion_root)
     assert x.shape == (60, 1, 28, 28) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
     assert y.tolist() == [i % 10 for i in range(60)]
     s = novelty.prepare("fashion_mnist", "p2", 2, root=fashion_root)
@@ -264,7 +264,7 @@ def test_fashion_mnist_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     from robustcore import data
     with pytest.raises(data.DataNotFoundError, match="FashionMNIST"):
-        novelty.fashion_mnist(root=tmp_path / "nothing")
+        data.fashion_mnist(root=tmp_path / "nothing")
 
 
 @pytest.fixture
@@ -285,7 +285,7 @@ def coil_root(tmp_path):
 
 
 def test_coil100_from_png_files(coil_root, tmp_path, capsys):
-    x, y = novelty.coil100(coil_root)
+    x, y = data.coil100(coil_root)
     assert x.shape == (500, 3, 32, 32) and 0 <= x.min() and x.max() <= 1
     assert y.tolist() == [k for k in range(100) for _ in range(5)]
     assert torch.allclose(x[0], x[0, :, :1, :1].expand_as(x[0]), atol=1e-6)   # object 1, angle 0: one colour
@@ -306,28 +306,27 @@ def test_coil100_from_png_files(coil_root, tmp_path, capsys):
         novelty.prepare("coil100", "p1", 100, root=coil_root)
 
 
-# ---- the zoo entries ----------------------------------------------------------------------
+# ---- the named models ---------------------------------------------------------------------
 
 
-def test_zoo_entries_are_registered():
-    names = zoo.names()
+def test_every_named_model_is_declared():
+    names = set(novelty.ARTIFACTS)
     for p in ("p1", "p2"):
         for c in range(10):
             for m in ("dae", "arae"):
                 assert novelty.zoo_name(p, c, m) in names
-    rec = zoo.recipe("novelty-mnist-p2-8-arae", "full")
+    rec = novelty.ARTIFACTS["novelty-mnist-p2-8-arae"].recipe("full")
     assert rec["eps"] == 0.2 and rec["steps"] == 40 and rec["gamma"] == 0.1 and rec["batch_size"] == 256
-    assert zoo.recipe("novelty-mnist-p1-8-dae", "quick")["anomaly_fraction"] == 0.5
+    assert novelty.ARTIFACTS["novelty-mnist-p1-8-dae"].recipe("quick")["anomaly_fraction"] == 0.5
 
 
-SHIPPED = sorted(f for f in (json.loads(zoo.MANIFEST.read_text()) if zoo.MANIFEST.is_file() else {})
-                 if f.startswith("novelty-"))
+SHIPPED = sorted(n for n, a in novelty.ARTIFACTS.items() if store.shipped_name(a, "quick") in store.manifest())
 
 
-@pytest.mark.parametrize("fname", SHIPPED)
-def test_shipped_novelty_checkpoint_verifies_and_matches_its_metrics(fname, tmp_cache):
-    name, profile = fname[: -len(".pt")].rsplit("-", 1)
-    m = zoo.load(name, profile, train_if_missing=False)
-    assert m.meta["recipe"] == zoo.recipe(name, profile)
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_novelty_checkpoint_verifies_and_matches_its_metrics(name, tmp_cache):
+    profile = "quick"
+    m = novelty.load(name, profile, train_if_missing=False)
+    assert m.meta["recipe"] == novelty.ARTIFACTS[name].recipe(profile)
     res = novelty.evaluate(m, novelty.split_of(m.meta["recipe"]))
     assert res["auroc"] == pytest.approx(m.meta["metrics"]["auroc"], abs=1e-6)

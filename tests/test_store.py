@@ -1,0 +1,203 @@
+"""The artifact store: cache → shipped → download → build, sha256-verified, atomic, one CLI."""
+
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+import torch
+
+from robustcore import io, store
+from robustcore.__main__ import catalog, main
+
+
+@pytest.fixture
+def tiny(monkeypatch, tmp_path):
+    """A tiny artifact (its build counts its calls), an empty shipped folder and manifest."""
+    calls = []
+
+    def build(rec, progress):
+        calls.append(rec)
+        return {"w": torch.full((3,), float(rec["seed"])), "meta": {"metrics": {"n": len(calls)}}}
+
+    a = store.Artifact("test-tiny", {"quick": {"seed": 0}, "full": {"seed": 1}}, build, "a test artifact")
+    shipped = tmp_path / "shipped"
+    monkeypatch.setenv(store.SHIPPED_ENV, str(shipped))
+    monkeypatch.setattr(store, "MANIFEST", tmp_path / "artifacts.json")
+    monkeypatch.setenv(store.URL_ENV, "http://127.0.0.1:9/")  # nothing listens: offline
+    return a, calls, shipped
+
+
+def test_build_then_cache(tmp_cache, tiny):
+    a, calls, _ = tiny
+    p = store.fetch(a, "quick", progress=False)
+    assert len(calls) == 1 and (tmp_cache / "test-tiny-quick.pt").is_file()
+    assert p["meta"]["recipe"] == {"seed": 0} and p["meta"]["name"] == "test-tiny"
+    assert torch.equal(store.fetch(a, "quick")["w"], p["w"]) and len(calls) == 1  # from the cache
+    assert store.where(a, "quick") == "cache" and store.where(a, "full") == "-"
+
+
+def test_profile_selects_recipe(tmp_cache, tiny, monkeypatch):
+    a, _, _ = tiny
+    monkeypatch.setenv("ROBUSTCORE_PROFILE", "full")
+    assert float(store.fetch(a)["w"][0]) == 1.0 and (tmp_cache / "test-tiny-full.pt").is_file()
+
+
+def test_tampered_cache_refused(tmp_cache, tiny):
+    a, _, _ = tiny
+    store.fetch(a, "quick")
+    f = tmp_cache / "test-tiny-quick.pt"
+    raw = bytearray(f.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    f.write_bytes(bytes(raw))
+    with pytest.raises(io.ChecksumError, match="corrupted or was modified"):
+        store.fetch(a, "quick")
+
+
+def test_stale_recipe_is_not_used_silently(tmp_cache, tiny):
+    a, calls, _ = tiny
+    store.fetch(a, "quick")
+    a.recipes["quick"]["seed"] = 7
+    with pytest.warns(UserWarning, match="another recipe"):
+        p = store.fetch(a, "quick")
+    assert p["meta"]["recipe"] == {"seed": 7} and float(p["w"][0]) == 7.0 and len(calls) == 2
+
+
+def test_missing_without_building(tmp_cache, tiny):
+    a, _, _ = tiny
+    with pytest.raises(FileNotFoundError, match="python -m robustcore artifacts build test-tiny"):
+        store.fetch(a, "quick", build_if_missing=False)
+
+
+def test_ship_then_load_shipped(tmp_cache, tiny):
+    a, calls, shipped = tiny
+    store.build(a, "quick")
+    digest = store.ship(a, "quick")
+    assert json.loads(store.MANIFEST.read_text()) == {"test-tiny-quick.pt.xz": digest}
+    assert sorted(p.name for p in shipped.iterdir()) == ["test-tiny-quick.pt.xz"]  # no .sha256 beside it
+    (tmp_cache / "test-tiny-quick.pt").unlink()
+    assert store.where(a, "quick") == "shipped"
+    p = store.fetch(a, "quick", build_if_missing=False)
+    assert p["meta"]["recipe"] == {"seed": 0} and len(calls) == 1
+    assert (tmp_cache / "test-tiny-quick.pt").is_file()  # unpacked into the cache once
+    (tmp_cache / "test-tiny-quick.pt").unlink()
+    (shipped / "test-tiny-quick.pt.xz").write_bytes(b"tampered")
+    with pytest.raises(io.ChecksumError):
+        store.fetch(a, "quick")
+
+
+def test_unlisted_shipped_file_refused(tmp_cache, tiny):
+    a, _, shipped = tiny
+    shipped.mkdir()
+    (shipped / "test-tiny-quick.pt.xz").write_bytes(b"anything")
+    with pytest.raises(io.ChecksumError, match="not listed"):
+        store.fetch(a, "quick")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base URL)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}/artifacts"
+    httpd.shutdown()
+
+
+def test_download_when_not_shipped(tmp_cache, tiny, server, monkeypatch):
+    a, calls, shipped = tiny
+    root, url = server
+    store.build(a, "quick")
+    store.ship(a, "quick")
+    (root / "artifacts").mkdir()
+    shutil.move(shipped / "test-tiny-quick.pt.xz", root / "artifacts" / "test-tiny-quick.pt.xz")
+    (tmp_cache / "test-tiny-quick.pt").unlink()
+    monkeypatch.setenv(store.URL_ENV, url)
+    assert store.where(a, "quick") == "download"
+    p = store.fetch(a, "quick", build_if_missing=False)
+    assert p["meta"]["recipe"] == {"seed": 0} and len(calls) == 1
+
+
+def test_tampered_download_leaves_nothing(tmp_cache, tiny, server, monkeypatch):
+    a, _, _ = tiny
+    root, url = server
+    (root / "artifacts").mkdir()
+    (root / "artifacts" / "test-tiny-quick.pt.xz").write_bytes(b"not what the manifest says")
+    io.atomic_write_json({"test-tiny-quick.pt.xz": "0" * 64}, store.MANIFEST)
+    monkeypatch.setenv(store.URL_ENV, url)
+    with pytest.raises(io.ChecksumError, match="expected sha256"):
+        store.fetch(a, "quick")
+    assert not any((tmp_cache / "downloads").iterdir())  # no partial file
+
+
+def test_offline_download_falls_back_to_building(tmp_cache, tiny):
+    a, calls, _ = tiny
+    io.atomic_write_json({"test-tiny-quick.pt.xz": "0" * 64}, store.MANIFEST)
+    with pytest.warns(UserWarning, match="could not download"):
+        store.fetch(a, "quick")
+    assert len(calls) == 1
+
+
+def test_interrupted_write_leaves_nothing(tmp_cache, tiny, monkeypatch):
+    a, _, _ = tiny
+
+    def half_written(obj, f):
+        f.write(b"PK\x03\x04 half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        store.build(a, "quick")
+    assert not tmp_cache.exists() or not any(tmp_cache.iterdir())
+
+
+def test_artifact_needs_every_profile():
+    with pytest.raises(ValueError, match="no recipe for profile"):
+        store.Artifact("x", {"quick": {}}, lambda rec, progress: {})
+
+
+def test_lookup_names_the_known():
+    with pytest.raises(ValueError, match="unknown model name 'mnist-vgg'; known: .*mnist-cnn-std"):
+        store.lookup(catalog(), "mnist-vgg", "model name")
+
+
+def test_catalog_names_are_unique_and_complete():
+    from robustcore import features, novelty, zoo
+
+    assert len(catalog()) == len(zoo.ARTIFACTS) + len(features.ARTIFACTS) + len(novelty.ARTIFACTS)
+
+
+def test_every_shipped_file_is_listed_and_quick():
+    listed = store.manifest()
+    files = {p.name for p in store.CHECKOUT_ARTIFACTS.iterdir()}
+    assert files == set(listed)
+    known = {store.shipped_name(a, "quick") for a in catalog().values()}
+    assert set(listed) <= known  # only quick-profile artifacts ship; paper scale is never committed
+
+
+def test_cli_list_and_usage_errors(capsys, tmp_cache):
+    assert main(["artifacts", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist-cnn-pgd-linf" in out and "novelty-mnist-p2-8-arae" in out and "mnist-d_r" in out
+    for argv in (["artifacts", "build"], ["artifacts", "build", "nope"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+    assert "unknown artifact 'nope'" in capsys.readouterr().err
+
+
+def test_module_entry_point_runs(tmp_cache):
+    """`python -m robustcore artifacts list` works as a real command, with no import warnings."""
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "robustcore", "artifacts", "list"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "mnist-cnn-std" in out.stdout and "shipped" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "robustcore", "artifacts", "build", "nope"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode != 0 and "unknown artifact 'nope'" in bad.stderr
