@@ -71,7 +71,7 @@ print(f"profile: {P.name} — models from the zoo's {P.name}-profile recipes")
 # sorted ImageNet wnids before using it:
 
 # %%
-display(Code(inspect.getsource(imagenet_a._subset) + "\n\n" + inspect.getsource(imagenet_a.mask_logits),
+display(Code(inspect.getsource(imagenet_a.subset_from_timm) + "\n\n" + inspect.getsource(imagenet_a.mask_logits),
              language="python"))
 print("first five classes:", list(zip(imagenet_a.wnids()[:5], imagenet_a.indices()[:5], imagenet_a.class_names()[:5])))
 

@@ -44,9 +44,8 @@ from IPython.display import Markdown, display
 from robustcore import profiles, results
 
 P = profiles.current()
-CHAPTERS = ("01", "02", "03", "04", "05")
-TITLES = {"01": "Adversarial examples", "02": "Robust features", "03": "One-pixel attacks",
-          "04": "Natural adversarial examples", "05": "Novelty detection (ARAE)"}
+TITLES = results.book_chapters("../_toc.yml")  # chapter id → title, for every chapter in the book
+CHAPTERS = tuple(TITLES)
 
 
 def fmt(v, unit=""):

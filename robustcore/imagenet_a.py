@@ -56,7 +56,9 @@ def _timm_info(fname: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _subset() -> tuple[tuple[str, ...], tuple[int, ...]]:
+def subset_from_timm() -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """(ImageNet-A's 200 wnids, their indices among ImageNet's 1000 classes), read from the files
+    timm ships and checked against its list of the 1000 ImageNet wnids."""
     imagenet = _timm_info("imagenet_synsets.txt")
     wnids = _timm_info("imagenet_a_synsets.txt")
     idx = [int(i) for i in _timm_info("imagenet_a_indices.txt")]
@@ -73,12 +75,12 @@ def _subset() -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def wnids() -> list[str]:
     """ImageNet-A's 200 WordNet ids, sorted: folder name of label ``i`` is ``wnids()[i]``."""
-    return list(_subset()[0])
+    return list(subset_from_timm()[0])
 
 
 def indices() -> list[int]:
     """The 1000-class ImageNet index of each ImageNet-A label ``i`` (200 increasing ints)."""
-    return list(_subset()[1])
+    return list(subset_from_timm()[1])
 
 
 def class_names() -> list[str]:

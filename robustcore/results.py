@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,24 @@ def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[di
     return rows
 
 
+def book_chapters(toc: str | os.PathLike) -> dict[str, str]:
+    """Chapter id → title for every chapter listed in a Jupyter Book ``_toc.yml``.
+
+    A chapter is an entry ``file: book/NN_name`` (NN: its two-digit id); its title is the first
+    ``# # Heading`` line of the paired ``book/NN_name.py``. Adding a chapter to the table of
+    contents is all it takes for the summary page and the CI check to know it.
+    """
+    toc = _checks.path(toc, "toc")
+    if not toc.is_file():
+        raise FileNotFoundError(f"no table of contents at {toc}")
+    out = {}
+    for m in re.finditer(r"^\s*-?\s*file:\s*(\S*?(\d\d)_[\w-]+)\s*$", toc.read_text(), re.M):
+        src = toc.parent / f"{m[1]}.py"
+        heads = re.findall(r"^# # (.+)$", src.read_text(), re.M) if src.is_file() else []
+        out[m[2]] = heads[0].strip() if heads else m[1]
+    return out
+
+
 def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
     """Differences between the headline numbers recorded in two results folders (empty: identical).
 
@@ -187,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("dir_a")
     c.add_argument("dir_b")
     c.add_argument("--min-records", type=int, default=1, help="fail if fewer records than this were compared")
+    c.add_argument("--toc", default=None, help="a _toc.yml: fail unless every chapter in it recorded numbers")
     args = p.parse_args(argv)
     if args.cmd == "show":
         for r in table(args.profile):
@@ -205,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     if n < args.min_records:
         print(f"expected at least {args.min_records} records in {args.dir_a}")
         return 1
+    if args.toc is not None:
+        silent = [c for c in book_chapters(args.toc) if not list(Path(args.dir_a).glob(f"chapter{c}-*.json"))]
+        if silent:
+            print(f"chapter(s) {', '.join(silent)} of {args.toc} recorded nothing in {args.dir_a}")
+            return 1
     return 1 if diffs else 0
 
 

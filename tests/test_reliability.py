@@ -289,6 +289,11 @@ cases("zoo", {
                            "profile must be one of"),
     "task_data:dataset": (lambda: zoo.task_data({"dataset": "svhn"}), ValueError, "dataset must be one of"),
 })
+cases("results", {
+    "book_chapters:toc-int": (lambda: results.book_chapters(3), TypeError, "toc must be"),
+    "book_chapters:missing": (lambda: results.book_chapters("nowhere/_toc.yml"), FileNotFoundError,
+                              "no table of contents"),
+})
 cases("store", {
     "lookup:unknown": (lambda: store.lookup(zoo.ARTIFACTS, "nope", "model name"), ValueError,
                        "unknown model name 'nope'"),
@@ -790,7 +795,7 @@ def test_every_public_function_has_cases():
             "results": results, "utils": utils, "imagenet_a": imagenet_a, "novelty": novelty, "store": store,
             "metrics": metrics}
     # Functions that take no input to check, or that only read state: nothing to misuse.
-    exempt = {"data.data_root", "features.to_uint8", "features.artifact",
+    exempt = {"data.data_root", "features.to_uint8", "features.artifact", "imagenet_a.subset_from_timm",
               "features.from_uint8", "features.representation_distance",
               "io.sha256", "results.results_dir", "results.machine", "results.gap", "results.main",
               "utils.default_device", "utils.progress", "utils.env_dir", "onepixel.encode", "onepixel.mutate",

@@ -89,11 +89,12 @@ def _run_page(name: str, cwd: Path, monkeypatch) -> dict:
 
 def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROBUSTCORE_PROFILE", "quick")
-    ns = _run_page("reproductions", tmp_path, monkeypatch)  # nothing recorded: says so, does not fail
+    # run from book/, as the build does: the page reads the chapters from ../_toc.yml
+    ns = _run_page("reproductions", ROOT / "book", monkeypatch)  # nothing recorded: says so, does not fail
     assert [r["value"] for r in ns["rows"]] == [None] * 5
     results.record("01", "Adv. trained CNN, clean", 98.1, reference=98.8, unit="%", profile="quick")
     results.record("03", "CNN, 1 pixel", 2.5, reference="0–2", unit="%", profile="quick")
-    ns = _run_page("reproductions", tmp_path, monkeypatch)
+    ns = _run_page("reproductions", ROOT / "book", monkeypatch)
     assert len(ns["recorded"]) == 2 and ns["missing"] == ["02", "04", "05"]
     table = ns["summary_table"](ns["rows"])
     assert "| 01 | Adv. trained CNN, clean | 98.1% | 98.8% | -0.7 pp | quick |" in table
@@ -134,3 +135,27 @@ def test_appendix_is_in_the_toc():
     assert toc["parts"].index(appendix[0]) == len(toc["parts"]) - 1, "the appendix comes after the chapters"
     for f in files:
         assert (ROOT / f"{f}.ipynb").is_file() and (ROOT / f"{f}.py").is_file()
+
+
+def test_book_chapters_come_from_the_table_of_contents(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "07_new.py").write_text("# %% [markdown]\n# # A new chapter\n#\n# # not this one\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n  - chapters:\n"
+                                       "      - file: book/07_new\n      - file: book/08_no_source\n"
+                                       "      - file: book/reproductions\n")
+    assert results.book_chapters(tmp_path / "_toc.yml") == {"07": "A new chapter", "08": "book/08_no_source"}
+
+
+def test_compare_fails_when_a_chapter_of_the_toc_recorded_nothing(tmp_path, monkeypatch, capsys):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("parts:\n  - chapters:\n      - file: book/01_a\n      - file: book/02_b\n")
+    for d in ("a", "b"):
+        monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / d))
+        results.record("01", "x", 1.0, profile="quick")
+    argv = ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--toc", str(toc)]
+    assert results.main(argv) == 1 and "chapter(s) 02" in capsys.readouterr().out
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / "a"))
+    results.record("02", "y", 2.0, profile="quick")
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / "b"))
+    results.record("02", "y", 2.0, profile="quick")
+    assert results.main(argv) == 0
