@@ -2,7 +2,7 @@
 the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
 (atomically), which the book's appendix page "Benchmarks" shows, with the machine and the date.
 
-    python benchmarks/run_all.py [--only pgd,one_pixel,features,book] [--out benchmarks/results.json]
+    python benchmarks/run_all.py [--only pgd,one_pixel,construction,book] [--out benchmarks/results.json]
                                  [--results-dir DIR]
 
 Each speed benchmark runs at its script's default settings and prints its own ratios; see the scripts.
@@ -30,10 +30,10 @@ from robustcore import io, profiles
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BENCHMARKS = ("pgd", "one_pixel", "features", "book")
+BENCHMARKS = ("pgd", "one_pixel", "construction", "book")
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {"pgd": ["--steps", "2", "--batch", "16", "--repeats", "1"],
-         "features": ["--steps", "2", "--batch", "16", "--repeats", "1"],
+         "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
          "one_pixel": ["--batch", "2", "--popsize", "12", "--generations", "2", "--chunk", "64"]}
 
 
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     if "book" in todo:  # first, so that its peak memory is not mixed with anything else's
         found["book"] = book(args.results_dir)
-    for name in ("pgd", "one_pixel", "features"):
+    for name in ("pgd", "one_pixel", "construction"):
         if name in todo:
             print(f"== {name}", flush=True)
             found[name] = _script(name).main(SMOKE[name] if args.smoke else [])

@@ -79,8 +79,8 @@ if bench is not None:
                      f"{r['throughput_vs_raw']:.2f}× raw throughput"))
         ratios["one-pixel: torchattacks time / ours"] = r["speedup_vs_torchattacks"]
         ratios["one-pixel: throughput / raw"] = r["throughput_vs_raw"]
-    if "features" in b:
-        r = b["features"]
+    if "construction" in b:
+        r = b["construction"]
         s = r["seconds"]
         rows.append(("D_R construction", f"{r['steps']} steps, batch {r['batch']}, `{r['model']}`",
                      f"{s['robustcore']:.2f} s ({r['images_per_second']['robustcore']:,.1f} img/s)",

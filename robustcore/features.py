@@ -26,7 +26,7 @@ import torch
 
 from . import _checks, attacks, data, io, profiles, store, zoo
 from .attacks._base import ascent_step
-from .utils import model_device, progress as progress_bar
+from .utils import eval_mode, model_device, progress as progress_bar
 
 INITS = ("image", "noise")
 MODES = ("det", "rand")
@@ -50,6 +50,21 @@ def representation_distance(model: torch.nn.Module, x: torch.Tensor, target_rep:
     return (model.features(x) - target_rep).norm(dim=1) / target_rep.norm(dim=1).clamp_min(1e-12)
 
 
+def _check_invert(model: Any, target: Any, start: Any, steps: Any, step_size: Any,
+                  batch_size: Any) -> tuple[int, float, int]:
+    _checks.module(model)
+    _checks.images(target, "target")
+    _checks.images(start, "start")
+    if start.shape != target.shape:
+        raise ValueError(f"start must have the shape of target {tuple(target.shape)}, got {tuple(start.shape)}")
+    if not hasattr(model, "features"):
+        raise TypeError("model must expose features(x), its penultimate representation "
+                        "(every robustcore.models classifier does)")
+    return (_checks.integer(steps, "steps", 1, 100_000),
+            _checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
+            _checks.integer(batch_size, "batch_size", 1))
+
+
 def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *, steps: int = 200,
            step_size: float = 1.0, batch_size: int = 500, progress: bool = True,
            desc: str = "invert") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -59,22 +74,10 @@ def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *,
     cosine schedule, each followed by clipping to [0, 1]. ``target``, ``start``: (N, C, H, W).
     Returns ``(x_r, final_distance (N,), mean_distance_per_step (steps,))``.
     """
-    _checks.module(model)
-    _checks.images(target, "target")
-    _checks.images(start, "start")
-    if start.shape != target.shape:
-        raise ValueError(f"start must have the shape of target {tuple(target.shape)}, got {tuple(start.shape)}")
-    if not hasattr(model, "features"):
-        raise TypeError("model must expose features(x), its penultimate representation "
-                        "(every robustcore.models classifier does)")
-    steps = _checks.integer(steps, "steps", 1, 100_000)
-    step_size = _checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    steps, step_size, batch_size = _check_invert(model, target, start, steps, step_size, batch_size)
     device = model_device(model)
-    was_training = model.training
-    model.eval()
     out, final, curve = [], [], torch.zeros(steps)
-    try:
+    with eval_mode(model):
         for i in progress_bar(range(0, len(target), batch_size), enabled=progress, desc=desc):
             t, x = target[i:i + batch_size].to(device), start[i:i + batch_size].to(device).clone()
             with torch.no_grad():
@@ -91,8 +94,6 @@ def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *,
             with torch.no_grad():
                 final.append(representation_distance(model, x, rep).cpu())
             out.append(x.detach().cpu())
-    finally:
-        model.train(was_training)
     return torch.cat(out), torch.cat(final), curve / len(target)
 
 

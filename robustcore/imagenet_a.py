@@ -34,7 +34,7 @@ import torch
 
 from . import _checks, data
 from .metrics import adaptive_bins, aurra, calibration_error, check_confidence, rra_curve
-from .utils import model_device
+from .utils import eval_mode, model_device
 
 NUM_CLASSES = 200
 IMAGENET_CLASSES = 1000
@@ -319,9 +319,7 @@ def predict_proba(model: torch.nn.Module, source: Any, *, classes: Sequence[int]
     n_ds = _dataset_classes(source)
     dev = model_device(model)
     probs, labels = [], []
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for xb, yb in _batches(source, batch_size):
             if isinstance(xb, torch.Tensor) and xb.is_floating_point() and not torch.isfinite(xb).all():
                 raise ValueError("source holds images with NaN or infinite values")
@@ -340,8 +338,6 @@ def predict_proba(model: torch.nn.Module, source: Any, *, classes: Sequence[int]
                        "pass classes= to pick the logit of each label"))
             probs.append(torch.softmax(logits.float(), dim=1).cpu())
             labels.append(torch.as_tensor(yb).long().cpu())
-    finally:
-        model.train(was_training)
     if not probs:
         raise ValueError("data is empty; nothing to evaluate")
     p, y = torch.cat(probs), torch.cat(labels)

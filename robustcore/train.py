@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks, attacks
-from .utils import batches, model_device, progress as progress_bar, set_seed
+from .utils import batches, eval_mode, model_device, progress as progress_bar, set_seed
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -116,11 +116,8 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1000) -> 
     _checks.images(x)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
-    was_training = model.training
-    model.eval()
-    out = torch.cat([model(x[idx].to(device)).cpu() for idx in batches(len(x), batch_size)])
-    model.train(was_training)
-    return out
+    with eval_mode(model):
+        return torch.cat([model(x[idx].to(device)).cpu() for idx in batches(len(x), batch_size)])
 
 
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: dict | None = None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,18 @@ def model_device(model: torch.nn.Module) -> torch.device:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Run a block with the model in eval mode (no BatchNorm statistics updated, no dropout),
+    then restore the mode it had."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def batches(n: int, batch_size: int, generator: torch.Generator | None = None,

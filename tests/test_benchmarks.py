@@ -20,8 +20,8 @@ def test_pgd_benchmark_smoke(tmp_path, capsys):
     assert "ratio vs torchattacks" in capsys.readouterr().out
 
 
-def test_features_benchmark_smoke(tmp_path, capsys):
-    res = _load("features").main(["--steps", "2", "--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")])
+def test_construction_benchmark_smoke(tmp_path, capsys):
+    res = _load("construction").main(["--steps", "2", "--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")])
     assert set(res["seconds"]) == {"robustcore", "bare"}
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "ratio vs bare cost" in capsys.readouterr().out

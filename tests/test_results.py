@@ -110,8 +110,8 @@ def test_benchmarks_page_reads_what_run_all_writes(tmp_path, monkeypatch, capsys
     ns = _run_page("benchmarks", tmp_path, monkeypatch)  # no results.json here: the page says so
     assert ns["bench"] is None and ns["rows"] == []
     out = tmp_path / "benchmarks" / "results.json"
-    res = run_all.main(["--only", "pgd,one_pixel,features", "--smoke", "--out", str(out)])
-    assert set(res["benchmarks"]) == {"pgd", "one_pixel", "features"} and res["machine"] and res["date"]
+    res = run_all.main(["--only", "pgd,one_pixel,construction", "--smoke", "--out", str(out)])
+    assert set(res["benchmarks"]) == {"pgd", "one_pixel", "construction"} and res["machine"] and res["date"]
     ns = _run_page("benchmarks", tmp_path, monkeypatch)
     assert [r[0] for r in ns["rows"]] == ["PGD", "one-pixel", "D_R construction"]
     assert all(v > 0 for v in ns["ratios"].values())

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import _checks, metrics
-from ..utils import batches, model_device, progress, set_seed
+from ..utils import batches, eval_mode, model_device, progress, set_seed
 from .protocols import Split
 
 METHODS = ("arae", "dae", "ae")
@@ -164,6 +164,24 @@ def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_S
     return F.mse_loss(model(x_in), x)
 
 
+def _check_fit(model: Any, x: Any, method: Any, epochs: Any, batch_size: Any, lr: Any, gamma: Any, eps: Any,
+               steps: Any, alpha: Any, noise_std: Any, eps_warmup_epochs: Any, seed: Any) -> None:
+    """The arguments of :func:`fit`, checked once (errors name the argument and its range)."""
+    _check_x(check_autoencoder(model), x)
+    _checks.choice(method, "method", METHODS)
+    _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
+    _checks.integer(batch_size, "batch_size", 1)
+    _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
+    _checks.number(gamma, "gamma", 0.0)
+    _checks.number(eps, "eps", 0.0, 1.0)
+    _checks.integer(steps, "steps", 1, MAX_STEPS)
+    if alpha is not None:
+        _checks.number(alpha, "alpha", 0.0, 1.0)
+    _checks.number(noise_std, "noise_std", 0.0, 10.0)
+    _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
+    _checks.seed(seed)
+
+
 def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: int = 10, batch_size: int = 256,
         lr: float = 1e-3, gamma: float = 0.1, eps: float = 0.2, steps: int = 40, alpha: float | None = None,
         noise_std: float = DAE_NOISE_STD, eps_warmup_epochs: float = 0.0, seed: int = 0,
@@ -177,20 +195,8 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
     constant ε). Returns one ``{"epoch", "loss", ...}`` per epoch.
     Same seed → same model.
     """
-    model = check_autoencoder(model)
-    _check_x(model, x)
-    _checks.choice(method, "method", METHODS)
-    epochs = _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
-    lr = _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
-    gamma = _checks.number(gamma, "gamma", 0.0)
-    eps = _checks.number(eps, "eps", 0.0, 1.0)
-    steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
-    if alpha is not None:
-        _checks.number(alpha, "alpha", 0.0, 1.0)
-    noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
-    eps_warmup_epochs = _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
-    _checks.seed(seed)
+    _check_fit(model, x, method, epochs, batch_size, lr, gamma, eps, steps, alpha, noise_std,
+               eps_warmup_epochs, seed)
     gen = set_seed(seed)
     device = model_device(model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -234,13 +240,10 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
     model = check_autoencoder(model)
     _check_x(model, x)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
-    was = model.training
-    model.eval()
     device = model_device(model)
-    out = torch.cat([(model(x[i].to(device)) - x[i].to(device)).pow(2).flatten(1).mean(1).cpu()
-                     for i in batches(len(x), batch_size)])
-    model.train(was)
-    return out
+    with eval_mode(model):
+        return torch.cat([(model(x[i].to(device)) - x[i].to(device)).pow(2).flatten(1).mean(1).cpu()
+                          for i in batches(len(x), batch_size)])
 
 
 

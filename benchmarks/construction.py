@@ -5,7 +5,7 @@ and backward passes to the input, on the same batch, with nothing else (no step,
 bookkeeping). Both are timed in one process, interleaved; the median of ``--repeats`` is used.
 Prints images/s for both and the ratio (ours / bare; 1.0 is the floor), JSON with ``--json``.
 
-    python benchmarks/features.py [--model mnist-cnn-pgd-linf] [--steps 200] [--batch 500] [--repeats 5]
+    python benchmarks/construction.py [--model mnist-cnn-pgd-linf] [--steps 200] [--batch 500] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     med, _ = _harness.interleaved(runs, device, args.repeats)
     res = {
-        "benchmark": "features", "model": args.model, "steps": args.steps, "batch": args.batch,
+        "benchmark": "construction", "model": args.model, "steps": args.steps, "batch": args.batch,
         "device": str(device), "machine": _harness.machine(),
         "seconds": med, "images_per_second": {k: args.batch / v for k, v in med.items()},
         "ratio_vs_bare": med["robustcore"] / med["bare"],
