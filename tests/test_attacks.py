@@ -154,11 +154,11 @@ def test_pgd_bad_settings(trained_mlp, mnist_test):
 
 def test_attacks_run_on_the_model_device_and_return_on_x_device(trained_mlp, mnist_test, monkeypatch):
     """The wrapper moves x, y to the model's device and the result back (checked with a spy)."""
-    from robustcore.attacks import _base
+    from robustcore.attacks import base
 
     seen = []
-    real = _base.model_device
-    monkeypatch.setattr(_base, "model_device", lambda m: seen.append(m) or real(m))
+    real = base.model_device
+    monkeypatch.setattr(base, "model_device", lambda m: seen.append(m) or real(m))
     x, y = mnist_test
     out = pgd(trained_mlp, x[:3], y[:3], 0.1, steps=1)
     assert seen == [trained_mlp] and out.device == x.device

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import _checks, metrics
+from .. import _checks, attacks, metrics
 from ..utils import batches, model_device, progress, set_seed
 from .protocols import Split
 
@@ -102,6 +102,15 @@ def latent_distance(model: AutoEncoder, x: torch.Tensor, x_other: torch.Tensor) 
     return (model.encode(x) - model.encode(x_other)).pow(2).mean(1)
 
 
+def _check_latent_attack(model, x, eps, steps, alpha, generator, **_) -> dict:
+    _check_x(check_autoencoder(model), x)
+    out = {"eps": _checks.number(eps, "eps", 0.0, 1.0), "steps": _checks.integer(steps, "steps", 1, MAX_STEPS),
+           "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)}
+    _check_generator(generator)
+    return out
+
+
+@_checks.checked(_check_latent_attack)
 def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, steps: int = 40,
                   alpha: float | None = None, random_start: bool = True,
                   generator: torch.Generator | None = None) -> torch.Tensor:
@@ -111,30 +120,17 @@ def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, step
     uniform in the ε-ball (drawn from ``generator`` if given). Returns x' (N, C, H, W) in [0, 1]
     with ‖x' − x‖∞ ≤ eps. The model's parameters get no gradient.
     """
-    model = check_autoencoder(model)
-    _check_x(model, x)
-    eps = _checks.number(eps, "eps", 0.0, 1.0)
-    steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
-    alpha = 2.5 * eps / steps if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
-    _check_generator(generator)
     if eps == 0:
         return x.clone()
     with torch.no_grad():
         z = model.encode(x)
-        if random_start:
-            noise = torch.rand(x.shape, generator=generator).to(x.device) if generator is not None \
-                else torch.rand_like(x)
-            x_adv = (x + (2 * noise - 1) * eps).clamp_(0, 1)
-        else:
-            x_adv = x.clone()
-    for _ in range(steps):
-        x_adv.requires_grad_(True)
-        loss = (model.encode(x_adv) - z).pow(2).mean(1).sum()
-        (grad,) = torch.autograd.grad(loss, x_adv)
-        with torch.no_grad():
-            x_adv = x_adv.detach() + alpha * grad.sign()
-            x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp_(0, 1)
-    return x_adv.detach()
+
+    def loss(x_adv: torch.Tensor) -> torch.Tensor:  # the latent distance, summed over the batch
+        return (model.encode(x_adv) - z).pow(2).mean(1).sum()
+
+    alpha = 2.5 * eps / steps if alpha is None else alpha
+    return attacks.projected_ascent(loss, attacks.Ball(x, eps, "linf"), steps, alpha,
+                                    random_start=random_start, generator=generator)
 
 
 def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
@@ -186,8 +182,7 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
     gamma = _checks.number(gamma, "gamma", 0.0)
     eps = _checks.number(eps, "eps", 0.0, 1.0)
     steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
-    if alpha is not None:
-        _checks.number(alpha, "alpha", 0.0, 1.0)
+    alpha = None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
     noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
     eps_warmup_epochs = _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
     _checks.seed(seed)
@@ -203,7 +198,7 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
             if method == "arae":
                 model.eval()
                 ramp = min(1.0, (step + 1) / (eps_warmup_epochs * per_epoch)) if eps_warmup_epochs else 1.0
-                x_adv = latent_attack(model, xb, eps * ramp, steps=steps, alpha=alpha, generator=gen)
+                x_adv = latent_attack.unchecked(model, xb, eps * ramp, steps=steps, alpha=alpha, generator=gen)
                 model.train()
                 loss, rec, lat = arae_loss(model, xb, x_adv, gamma)
                 sums["rec"] += float(rec.detach()) * len(idx)
