@@ -133,24 +133,33 @@ def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, step
                                     random_start=random_start, generator=generator)
 
 
+def _check_arae_loss(model, x, x_adv, gamma, **_) -> dict:
+    _check_pair(model, x, x_adv, "x_adv")
+    return {"gamma": _checks.number(gamma, "gamma", 0.0)}
+
+
+@_checks.checked(_check_arae_loss)
 def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
               gamma: float = 0.1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ARAE's objective on a batch: ``(total, reconstruction, latent)`` with
     total = MSE(D(E(x_adv)), x) + γ · MSE(E(x), E(x_adv)) (means over pixels / latent units and images)."""
-    _check_pair(model, x, x_adv, "x_adv")
-    gamma = _checks.number(gamma, "gamma", 0.0)
     z, z_adv = model.encode(x), model.encode(x_adv)
     rec = F.mse_loss(model.decode(z_adv), x)
     lat = F.mse_loss(z, z_adv)
     return rec + gamma * lat, rec, lat
 
 
-def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
+def _check_dae_loss(model, x, noise_std, generator, **_) -> dict:
     _check_x(check_autoencoder(model), x)
     noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
     _check_generator(generator)
+    return {"noise_std": noise_std}
+
+
+@_checks.checked(_check_dae_loss)
+def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
     if noise_std > 0:
         noise = torch.randn(x.shape, generator=generator).to(x.device) if generator is not None \
             else torch.randn_like(x)
@@ -200,12 +209,12 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
                 ramp = min(1.0, (step + 1) / (eps_warmup_epochs * per_epoch)) if eps_warmup_epochs else 1.0
                 x_adv = latent_attack.unchecked(model, xb, eps * ramp, steps=steps, alpha=alpha, generator=gen)
                 model.train()
-                loss, rec, lat = arae_loss(model, xb, x_adv, gamma)
+                loss, rec, lat = arae_loss.unchecked(model, xb, x_adv, gamma)
                 sums["rec"] += float(rec.detach()) * len(idx)
                 sums["latent"] += float(lat.detach()) * len(idx)
             else:
                 model.train()
-                loss = dae_loss(model, xb, noise_std if method == "dae" else 0.0, generator=gen)
+                loss = dae_loss.unchecked(model, xb, noise_std if method == "dae" else 0.0, generator=gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
