@@ -54,7 +54,10 @@ def test_coordinates_and_values_stay_in_range_and_one_pixel_changes():
         assert r.candidates[..., :2].min() >= 0 and r.candidates[..., :2].max() <= 5
         assert r.x_adv.min() >= 0 and r.x_adv.max() <= 1
         assert ((r.x_adv - x) != 0).flatten(1).sum(1).le(k).all()
-        assert torch.allclose(r.probs.sum(1), torch.ones(6))
+        assert torch.equal(r.x_adv, attacks.apply_pixels(x, r.candidates))  # the candidates are what changed
+        with torch.no_grad():
+            assert torch.allclose(r.probs, model(r.x_adv).softmax(1), atol=1e-6)
+        assert torch.equal(r.success, r.probs.argmax(1) != y)
 
 
 def test_early_stop_spends_no_more_queries():
@@ -67,6 +70,49 @@ def test_early_stop_spends_no_more_queries():
     never = attacks.one_pixel(linear(side=8, classes=2).requires_grad_(False), x, torch.zeros(3, dtype=torch.long),
                                popsize=8, generations=4, progress=False)
     assert (never.queries[~never.success] == 8 * 5).all()  # failures spend the whole budget, no more
+
+
+class Brightness(nn.Module):
+    """Three classes, logits (10, 0, sum of the pixels). On images dimmer than 9 in total class 0
+    always wins, and p(class 2) grows with every pixel: the one change that raises it most is the
+    darkest pixel set to 1, and nothing lowers it more than the brightest pixel set to 0."""
+
+    def forward(self, x):
+        s = x.flatten(1).sum(1)
+        return torch.stack([torch.full_like(s, 10.0), torch.zeros_like(s), s], 1)
+
+
+def test_targeted_maximises_the_probability_of_the_target():
+    g = torch.Generator().manual_seed(0)
+    x = 0.2 + 0.2 * torch.rand(4, 1, 4, 4, generator=g)  # a total below 6.4: class 0 wins whatever one pixel does
+    dark = torch.tensor([[0, 0], [1, 3], [2, 2], [3, 1]])
+    x[torch.arange(4), 0, dark[:, 0], dark[:, 1]] = 0.0
+    y, target = torch.zeros(4, dtype=torch.long), torch.full((4,), 2)
+    r = attacks.one_pixel(Brightness(), x, y, target=target, popsize=40, generations=40, progress=False)
+    assert not r.success.any() and (r.generations == 40).all()
+    assert torch.equal(r.candidates[:, 0], torch.cat([dark.float(), torch.ones(4, 1)], 1))  # by hand
+    best = torch.stack([torch.full((4,), 10.0), torch.zeros(4), x.flatten(1).sum(1) + 1], 1).softmax(1)
+    assert torch.allclose(r.probs, best, atol=1e-6)
+
+
+def test_generation_lets_a_child_replace_its_parent_when_at_least_as_fit():
+    """Selection by hand on made-up scores: ties go to the child (the paper's "at least as fit")."""
+    g = torch.Generator().manual_seed(0)
+    box = torch.zeros(3), torch.tensor([6 - 1e-4, 6 - 1e-4, 1.0])
+    pop = torch.rand(2, 6, 1, 3, generator=g) * box[1]
+    fit = torch.tensor([[1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [0.0, -1.0, 2.0, 2.0, 0.5, 0.5]])
+    c_fit = torch.tensor([[1.0, 0.5, 1.5, 1.0, 2.0, 1.0], [0.0, -2.0, 2.0, 3.0, 0.6, 0.4]])
+    replaced = torch.tensor([[1, 1, 0, 1, 0, 1], [1, 1, 1, 0, 0, 1]], dtype=torch.bool)
+    c_hit = torch.zeros(2, 6, dtype=torch.bool)
+    seen = []
+    new_pop, new_fit, child, got_fit, got_hit = attacks.generation(
+        pop, fit, lambda c: seen.append(c) or (c_fit, c_hit), F=0.5, strategy="rand1", bounds="clip", box=box, g=g)
+    assert len(seen) == 1 and seen[0] is child and got_fit is c_fit and got_hit is c_hit  # scored once
+    assert (child >= box[0]).all() and (child <= box[1]).all()  # clipped into the image and [0, 1]
+    for a in range(2):
+        for p in range(6):
+            assert torch.equal(new_pop[a, p], child[a, p] if replaced[a, p] else pop[a, p]), (a, p)
+            assert new_fit[a, p] == (c_fit if replaced[a, p] else fit)[a, p]
 
 
 def test_same_seed_same_result():
