@@ -80,7 +80,7 @@ def test_one_pixel_same_seed_same_result():
     m, (x, y) = _model(), _batch(4)
     for strategy, bounds in (("rand1", "clip"), ("best1", "resample")):
         r1, r2 = _twice(lambda: attacks.one_pixel(m, x, y, pixels=3, popsize=12, generations=4, strategy=strategy,
-                                                   bounds=bounds, seed=11, progress=False))
+                                                  bounds=bounds, seed=11, progress=False))
         for field in ("x_adv", "success", "queries", "generations", "probs", "candidates"):
             assert torch.equal(getattr(r1, field), getattr(r2, field)), field
 

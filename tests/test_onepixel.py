@@ -68,7 +68,7 @@ def test_early_stop_spends_no_more_queries():
     assert r.success[0] and r.generations[0] == 0 and r.queries[0] == 10
     assert (r.queries == 10 * (r.generations + 1)).all()
     never = attacks.one_pixel(linear(side=8, classes=2).requires_grad_(False), x, torch.zeros(3, dtype=torch.long),
-                               popsize=8, generations=4, progress=False)
+                              popsize=8, generations=4, progress=False)
     assert (never.queries[~never.success] == 8 * 5).all()  # failures spend the whole budget, no more
 
 
@@ -124,7 +124,7 @@ def test_same_seed_same_result():
 def test_targeted_reaches_the_target():
     x, y = torch.zeros(3, 1, 8, 8), torch.zeros(3, dtype=torch.long)
     r = attacks.one_pixel(OnePixelSwitch(), x, y, target=torch.ones(3, dtype=torch.long), popsize=30,
-                           generations=40, progress=False)
+                          generations=40, progress=False)
     assert r.success.all() and (r.probs.argmax(1) == 1).all()
     with pytest.raises(ValueError, match="target must differ"):
         attacks.one_pixel(OnePixelSwitch(), x, y, target=y, progress=False)
@@ -145,7 +145,7 @@ def test_de_agrees_with_the_exhaustive_scan_on_a_linear_model(strategy, bounds):
         preds = model(attacks.apply_pixels(x[i:i + 1].expand(50, -1, -1, -1), c)).argmax(1)
         flips.append(bool((preds != y[i]).any()))
     r = attacks.one_pixel(model, x, y, popsize=50, generations=40, strategy=strategy, bounds=bounds,
-                           progress=False)
+                          progress=False)
     found = r.success.tolist()
     assert all(f for s, f in zip(found, flips) if s)  # no success where the scan says none exists
     if strategy == "rand1":
