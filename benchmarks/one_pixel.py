@@ -1,4 +1,4 @@
-"""One-pixel attack speed: robustcore.onepixel vs torchattacks.OnePixel at the paper's budget,
+"""One-pixel attack speed: robustcore.attacks.one_pixel vs torchattacks.OnePixel at the paper's budget,
 and against the model's raw batched forward throughput.
 
 Same model, same images, same budget for both attacks (1 pixel, population 400 — torchattacks
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from robustcore import data, onepixel, zoo
+from robustcore import attacks, data, zoo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness  # noqa: E402  (the shared timing code beside this script)
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
             return out, seen["n"]
         return run
 
-    ours_run = counted(lambda: onepixel.one_pixel(model, x, y, pixels=args.pixels, popsize=args.popsize,
-                                                  generations=args.generations, strategy=args.strategy, bounds=args.bounds, batch_size=args.chunk,
-                                                  progress=False))
+    ours_run = counted(lambda: attacks.one_pixel(model, x, y, pixels=args.pixels, popsize=args.popsize,
+                                                 generations=args.generations, strategy=args.strategy, bounds=args.bounds, batch_size=args.chunk,
+                                                 progress=False))
     n_ours = ours_run()[1]  # the same every run (seeded): the raw floor forwards as many images
     runs = {"robustcore": ours_run, "torchattacks": counted(lambda: ta(x, y)),
             "raw": counted(lambda: raw_forward(model, x, n_ours, args.chunk))}

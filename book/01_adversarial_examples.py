@@ -118,10 +118,12 @@ plt.show()
 # FGSM trusts the gradient at one point. Projected gradient descent takes `steps` steps of size
 # $\alpha$ from a random start inside the ball and, after each, projects back onto the ball and the
 # pixel range: the "first-order adversary" of Madry et al. Under the L2 norm the step follows the
-# normalised gradient and the projection rescales $\delta$ onto the sphere of radius ε.
+# normalised gradient and the projection rescales $\delta$ onto the sphere of radius ε. `pgd` runs
+# that loop, `projected_ascent`, on the cross-entropy; Chapter 5 runs the same loop on another loss.
 
 # %%
 display(Code(inspect.getsource(attacks.pgd), language="python"))
+display(Code(inspect.getsource(attacks.projected_ascent), language="python"))
 display(Code(inspect.getsource(attacks.Ball), language="python"))
 
 # %%
@@ -215,7 +217,7 @@ print(f"L2 ε=2.0: standard {std_l2[i2]:.1%}, adversarially trained {rob_l2[i2]:
 #
 # The inner maximum is approximated by PGD, the outer minimum by SGD on the resulting batch — the
 # whole difference from standard training is one line in `train.train`,
-# `xb = run_attack(model, xb, yb, attack, eps_scale=ramp)`, which replaces each batch by its
+# `xb = attack_batch(model, xb, yb, attack, eps_scale=ramp)`, which replaces each batch by its
 # adversarial version before the gradient step. The ramp grows ε from 0 to its full value during the
 # first epoch(s), which avoids the early phase in which a fresh network facing the full ε learns nothing.
 

@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import data, onepixel, plotting, profiles, train, widgets, zoo
+from robustcore import attacks, data, plotting, profiles, train, widgets, zoo
 
 P = profiles.current()
 torch.manual_seed(0)
@@ -76,13 +76,15 @@ print(f"profile: {P.name} — {N_IMAGES} test digits, population {BUDGET['popsiz
 # %% [markdown]
 # ## The attack, in full
 #
-# `robustcore.onepixel.one_pixel` is the code that runs below. Its one departure from a textbook
-# DE loop is that it evolves the populations of *all* images at once: each generation, the
-# children of every image still running go through the model together, in batches of a few
-# hundred images, and an image leaves the loop the moment it is fooled.
+# `robustcore.attacks.one_pixel` is the code that runs below, and `attacks.generation` is one
+# generation of its DE: mutate, score, select. Its one departure from a textbook DE loop is that it
+# evolves the populations of *all* images at once: each generation, the children of every image
+# still running go through the model together, in batches of a few hundred images, and an image
+# leaves the loop the moment it is fooled.
 
 # %%
-display(Code(inspect.getsource(onepixel.one_pixel), language="python"))
+display(Code(inspect.getsource(attacks.one_pixel), language="python"))
+display(Code(inspect.getsource(attacks.generation), language="python"))
 
 # %% [markdown]
 # ## One digit, every pixel
@@ -99,8 +101,8 @@ display(Code(inspect.getsource(onepixel.one_pixel), language="python"))
 cnn = nets["CNN"]
 i0 = int(train.predict(cnn, x).softmax(1).gather(1, y[:, None]).argmin())
 x0, y0 = x[i0:i0 + 1], y[i0:i0 + 1]
-scan = onepixel.exhaustive_one_pixel(cnn, x0, y0, (0.0, 1.0))[0]          # (2, 28, 28)
-de = onepixel.one_pixel(cnn, x0, y0, pixels=1, popsize=400, generations=100, progress=False)
+scan = attacks.exhaustive_one_pixel(cnn, x0, y0, (0.0, 1.0))[0]          # (2, 28, 28)
+de = attacks.one_pixel(cnn, x0, y0, pixels=1, popsize=400, generations=100, progress=False)
 (r_de, c_de) = de.candidates[0, 0, :2].long().tolist()
 p_de = float(de.probs[0, y0])
 best = scan.flatten().argmin().item()
@@ -141,11 +143,11 @@ results = {}
 for name, net in nets.items():
     for k in PIXELS:
         for mode in ("untargeted", "targeted"):
-            results[name, k, mode] = onepixel.one_pixel(net, x, y, pixels=k, seed=0, progress=False,
-                                                        target=target if mode == "targeted" else None, **BUDGET)
+            results[name, k, mode] = attacks.one_pixel(net, x, y, pixels=k, seed=0, progress=False,
+                                                       target=target if mode == "targeted" else None, **BUDGET)
 
 
-def summary(r: onepixel.OnePixelResult, cls: torch.Tensor) -> dict[str, float]:
+def summary(r: attacks.OnePixelResult, cls: torch.Tensor) -> dict[str, float]:
     """Success rate, the mean confidence of the adversarial label where the attack succeeded,
     the mean probability of the true class afterwards, and the mean queries per digit."""
     conf = r.probs.max(1).values[r.success]
@@ -235,8 +237,8 @@ for n in nets:
 # (`strategy="best1", bounds="resample"`); five pixels, untargeted, same budget and digits:
 
 # %%
-greedy = {name: onepixel.one_pixel(net, x, y, pixels=5, strategy="best1", bounds="resample", seed=0,
-                                   progress=False, **BUDGET) for name, net in nets.items()}
+greedy = {name: attacks.one_pixel(net, x, y, pixels=5, strategy="best1", bounds="resample", seed=0,
+                                  progress=False, **BUDGET) for name, net in nets.items()}
 search = {"DE/rand/1, clip (paper)": [table[n, 5, "untargeted"]["success"] for n in nets],
           "DE/best/1, resample (scipy)": [greedy[n].success.float().mean().item() for n in nets]}
 fig = plotting.grouped_bars(list(nets), search, title="5 pixels, untargeted: two DE variants", ylabel="success (%)")
@@ -317,7 +319,7 @@ assert (curve[1:] >= curve[:-1]).all() and abs(curve[-1] - succ["untargeted"][ro
 # %% [markdown]
 # ## Try it
 #
-# The explorer runs `widgets.one_pixel_one` — a plain function around `onepixel.one_pixel` — on the
+# The explorer runs `widgets.one_pixel_one` — a plain function around `attacks.one_pixel` — on the
 # digit, model and pixel count you pick (with the quick budget, so it answers in seconds). The figure
 # under this paragraph is that function called once, so the page shows it without a live kernel.
 
@@ -349,7 +351,7 @@ except data.DataNotFoundError as e:
 else:
     xc, yc = data.subset(xc_all, yc_all, N_IMAGES, seed=0)
     cifar_net = zoo.load("cifar10-resnet-std")
-    cifar = {k: summary(onepixel.one_pixel(cifar_net, xc, yc, pixels=k, progress=False, **BUDGET), yc)
+    cifar = {k: summary(attacks.one_pixel(cifar_net, xc, yc, pixels=k, progress=False, **BUDGET), yc)
              for k in PIXELS}
     display(Markdown("| pixels | untargeted success | confidence | published (ResNet, 1 px) |\n|---|---|---|---|\n"
                      + "\n".join(f"| {k} | {s['success']:.1%} | {s['confidence']:.0%} | {'34%' if k == 1 else ''} |"

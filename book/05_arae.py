@@ -89,8 +89,9 @@ print(p1[P1_CLASSES[0]].summary())
 #
 # ## The library
 #
-# The attack maximises the latent distance, exactly as the formula says, and the loss is two mean
-# squared errors:
+# The attack maximises the latent distance, exactly as the formula says: it is Chapter 1's projected
+# gradient ascent (`attacks.projected_ascent`, the loop of PGD) with the latent distance as its loss.
+# The training loss is two mean squared errors:
 
 # %%
 display(Code(inspect.getsource(novelty.latent_attack), language="python"))

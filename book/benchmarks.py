@@ -29,7 +29,7 @@ if "google.colab" in sys.modules:
 #
 # - **PGD**: `robustcore.attacks.pgd` against `torchattacks.PGD` and against the bare cost of its
 #   k forward+backward passes;
-# - **one-pixel attack**: `robustcore.onepixel.one_pixel` against `torchattacks.OnePixel` at the
+# - **one-pixel attack**: `robustcore.attacks.one_pixel` against `torchattacks.OnePixel` at the
 #   paper's budget, and its throughput (images evaluated per second) against plain batched forward passes;
 # - **D_R construction**: `features.robust_dataset` against the bare cost of its forward+backward passes;
 # - **the whole book**: every chapter executed under `pytest --nbval`, its wall time and peak memory.

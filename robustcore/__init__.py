@@ -4,10 +4,10 @@ Modules map onto the book's concepts:
 
 - :mod:`robustcore.data` — data root, MNIST, CIFAR-10 and UCI digits as tensors, subsets, groups
 - :mod:`robustcore.models` — MLP, SmallCNN, SmallResNet and a registry by name
-- :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts)
+- :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts), projected gradient ascent on
+  any loss, and the one-pixel attack (differential evolution, batched)
 - :mod:`robustcore.train` — standard and adversarial training, evaluation
 - :mod:`robustcore.features` — robust and non-robust datasets D_R, D_NR, D_rand, D_det
-- :mod:`robustcore.onepixel` — the one-pixel attack (differential evolution, batched)
 - :mod:`robustcore.imagenet_a` — the ImageNet-A evaluator (200-class mask, calibration, AURRA) and the
   natural-adversarial filter
 - :mod:`robustcore.novelty` — ARAE and DAE novelty detectors, protocols p1/p2
@@ -27,8 +27,8 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-_SUBMODULES = ("attacks", "data", "features", "imagenet_a", "io", "models", "novelty", "onepixel", "plotting",
-               "profiles", "results", "train", "utils", "widgets", "zoo")
+_SUBMODULES = ("attacks", "data", "features", "imagenet_a", "io", "models", "novelty", "plotting", "profiles",
+               "results", "train", "utils", "widgets", "zoo")
 
 
 def __getattr__(name: str) -> Any:

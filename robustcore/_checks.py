@@ -6,10 +6,15 @@ argument and the accepted range, so misuse fails loudly and early.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
 def images(x: Any, name: str = "x", channels: int | None = None) -> torch.Tensor:
@@ -99,3 +104,31 @@ def module(m: Any, name: str = "model") -> torch.nn.Module:
     if not isinstance(m, torch.nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
     return m
+
+
+def checked(validate: Callable[..., dict[str, Any]]) -> Callable[[Fn], Fn]:
+    """Decorator: check a call's arguments with ``validate`` before the function runs.
+
+    ``validate`` receives every argument by name (defaults filled in), raises on misuse and returns
+    the arguments it normalises (labels as int64, ε as a float, ...), which replace the caller's.
+    The decorated function keeps two attributes: ``unchecked``, the function itself — no checks:
+    callers validate, for loops over batches of data checked once — and ``check(*args, **kwargs)``,
+    the checks alone, returning every argument by name, normalised.
+    """
+
+    def decorate(fn: Fn) -> Fn:
+        signature = inspect.signature(fn)
+
+        def check(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return {**bound.arguments, **validate(**bound.arguments)}
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return fn(**check(*args, **kwargs))
+
+        run.unchecked, run.check = fn, check  # type: ignore[attr-defined]
+        return run  # type: ignore[return-value]
+
+    return decorate

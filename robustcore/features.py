@@ -25,7 +25,6 @@ from typing import Any
 import torch
 
 from . import _checks, attacks, data, io, profiles, store, zoo
-from .attacks._base import ascent_step
 from .utils import eval_mode, model_device, progress as progress_bar
 
 INITS = ("image", "noise")
@@ -89,7 +88,7 @@ def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *,
                 curve[k] += dist.detach().sum().cpu()
                 with torch.no_grad():
                     alpha = step_size * 0.5 * (1 + math.cos(math.pi * k / steps))
-                    x = x.detach() - ascent_step(grad, alpha, "l2")
+                    x = x.detach() - attacks.ascent_step(grad, alpha, "l2")
                     x.clamp_(0, 1)
             with torch.no_grad():
                 final.append(representation_distance(model, x, rep).cpu())
@@ -173,15 +172,17 @@ def relabelled_dataset(std_model: torch.nn.Module, x: torch.Tensor, y: torch.Ten
         t = (y + 1) % num_classes
     else:  # y + a uniform offset in 1..C-1 is uniform over the other classes
         t = (y + torch.randint(1, num_classes, y.shape, generator=g)) % num_classes
+    t, settings = attacks.check("pgd", std_model, x, t, eps=eps, norm="l2", steps=steps, alpha=alpha, targeted=True)
+    device = model_device(std_model)
     t0 = time.perf_counter()
     torch.manual_seed(seed)  # PGD's random start
     out, fooled = [], 0
     for i in progress_bar(range(0, len(y), batch_size), enabled=progress, desc=f"D_{mode}"):
-        xa = attacks.pgd(std_model, x[i:i + batch_size], t[i:i + batch_size], eps, norm="l2", steps=steps,
-                         alpha=alpha, targeted=True)
+        tb = t[i:i + batch_size]
+        xa = attacks.pgd.unchecked(std_model, x[i:i + batch_size].to(device), tb.to(device), **settings)
         with torch.no_grad():
-            pred = std_model(xa.to(model_device(std_model))).argmax(1).cpu()
-        fooled += int((pred == t[i:i + batch_size]).sum())
+            pred = std_model(xa).argmax(1).cpu()
+        fooled += int((pred == tb).sum())
         out.append(xa.cpu())
     meta = {"kind": f"D_{mode}", "mode": mode, "eps": eps, "steps": steps, "alpha": alpha, "seed": seed,
             "num_classes": num_classes, "fooling_rate": fooled / len(y),

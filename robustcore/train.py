@@ -33,6 +33,20 @@ def _check_attack_spec(spec: dict | None) -> dict | None:
     return dict(spec)
 
 
+def _check_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+                 spec: dict | None) -> tuple[torch.Tensor, dict | None]:
+    """Check the data ``(model, x, y)`` and an attack spec once, before a loop over batches:
+    returns ``y`` as int64 and the spec with every setting checked, defaults filled in (None: no attack)."""
+    spec = _check_attack_spec(spec)
+    if spec is None:
+        _checks.module(model)
+        _checks.images(x)
+        return _checks.labels(y, x.shape[0]), None
+    name = spec.pop("name")
+    y, settings = attacks.check(name, model, x, y, **spec)
+    return y, {"name": name, **settings}
+
+
 def _ramped(spec: dict, frac: float) -> dict:
     """The attack spec with ε (and an explicit step size) scaled by ``frac`` in [0, 1]."""
     out = dict(spec)
@@ -42,12 +56,23 @@ def _ramped(spec: dict, frac: float) -> dict:
     return out
 
 
+def attack_batch(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict,
+                 eps_scale: float = 1.0) -> torch.Tensor:
+    """:func:`run_attack` without checks: callers validate (with :func:`_check_attack`). x, y on the
+    model's device; ``spec`` as :func:`_check_attack` returns it."""
+    settings = _ramped(spec, eps_scale)
+    return attacks.ATTACKS[settings.pop("name")].unchecked(model, x, y, **settings)
+
+
 def run_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict,
                eps_scale: float = 1.0) -> torch.Tensor:
     """Adversarial version of the batch (x, y) under an attack spec, with ε scaled by ``eps_scale``."""
     eps_scale = _checks.number(eps_scale, "eps_scale", 0.0, 1.0)
-    settings = _ramped(_check_attack_spec(spec), eps_scale)
-    return attacks.make(settings.pop("name"), **settings)(model, x, y)
+    if spec is None:
+        raise TypeError("attack spec must be a dict like {'name': 'pgd', 'eps': 0.3, ...}, got None")
+    y, spec = _check_attack(model, x, y, spec)
+    device = model_device(model)
+    return attack_batch(model, x.to(device), y.to(device), spec, eps_scale).to(x.device)
 
 
 def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int = 1,
@@ -60,9 +85,7 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     with ε ramped linearly from 0 over the first ``eps_warmup_epochs`` epochs.
     ``acc`` is the training accuracy on the (possibly adversarial) batches seen.
     """
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
+    y, attack = _check_attack(model, x, y, attack)
     epochs = _checks.integer(epochs, "epochs", 1, 10_000)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     _checks.seed(seed)
@@ -71,7 +94,6 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     _checks.choice(schedule, "schedule", SCHEDULES)
     _checks.number(weight_decay, "weight_decay", 0.0, 1.0)
     _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
-    attack = _check_attack_spec(attack)
 
     gen = set_seed(seed)
     device = model_device(model)
@@ -90,7 +112,7 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
             xb, yb = x[idx].to(device), y[idx].to(device)
             if attack is not None:  # adversarial training: train on the attacked batch instead
                 ramp = min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch)) if eps_warmup_epochs else 1.0
-                xb = run_attack(model, xb, yb, attack, eps_scale=ramp)
+                xb = attack_batch(model, xb, yb, attack, eps_scale=ramp)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -124,10 +146,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
              batch_size: int = 500, seed: int = 0, progress: bool = False) -> float:
     """Accuracy in [0, 1] on (x, y), clean (``attack=None``) or on adversarial examples
     made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    attack = _check_attack_spec(attack)
+    y, attack = _check_attack(model, x, y, attack)
     batch_size = _checks.integer(batch_size, "batch_size", 1)
     _checks.seed(seed)
     if attack is None:
@@ -137,7 +156,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
     correct = 0
     for idx in progress_bar(list(batches(len(y), batch_size)), desc=attack["name"], enabled=progress):
         xb, yb = x[idx].to(device), y[idx].to(device)
-        x_adv = run_attack(model, xb, yb, attack)
+        x_adv = attack_batch(model, xb, yb, attack)
         with torch.no_grad():
             correct += int((model(x_adv).argmax(1) == yb).sum())
     return correct / len(y)

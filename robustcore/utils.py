@@ -52,6 +52,8 @@ def model_device(model: torch.nn.Module) -> torch.device:
 def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """Run a block with the model in eval mode (no BatchNorm statistics updated, no dropout),
     then restore the mode it had."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     was_training = model.training
     model.eval()
     try:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 
-from . import _checks, attacks, onepixel, train
+from . import _checks, attacks, train
 
 
 def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, norm: str = "linf",
@@ -134,8 +134,8 @@ def one_pixel_one(model: torch.nn.Module, x: torch.Tensor, y: int, *, pixels: in
     xb = x.unsqueeze(0)
     y = _label(y)
     tb = None if target is None else torch.tensor([_label(target)])
-    r = onepixel.one_pixel(model, xb, torch.tensor([int(y)]), pixels=pixels, popsize=popsize,
-                           generations=generations, target=tb, seed=seed, progress=False)
+    r = attacks.one_pixel(model, xb, torch.tensor([int(y)]), pixels=pixels, popsize=popsize,
+                          generations=generations, target=tb, seed=seed, progress=False)
     p_clean = train.predict(model, xb).softmax(1)[0]
     return {"x_adv": r.x_adv[0], "success": bool(r.success[0]), "pred": int(r.probs[0].argmax()),
             "prob": float(r.probs[0].max()), "clean_pred": int(p_clean.argmax()), "clean_prob": float(p_clean.max()),

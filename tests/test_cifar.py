@@ -86,12 +86,12 @@ def test_zoo_and_constructions_run_on_cifar10(cifar_root, tmp_cache, monkeypatch
 
 def test_one_pixel_attack_writes_colour_pixels_on_cifar10(cifar_root):
     """A candidate pixel is (row, col, red, green, blue): all three channels change together."""
-    from robustcore import models, onepixel
+    from robustcore import attacks, models
 
     x, y = data.cifar10(train=False)
     torch.manual_seed(0)
     net = models.build("resnet", in_channels=3, image_size=32).eval()
-    r = onepixel.one_pixel(net, x[:4], y[:4], pixels=2, popsize=8, generations=2, progress=False)
+    r = attacks.one_pixel(net, x[:4], y[:4], pixels=2, popsize=8, generations=2, progress=False)
     assert r.candidates.shape == (4, 2, 5)
     changed = (r.x_adv != x[:4]).any(1)  # (N, H, W): pixels with any channel changed
     assert changed.flatten(1).sum(1).le(2).all()

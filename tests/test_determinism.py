@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from robustcore import attacks, data, features, models, onepixel, train
+from robustcore import attacks, data, features, models, train
 
 
 def _model(seed: int = 0, arch: str = "cnn"):
@@ -79,8 +79,8 @@ def test_inversion_and_constructed_datasets_same_seed_same_images():
 def test_one_pixel_same_seed_same_result():
     m, (x, y) = _model(), _batch(4)
     for strategy, bounds in (("rand1", "clip"), ("best1", "resample")):
-        r1, r2 = _twice(lambda: onepixel.one_pixel(m, x, y, pixels=3, popsize=12, generations=4, strategy=strategy,
-                                                   bounds=bounds, seed=11, progress=False))
+        r1, r2 = _twice(lambda: attacks.one_pixel(m, x, y, pixels=3, popsize=12, generations=4, strategy=strategy,
+                                                  bounds=bounds, seed=11, progress=False))
         for field in ("x_adv", "success", "queries", "generations", "probs", "candidates"):
             assert torch.equal(getattr(r1, field), getattr(r2, field)), field
 

@@ -18,8 +18,8 @@ import pytest
 import torch
 from torch import nn
 
-from robustcore import (_checks, attacks, data, features, imagenet_a, io, metrics, models, novelty, onepixel,
-                        plotting, profiles, results, store, train, utils, widgets, zoo)
+from robustcore import (_checks, attacks, data, features, imagenet_a, io, metrics, models, novelty, plotting,
+                        profiles, results, store, train, utils, widgets, zoo)
 
 NAN = float("nan")
 torch.manual_seed(0)
@@ -67,6 +67,7 @@ IMAGE_FUNCS = {
     "data.perturbation_groups": lambda x: data.perturbation_groups(x, Y[:len(x)]),
     "attacks.fgsm": lambda x: attacks.fgsm(M, x, Y[:len(x)], 0.1),
     "attacks.pgd": lambda x: attacks.pgd(M, x, Y[:len(x)], 0.1, steps=1),
+    "attacks.check": lambda x: attacks.check("pgd", M, x, Y[:len(x)], eps=0.1),
     "train.train": lambda x: train.train(M, x, Y[:len(x)], progress=False),
     "train.predict": lambda x: train.predict(M, x),
     "train.evaluate": lambda x: train.evaluate(M, x, Y[:len(x)]),
@@ -77,8 +78,8 @@ IMAGE_FUNCS = {
     "features.non_robust_dataset": lambda x: features.non_robust_dataset(M, x, Y[:len(x)], steps=1, progress=False),
     "features.relabelled_dataset": lambda x: features.relabelled_dataset(M, x, Y[:len(x)], steps=1, progress=False),
     "features.save": lambda x: features.save(features.Constructed(x, Y[:len(x)]), "ds.pt"),
-    "onepixel.one_pixel": lambda x: onepixel.one_pixel(M, x, Y[:len(x)], popsize=4, generations=0, progress=False),
-    "onepixel.exhaustive_one_pixel": lambda x: onepixel.exhaustive_one_pixel(M, x, Y[:len(x)]),
+    "attacks.one_pixel": lambda x: attacks.one_pixel(M, x, Y[:len(x)], popsize=4, generations=0, progress=False),
+    "attacks.exhaustive_one_pixel": lambda x: attacks.exhaustive_one_pixel(M, x, Y[:len(x)]),
     "plotting.image_grid": lambda x: plotting.image_grid(x),
     "plotting.show_predictions": lambda x: plotting.show_predictions(x, Y[:len(x)]),
     "plotting.changed_pixels": lambda x: plotting.changed_pixels(x, x, Y[:len(x)], Y[:len(x)]),
@@ -94,11 +95,12 @@ LABEL_FUNCS = {
     "data.subset": lambda y: data.subset(X, y, 2),
     "attacks.pgd": lambda y: attacks.pgd(M, X, y, 0.1, steps=1),
     "attacks.fgsm": lambda y: attacks.fgsm(M, X, y, 0.1),
+    "attacks.check": lambda y: attacks.check("fgsm", M, X, y, eps=0.1),
     "train.train": lambda y: train.train(M, X, y, progress=False),
     "train.evaluate": lambda y: train.evaluate(M, X, y),
     "features.robust_dataset": lambda y: features.robust_dataset(M, X, y, steps=1, progress=False),
     "features.relabelled_dataset": lambda y: features.relabelled_dataset(M, X, y, steps=1, progress=False),
-    "onepixel.one_pixel": lambda y: onepixel.one_pixel(M, X, y, popsize=4, generations=0, progress=False),
+    "attacks.one_pixel": lambda y: attacks.one_pixel(M, X, y, popsize=4, generations=0, progress=False),
 }
 BAD_Y = [("float", Y.float(), TypeError, "integer tensor"), ("length", Y[:2], ValueError, r"shape \(4,\)"),
          ("negative", torch.tensor([0, -1, 2, 3]), ValueError, ">= 0"), ("list", [0, 1, 2, 3], TypeError, "Tensor")]
@@ -110,13 +112,14 @@ for fname, fn in LABEL_FUNCS.items():
 NOT_A_MODEL = {
     "attacks.pgd": lambda m: attacks.pgd(m, X, Y, 0.1),
     "attacks.fgsm": lambda m: attacks.fgsm(m, X, Y, 0.1),
+    "attacks.check": lambda m: attacks.check("pgd", m, X, Y, eps=0.1),
     "train.train": lambda m: train.train(m, X, Y, progress=False),
     "train.predict": lambda m: train.predict(m, X),
     "train.evaluate": lambda m: train.evaluate(m, X, Y),
     "features.invert": lambda m: features.invert(m, X, X, progress=False),
     "features.relabelled_dataset": lambda m: features.relabelled_dataset(m, X, Y, progress=False),
-    "onepixel.one_pixel": lambda m: onepixel.one_pixel(m, X, Y, progress=False),
-    "onepixel.exhaustive_one_pixel": lambda m: onepixel.exhaustive_one_pixel(m, X, Y),
+    "attacks.one_pixel": lambda m: attacks.one_pixel(m, X, Y, progress=False),
+    "attacks.exhaustive_one_pixel": lambda m: attacks.exhaustive_one_pixel(m, X, Y),
     "models.num_parameters": lambda m: models.num_parameters(m),
     "utils.model_device": lambda m: utils.model_device(m),
     "widgets.eps_slider": lambda m: widgets.eps_slider({"m": m}, X, Y),
@@ -173,6 +176,14 @@ cases("attacks", {
     "pgd:alpha-nan": (lambda: attacks.pgd(M, X, Y, 0.1, alpha=NAN), ValueError, "alpha must be in"),
     "fgsm:eps-negative": (lambda: attacks.fgsm(M, X, Y, -1.0), ValueError, "eps must be in"),
     "fgsm:alpha-nan": (lambda: attacks.fgsm(M, X, Y, 0.1, alpha=NAN), ValueError, "alpha must be in"),
+    "fgsm:setting-unknown": (lambda: attacks.fgsm(M, X, Y, 0.1, steps=3), TypeError, "steps"),
+    "check:unknown": (lambda: attacks.check("cw", M, X, Y, eps=0.3), ValueError, "attack name must be one of"),
+    "check:unknown-setting": (lambda: attacks.check("pgd", M, X, Y, eps=0.3, stpes=10), TypeError, "stpes"),
+    "check:eps-absurd": (lambda: attacks.check("pgd", M, X, Y, eps=2.0), ValueError, r"eps must be in \[0, 1\]"),
+    "check:no-eps": (lambda: attacks.check("pgd", M, X, Y), TypeError, "eps"),
+    "check:steps-zero": (lambda: attacks.check("pgd", M, X, Y, eps=0.1, steps=0), ValueError, "steps must be >= 1"),
+    "check:fgsm-steps": (lambda: attacks.check("fgsm", M, X, Y, eps=0.1, steps=3), TypeError, "steps"),
+    "eval_mode:model-str": (lambda: attacks.eval_mode("mnist-cnn-std").__enter__(), TypeError, "model must be"),
 })
 cases("train", {
     "train:epochs-zero": (lambda: train.train(M, X, Y, epochs=0, progress=False), ValueError, "epochs must be >= 1"),
@@ -202,6 +213,12 @@ cases("train", {
     "evaluate:seed-negative": (lambda: train.evaluate(M, X, Y, PGD, seed=-2), ValueError, "seed must be >= 0"),
     "run_attack:eps_scale-negative": (lambda: train.run_attack(M, X, Y, PGD, eps_scale=-1.0), ValueError,
                                       "eps_scale must be in"),
+    "run_attack:spec-none": (lambda: train.run_attack(M, X, Y, None), TypeError, "attack spec must be a dict"),
+    "run_attack:steps-zero": (lambda: train.run_attack(M, X, Y, {**PGD, "steps": 0}), ValueError, "steps must be >= 1"),
+    "evaluate:attack-steps-zero": (lambda: train.evaluate(M, X, Y, {**PGD, "steps": 0}), ValueError,
+                                   "steps must be >= 1"),
+    "train:attack-setting-unknown": (lambda: train.train(M, X, Y, attack={**PGD, "stpes": 3}, progress=False),
+                                     TypeError, "stpes"),
     "accuracy_vs_eps:empty": (lambda: train.accuracy_vs_eps(M, X, Y, [], PGD), ValueError, "eps_values"),
     "accuracy_vs_eps:str": (lambda: train.accuracy_vs_eps(M, X, Y, "0.1", PGD), ValueError, "eps_values"),
     "accuracy_vs_eps:negative": (lambda: train.accuracy_vs_eps(M, X, Y, [-0.1], PGD, progress=False), ValueError,
@@ -244,35 +261,39 @@ cases("features", {
                              ValueError, "unknown model name"),
     "source_data:not-a-recipe": (lambda: features.source_data(None), TypeError, "rec must be a recipe"),
 })
-cases("onepixel", {
-    "one_pixel:pixels-zero": (lambda: onepixel.one_pixel(M, X, Y, pixels=0), ValueError, "pixels must be >= 1"),
-    "one_pixel:pixels-absurd": (lambda: onepixel.one_pixel(M, X, Y, pixels=10**6), ValueError, "pixels must be <="),
-    "one_pixel:popsize-small": (lambda: onepixel.one_pixel(M, X, Y, popsize=3), ValueError, "popsize must be >= 4"),
-    "one_pixel:popsize-absurd": (lambda: onepixel.one_pixel(M, X, Y, popsize=10**9), ValueError, "popsize must be <="),
-    "one_pixel:generations-negative": (lambda: onepixel.one_pixel(M, X, Y, generations=-1), ValueError,
+cases("attacks", {  # the one-pixel attack
+    "one_pixel:pixels-zero": (lambda: attacks.one_pixel(M, X, Y, pixels=0), ValueError, "pixels must be >= 1"),
+    "one_pixel:pixels-absurd": (lambda: attacks.one_pixel(M, X, Y, pixels=10**6), ValueError, "pixels must be <="),
+    "one_pixel:popsize-small": (lambda: attacks.one_pixel(M, X, Y, popsize=3), ValueError, "popsize must be >= 4"),
+    "one_pixel:popsize-absurd": (lambda: attacks.one_pixel(M, X, Y, popsize=10**9), ValueError, "popsize must be <="),
+    "one_pixel:generations-negative": (lambda: attacks.one_pixel(M, X, Y, generations=-1), ValueError,
                                        "generations must be >= 0"),
-    "one_pixel:generations-absurd": (lambda: onepixel.one_pixel(M, X, Y, generations=10**9), ValueError,
+    "one_pixel:generations-absurd": (lambda: attacks.one_pixel(M, X, Y, generations=10**9), ValueError,
                                      "generations must be <="),
-    "one_pixel:F-zero": (lambda: onepixel.one_pixel(M, X, Y, F=0.0), ValueError, "F must be in"),
-    "one_pixel:F-nan": (lambda: onepixel.one_pixel(M, X, Y, F=NAN), ValueError, "F must be in"),
-    "one_pixel:strategy": (lambda: onepixel.one_pixel(M, X, Y, strategy="best2"), ValueError, "strategy must be one of"),
-    "one_pixel:bounds": (lambda: onepixel.one_pixel(M, X, Y, bounds="wrap"), ValueError, "bounds must be one of"),
-    "one_pixel:target-equals-y": (lambda: onepixel.one_pixel(M, X, Y, target=Y), ValueError, "target must differ"),
-    "one_pixel:target-shape": (lambda: onepixel.one_pixel(M, X, Y, target=Y[:2]), ValueError, "target must have"),
-    "one_pixel:batch_size-zero": (lambda: onepixel.one_pixel(M, X, Y, batch_size=0), ValueError, "batch_size must be"),
-    "one_pixel:seed-float": (lambda: onepixel.one_pixel(M, X, Y, seed=1.5), TypeError, "seed must be an int"),
-    "exhaustive:values-range": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, (2.0,)), ValueError, "values"),
-    "exhaustive:values-empty": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, ()), ValueError, "values must be"),
-    "exhaustive:values-str": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, "white"), TypeError, "values must be"),
-    "exhaustive:values-nan": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, (NAN,)), ValueError, "values"),
-    "exhaustive:batch_size": (lambda: onepixel.exhaustive_one_pixel(M, X, Y, batch_size=0), ValueError, "batch_size"),
-    "apply_pixels:shape": (lambda: onepixel.apply_pixels(X, CANDS[:2]), ValueError, "candidates must have shape"),
-    "apply_pixels:x-list": (lambda: onepixel.apply_pixels([X], CANDS), ValueError, "x must be"),
-    "apply_pixels:candidates-list": (lambda: onepixel.apply_pixels(X, [0, 0, 0]), TypeError, "candidates must be"),
-    "decode:shape": (lambda: onepixel.decode(torch.zeros(3), 28, 28), ValueError, "candidates must be"),
-    "decode:height": (lambda: onepixel.decode(CANDS, 0, 28), ValueError, "height must be >= 1"),
+    "one_pixel:F-zero": (lambda: attacks.one_pixel(M, X, Y, F=0.0), ValueError, "F must be in"),
+    "one_pixel:F-nan": (lambda: attacks.one_pixel(M, X, Y, F=NAN), ValueError, "F must be in"),
+    "one_pixel:strategy": (lambda: attacks.one_pixel(M, X, Y, strategy="best2"), ValueError, "strategy must be one of"),
+    "one_pixel:bounds": (lambda: attacks.one_pixel(M, X, Y, bounds="wrap"), ValueError, "bounds must be one of"),
+    "one_pixel:target-equals-y": (lambda: attacks.one_pixel(M, X, Y, target=Y), ValueError, "target must differ"),
+    "one_pixel:target-shape": (lambda: attacks.one_pixel(M, X, Y, target=Y[:2]), ValueError, "target must have"),
+    "one_pixel:batch_size-zero": (lambda: attacks.one_pixel(M, X, Y, batch_size=0), ValueError, "batch_size must be"),
+    "one_pixel:seed-float": (lambda: attacks.one_pixel(M, X, Y, seed=1.5), TypeError, "seed must be an int"),
+    "exhaustive_one_pixel:values-range": (lambda: attacks.exhaustive_one_pixel(M, X, Y, (2.0,)), ValueError,
+                                          "values"),
+    "exhaustive_one_pixel:values-empty": (lambda: attacks.exhaustive_one_pixel(M, X, Y, ()), ValueError,
+                                          "values must be"),
+    "exhaustive_one_pixel:values-str": (lambda: attacks.exhaustive_one_pixel(M, X, Y, "white"), TypeError,
+                                        "values must be"),
+    "exhaustive_one_pixel:values-nan": (lambda: attacks.exhaustive_one_pixel(M, X, Y, (NAN,)), ValueError, "values"),
+    "exhaustive_one_pixel:batch_size": (lambda: attacks.exhaustive_one_pixel(M, X, Y, batch_size=0), ValueError,
+                                        "batch_size"),
+    "apply_pixels:shape": (lambda: attacks.apply_pixels(X, CANDS[:2]), ValueError, "candidates must have shape"),
+    "apply_pixels:x-list": (lambda: attacks.apply_pixels([X], CANDS), ValueError, "x must be"),
+    "apply_pixels:candidates-list": (lambda: attacks.apply_pixels(X, [0, 0, 0]), TypeError, "candidates must be"),
+    "decode:shape": (lambda: attacks.decode(torch.zeros(3), 28, 28), ValueError, "candidates must be"),
+    "decode:height": (lambda: attacks.decode(CANDS, 0, 28), ValueError, "height must be >= 1"),
     "success_by_generation:negative": (
-        lambda: onepixel.OnePixelResult(X, Y > 0, Y, Y, Y, CANDS).success_by_generation(-1), ValueError,
+        lambda: attacks.OnePixelResult(X, Y > 0, Y, Y, Y, CANDS).success_by_generation(-1), ValueError,
         "generations must be >= 0"),
 })
 cases("zoo", {
@@ -373,6 +394,7 @@ cases("results", {
     "compare:not-a-folder": (lambda: results.compare("nowhere", "."), ValueError, "dir_a must be"),
 })
 cases("utils", {
+    "eval_mode:model-str": (lambda: utils.eval_mode("mnist-cnn-std").__enter__(), TypeError, "model must be"),
     "set_seed:str": (lambda: utils.set_seed("0"), TypeError, "seed must be an int"),
     "set_seed:negative": (lambda: utils.set_seed(-1), ValueError, "seed must be an int"),
     "batches:batch_size-zero": (lambda: list(utils.batches(10, 0)), ValueError, "batch_size must be >= 1"),
@@ -791,19 +813,23 @@ def test_every_public_function_has_cases():
 
     covered = " ".join(c[0] for c in CASES)
     mods = {"data": data, "models": models, "attacks": attacks, "train": train, "features": features,
-            "onepixel": onepixel, "zoo": zoo, "io": io, "plotting": plotting, "widgets": widgets,
+            "zoo": zoo, "io": io, "plotting": plotting, "widgets": widgets,
             "results": results, "utils": utils, "imagenet_a": imagenet_a, "novelty": novelty, "store": store,
             "metrics": metrics}
     # Functions that take no input to check, or that only read state: nothing to misuse.
     exempt = {"data.data_root", "features.to_uint8", "features.artifact", "imagenet_a.subset_from_timm",
               "features.from_uint8", "features.representation_distance",
               "io.sha256", "results.results_dir", "results.machine", "results.gap", "results.main",
-              "utils.default_device", "utils.progress", "utils.env_dir", "onepixel.encode", "onepixel.mutate",
+              "utils.default_device", "utils.progress", "utils.env_dir", "attacks.encode", "attacks.mutate",
               "widgets.plot_attack_one", "widgets.plot_one_pixel", "attacks.flat_norm",
               "imagenet_a.wnids", "imagenet_a.indices", "imagenet_a.class_names",
               "store.cache_dir", "store.shipped_dir", "store.base_url", "store.manifest", "store.shipped_name",
               "store.where", "data.quiet_download", "io.read_json",
-              "novelty.main"}  # the command line's misuse: tests/test_novelty.py and below
+              "novelty.main",  # the command line's misuse: tests/test_novelty.py and below
+              # Building blocks that run inside checked entry points, on every step or batch: no checks,
+              # callers validate (attacks.check, the attacks' own checks, train's _check_attack).
+              "attacks.ascent_step", "attacks.random_delta", "attacks.projected_ascent", "attacks.generation",
+              "train.attack_batch"}
     # A function is listed under the module that defines it (for a package, any of its submodules)
     # and under imagenet_a for the metrics it re-exports; cases under any of those names cover it.
     homes: dict[object, set[str]] = {}

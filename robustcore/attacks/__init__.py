@@ -1,34 +1,58 @@
-"""Adversarial attacks: each a short function in its own file over a tiny shared base.
+"""Adversarial attacks, one file each over a small shared base (:mod:`~robustcore.attacks.base`).
 
-All take ``(model, x, y, eps, ...)`` with ``x`` a float batch (N, C, H, W) in [0, 1]
-and return the adversarial batch. :func:`make` builds one from a name and keyword
-settings, which is how training recipes store their attack.
+The gradient attacks take ``(model, x, y, eps, ...)`` with ``x`` a float batch (N, C, H, W) in
+[0, 1] and return the adversarial batch; :func:`make` builds one from a name and keyword settings,
+which is how training recipes store their attack. :func:`one_pixel` is the black-box one-pixel
+attack (differential evolution). Each public attack checks its arguments once; its ``unchecked``
+attribute is the same attack without checks, for loops over batches of data checked once
+(:func:`check`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from .._checks import choice
-from ._base import NORMS, Ball, flat_norm
+from .base import NORMS, Ball, ascent_step, eval_mode, flat_norm, random_delta
 from .fgsm import fgsm
-from .pgd import pgd
+from .onepixel import (BOUNDS, STRATEGIES, OnePixelResult, apply_pixels, decode, encode, exhaustive_one_pixel,
+                       generation, mutate, one_pixel)
+from .pgd import pgd, projected_ascent
 
 Attack = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 ATTACKS: dict[str, Callable[..., torch.Tensor]] = {"fgsm": fgsm, "pgd": pgd}
+SETTINGS = ("eps", "norm", "steps", "alpha", "random_start", "restarts", "targeted")
 
 
-def make(name: str, **settings) -> Attack:
-    """``make("pgd", eps=0.3, steps=40)`` → a function ``(model, x, y) -> x_adv``."""
+def _check_settings(name: str, settings: dict[str, Any]) -> None:
     choice(name, "attack name", tuple(ATTACKS))
-    unknown = set(settings) - {"eps", "norm", "steps", "alpha", "random_start", "restarts", "targeted"}
+    unknown = set(settings) - set(SETTINGS)
     if unknown:
-        raise TypeError(f"settings of attack {name!r} must be among eps, norm, steps, alpha, random_start, "
-                        f"restarts, targeted; got unknown {sorted(unknown)}")
+        raise TypeError(f"settings of attack {name!r} must be among {', '.join(SETTINGS)}; "
+                        f"got unknown {sorted(unknown)}")
+
+
+def make(name: str, **settings: Any) -> Attack:
+    """``make("pgd", eps=0.3, steps=40)`` → a function ``(model, x, y) -> x_adv`` that checks its input."""
+    _check_settings(name, settings)
     return functools.partial(ATTACKS[name], **settings)
 
 
-__all__ = ["fgsm", "pgd", "make", "ATTACKS", "NORMS", "Ball", "flat_norm", "Attack"]
+def check(name: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+          **settings: Any) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Check attack ``name`` with ``settings`` on the data ``(model, x, y)`` once, as the attack
+    itself would; return ``y`` as int64 and every setting, defaults filled in, normalised. A loop
+    over batches of that data then runs ``ATTACKS[name].unchecked(model, xb, yb, **settings)``
+    (no checks, no device moves: xb, yb on the model's device)."""
+    _check_settings(name, settings)
+    args = ATTACKS[name].check(model, x, y, **settings)
+    return args.pop("y"), {k: v for k, v in args.items() if k not in ("model", "x")}
+
+
+__all__ = ["ATTACKS", "BOUNDS", "NORMS", "SETTINGS", "STRATEGIES", "Attack", "Ball", "OnePixelResult", "apply_pixels",
+           "ascent_step", "check", "decode", "encode", "eval_mode", "exhaustive_one_pixel", "fgsm", "flat_norm",
+           "generation", "make", "mutate", "one_pixel", "pgd", "projected_ascent", "random_delta"]

@@ -7,10 +7,16 @@ import torch
 import torch.nn.functional as F
 
 from .. import _checks
-from . import _base
+from .base import Ball, ascent_step, check_inputs, eval_mode, on_model_device
 
 
-@_base.on_model_device
+def _check(model, x, y, eps, alpha, **_) -> dict:
+    y, eps = check_inputs(model, x, y, eps, "linf")
+    return {"y": y, "eps": eps, "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)}
+
+
+@on_model_device
+@_checks.checked(_check)
 def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
          targeted: bool = False, random_start: bool = False, alpha: float | None = None) -> torch.Tensor:
     """One signed-gradient step of size ``alpha`` (default ``eps``) within the L∞ ball.
@@ -18,14 +24,13 @@ def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *
     x: (N, C, H, W) in [0, 1]; y: (N,) true labels, or target labels if ``targeted``.
     Returns the adversarial batch, same shape, in [0, 1] and within ``eps`` of ``x``.
     """
-    y, eps = _base.check_inputs(model, x, y, eps, "linf")
     if eps == 0:
         return x.clone()
-    alpha = eps if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
-    ball = _base.Ball(x, eps, "linf")
-    with _base.eval_mode(model):
+    alpha = eps if alpha is None else alpha
+    ball = Ball(x, eps, "linf")
+    with eval_mode(model):
         x_adv = (ball.random_point() if random_start else x.clone()).requires_grad_(True)
         loss = F.cross_entropy(model(x_adv), y, reduction="sum")
         (grad,) = torch.autograd.grad(-loss if targeted else loss, x_adv)
         with torch.no_grad():
-            return ball.project(x_adv.detach() + _base.ascent_step(grad, alpha, "linf"))
+            return ball.project(x_adv.detach() + ascent_step(grad, alpha, "linf"))

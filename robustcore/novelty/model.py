@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import _checks, metrics
+from .. import _checks, attacks, metrics
 from ..utils import batches, eval_mode, model_device, progress, set_seed
 from .protocols import Split
 
@@ -102,6 +102,15 @@ def latent_distance(model: AutoEncoder, x: torch.Tensor, x_other: torch.Tensor) 
     return (model.encode(x) - model.encode(x_other)).pow(2).mean(1)
 
 
+def _check_latent_attack(model, x, eps, steps, alpha, generator, **_) -> dict:
+    _check_x(check_autoencoder(model), x)
+    out = {"eps": _checks.number(eps, "eps", 0.0, 1.0), "steps": _checks.integer(steps, "steps", 1, MAX_STEPS),
+           "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)}
+    _check_generator(generator)
+    return out
+
+
+@_checks.checked(_check_latent_attack)
 def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, steps: int = 40,
                   alpha: float | None = None, random_start: bool = True,
                   generator: torch.Generator | None = None) -> torch.Tensor:
@@ -111,50 +120,46 @@ def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, step
     uniform in the ε-ball (drawn from ``generator`` if given). Returns x' (N, C, H, W) in [0, 1]
     with ‖x' − x‖∞ ≤ eps. The model's parameters get no gradient.
     """
-    model = check_autoencoder(model)
-    _check_x(model, x)
-    eps = _checks.number(eps, "eps", 0.0, 1.0)
-    steps = _checks.integer(steps, "steps", 1, MAX_STEPS)
-    alpha = 2.5 * eps / steps if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)
-    _check_generator(generator)
     if eps == 0:
         return x.clone()
     with torch.no_grad():
         z = model.encode(x)
-        if random_start:
-            noise = torch.rand(x.shape, generator=generator).to(x.device) if generator is not None \
-                else torch.rand_like(x)
-            x_adv = (x + (2 * noise - 1) * eps).clamp_(0, 1)
-        else:
-            x_adv = x.clone()
-    for _ in range(steps):
-        x_adv.requires_grad_(True)
-        loss = (model.encode(x_adv) - z).pow(2).mean(1).sum()
-        (grad,) = torch.autograd.grad(loss, x_adv)
-        with torch.no_grad():
-            x_adv = x_adv.detach() + alpha * grad.sign()
-            x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp_(0, 1)
-    return x_adv.detach()
+
+    def loss(x_adv: torch.Tensor) -> torch.Tensor:  # the latent distance, summed over the batch
+        return (model.encode(x_adv) - z).pow(2).mean(1).sum()
+
+    alpha = 2.5 * eps / steps if alpha is None else alpha
+    return attacks.projected_ascent(loss, attacks.Ball(x, eps, "linf"), steps, alpha,
+                                    random_start=random_start, generator=generator)
 
 
+def _check_arae_loss(model, x, x_adv, gamma, **_) -> dict:
+    _check_pair(model, x, x_adv, "x_adv")
+    return {"gamma": _checks.number(gamma, "gamma", 0.0)}
+
+
+@_checks.checked(_check_arae_loss)
 def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
               gamma: float = 0.1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ARAE's objective on a batch: ``(total, reconstruction, latent)`` with
     total = MSE(D(E(x_adv)), x) + γ · MSE(E(x), E(x_adv)) (means over pixels / latent units and images)."""
-    _check_pair(model, x, x_adv, "x_adv")
-    gamma = _checks.number(gamma, "gamma", 0.0)
     z, z_adv = model.encode(x), model.encode(x_adv)
     rec = F.mse_loss(model.decode(z_adv), x)
     lat = F.mse_loss(z, z_adv)
     return rec + gamma * lat, rec, lat
 
 
-def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
+def _check_dae_loss(model, x, noise_std, generator, **_) -> dict:
     _check_x(check_autoencoder(model), x)
     noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
     _check_generator(generator)
+    return {"noise_std": noise_std}
+
+
+@_checks.checked(_check_dae_loss)
+def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
     if noise_std > 0:
         noise = torch.randn(x.shape, generator=generator).to(x.device) if generator is not None \
             else torch.randn_like(x)
@@ -209,14 +214,14 @@ def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: in
             if method == "arae":
                 model.eval()
                 ramp = min(1.0, (step + 1) / (eps_warmup_epochs * per_epoch)) if eps_warmup_epochs else 1.0
-                x_adv = latent_attack(model, xb, eps * ramp, steps=steps, alpha=alpha, generator=gen)
+                x_adv = latent_attack.unchecked(model, xb, eps * ramp, steps=steps, alpha=alpha, generator=gen)
                 model.train()
-                loss, rec, lat = arae_loss(model, xb, x_adv, gamma)
+                loss, rec, lat = arae_loss.unchecked(model, xb, x_adv, gamma)
                 sums["rec"] += float(rec.detach()) * len(idx)
                 sums["latent"] += float(lat.detach()) * len(idx)
             else:
                 model.train()
-                loss = dae_loss(model, xb, noise_std if method == "dae" else 0.0, generator=gen)
+                loss = dae_loss.unchecked(model, xb, noise_std if method == "dae" else 0.0, generator=gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -244,7 +249,6 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
     with eval_mode(model):
         return torch.cat([(model(x[i].to(device)) - x[i].to(device)).pow(2).flatten(1).mean(1).cpu()
                           for i in batches(len(x), batch_size)])
-
 
 
 def evaluate(model: AutoEncoder, split: Split) -> dict[str, float]:

@@ -28,13 +28,14 @@ needs this hand-written loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from . import _checks
-from .attacks._base import eval_mode
-from .utils import model_device, progress as progress_bar
+from .. import _checks
+from ..utils import model_device, progress as progress_bar
+from .base import eval_mode
 
 VALUE_MEAN, VALUE_STD = 128 / 255, 127 / 255  # the paper's N(128, 127) on the 0–255 scale
 STRATEGIES = ("rand1", "best1")
@@ -130,31 +131,110 @@ def mutate(pop: torch.Tensor, fit: torch.Tensor, F: float, strategy: str, g: tor
     return child.view_as(pop)
 
 
-class _Scorer:
-    """Evaluates candidates on their images in chunks of ``batch_size`` forward passes."""
+def generation(pop: torch.Tensor, fit: torch.Tensor,
+               score: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], *, F: float, strategy: str,
+               bounds: str, box: tuple[torch.Tensor, torch.Tensor],
+               g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One DE generation: mutate, score, select. Each member of each population gets a child
+    (:func:`mutate`); a child's numbers outside ``box`` = (lo, hi), each (2 + C,), are clipped or
+    resampled inside (``bounds``); ``score(children)`` gives their (fitness, success), each (A, P);
+    a child replaces its parent if it is at least as fit (fitness is minimised).
 
-    def __init__(self, model: torch.nn.Module, batch_size: int):
-        self.model, self.batch_size = model, batch_size
+    pop (A, P, k, 2 + C), fit (A, P) → (pop, fit) after selection, then the children, their fitness
+    and their success. No checks: callers validate.
+    """
+    lo, hi = box
+    child = mutate(pop, fit, F, strategy, g)
+    if bounds == "clip":
+        child = torch.maximum(torch.minimum(child, hi), lo)
+    else:  # resample what left the box uniformly inside it, as scipy's differential_evolution
+        fresh = lo + (hi - lo) * torch.rand(child.shape, generator=g).to(child.device)
+        child = torch.where((child < lo) | (child > hi), fresh, child)
+    c_fit, c_hit = score(child)
+    better = c_fit <= fit
+    return torch.where(better[..., None, None], child, pop), torch.where(better, c_fit, fit), child, c_fit, c_hit
+
+
+class _Fitness:
+    """Fitness (minimised) and success of candidates on their images, in forward passes of at most
+    ``batch_size`` images. Untargeted: log p(cls), success when cls is no longer the predicted
+    label; targeted: −log p(cls), success when cls is the predicted label."""
+
+    def __init__(self, model: torch.nn.Module, x: torch.Tensor, cls: torch.Tensor, targeted: bool, batch_size: int):
+        self.model, self.x, self.cls, self.targeted, self.batch_size = model, x, cls, targeted, batch_size
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, cls: torch.Tensor, targeted: bool,
-                 candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (A, C, H, W), cls (A,), candidates (A, P, k, 2 + C) → (fitness (A, P), success (A, P))."""
+    def __call__(self, images: torch.Tensor, candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """images (A,) indices into x; candidates (A, P, k, 2 + C) → (fitness (A, P), success (A, P))."""
         a, p = candidates.shape[:2]
-        flat = candidates.reshape(a * p, -1, x.shape[1] + 2)
-        img = torch.arange(a, device=x.device).repeat_interleave(p)
-        fit = torch.empty(a * p, device=x.device)
-        hit = torch.empty(a * p, dtype=torch.bool, device=x.device)
+        flat = candidates.reshape(a * p, -1, self.x.shape[1] + 2)
+        img = images.repeat_interleave(p)
+        fit = torch.empty(a * p, device=self.x.device)
+        hit = torch.empty(a * p, dtype=torch.bool, device=self.x.device)
         for s in range(0, a * p, self.batch_size):
             i = img[s:s + self.batch_size]
-            logp = self.model(apply_pixels(x[i], flat[s:s + self.batch_size])).log_softmax(1)
-            lp_cls = logp.gather(1, cls[i, None])[:, 0]
+            logp = self.model(apply_pixels(self.x[i], flat[s:s + self.batch_size])).log_softmax(1)
+            lp_cls = logp.gather(1, self.cls[i, None])[:, 0]
             pred = logp.argmax(1)
-            fit[s:s + len(i)] = -lp_cls if targeted else lp_cls
-            hit[s:s + len(i)] = pred == cls[i] if targeted else pred != cls[i]
+            fit[s:s + len(i)] = -lp_cls if self.targeted else lp_cls
+            hit[s:s + len(i)] = pred == self.cls[i] if self.targeted else pred != self.cls[i]
         return fit.view(a, p), hit.view(a, p)
 
 
+def _initial_population(n: int, popsize: int, pixels: int, shape: tuple[int, int, int],
+                        g: torch.Generator) -> torch.Tensor:
+    """(n, popsize, pixels, 2 + C): coordinates uniform over the image, values N(128, 127)/255."""
+    c, h, w = shape
+    pos = torch.rand(n, popsize, pixels, 2, generator=g) * torch.tensor([h, w])
+    val = (VALUE_MEAN + VALUE_STD * torch.randn(n, popsize, pixels, c, generator=g)).clamp(0, 1)
+    return torch.cat([pos, val], -1)
+
+
+class _Record:
+    """What :func:`one_pixel` keeps per image: the best candidate ``best`` (N, k, 2 + C), ``success``,
+    ``queries`` spent and the generation it ``stopped_at`` (N,)."""
+
+    def __init__(self, n: int, pixels: int, channels: int, generations: int, device: torch.device):
+        self.best = torch.zeros(n, pixels, 2 + channels, device=device)
+        self.success = torch.zeros(n, dtype=torch.bool)
+        self.queries = torch.zeros(n, dtype=torch.long)
+        self.stopped_at = torch.full((n,), generations, dtype=torch.long)
+
+    def update(self, active: torch.Tensor, cands: torch.Tensor, fit: torch.Tensor, hit: torch.Tensor,
+               gen: int) -> torch.Tensor:
+        """Count the queries of the candidates (A, P, k, 2 + C) just scored for the images ``active``
+        (A,) and record the images with a successful one; return the mask (A,) of those still running."""
+        self.queries[active] += cands.shape[1]
+        won = hit.any(1)
+        if won.any():
+            pick = fit.masked_fill(~hit, float("inf")).argmin(1)  # the fittest successful candidate
+            ids = active[won.cpu()]
+            self.best[ids.to(self.best.device)] = cands[won, pick[won]]
+            self.success[ids] = True
+            self.stopped_at[ids] = gen
+        return ~won.cpu()
+
+
+def _check(model, x, y, pixels, target, popsize, generations, F, strategy, bounds, seed, batch_size, **_) -> dict:
+    _checks.module(model)
+    _checks.images(x)
+    y = _checks.labels(y, x.shape[0])
+    out = {"y": y, "pixels": _checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
+           "popsize": _checks.integer(popsize, "popsize", 4, 1_000_000),
+           "generations": _checks.integer(generations, "generations", 0, 100_000), "seed": _checks.seed(seed),
+           "F": _checks.number(F, "F", 0.0, 2.0, lo_open=True),
+           "strategy": _checks.choice(strategy, "strategy", STRATEGIES),
+           "bounds": _checks.choice(bounds, "bounds", BOUNDS)}
+    if target is not None:
+        out["target"] = _checks.labels(target, x.shape[0], "target")
+        if (out["target"] == y).any():
+            raise ValueError("target must differ from the true label y for every image")
+    if batch_size is not None:
+        _checks.integer(batch_size, "batch_size", 1)
+    return out
+
+
+@_checks.checked(_check)
 def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixels: int = 1,
               target: torch.Tensor | None = None, popsize: int = 400, generations: int = 100,
               F: float = 0.5, strategy: str = "rand1", bounds: str = "clip", seed: int = 0, batch_size: int | None = None,
@@ -169,85 +249,37 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
     inside (scipy's rule; with ``best1`` it keeps the greedy search exploring). ``batch_size``: images per forward pass (default
     512 on a CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
     """
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    pixels = _checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3])
-    popsize = _checks.integer(popsize, "popsize", 4, 1_000_000)
-    generations = _checks.integer(generations, "generations", 0, 100_000)
-    _checks.seed(seed)
-    F = _checks.number(F, "F", 0.0, 2.0, lo_open=True)
-    _checks.choice(strategy, "strategy", STRATEGIES)
-    _checks.choice(bounds, "bounds", BOUNDS)
-    if target is not None:
-        target = _checks.labels(target, x.shape[0], "target")
-        if (target == y).any():
-            raise ValueError("target must differ from the true label y for every image")
     device = model_device(model)
-    if batch_size is None:
-        batch_size = 16_384 if device.type == "cuda" else 512
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
     n, c, h, w = x.shape
     g = torch.Generator().manual_seed(seed)
-    targeted = target is not None
-    cls = (target if targeted else y).to(device)
+    if batch_size is None:
+        batch_size = 16_384 if device.type == "cuda" else 512
     xd = x.to(device)
-    score = _Scorer(model, batch_size)
-
-    # Initial population (N, P, k, 2 + C): coordinates uniform, values N(128, 127)/255.
-    pos = torch.rand(n, popsize, pixels, 2, generator=g) * torch.tensor([h, w])
-    val = (VALUE_MEAN + VALUE_STD * torch.randn(n, popsize, pixels, c, generator=g)).clamp(0, 1)
-    pop = torch.cat([pos, val], -1).to(device)
-    lo = torch.zeros(2 + c, device=device)
-    hi = torch.tensor([h - 1e-4, w - 1e-4] + [1.0] * c, device=device)
-    best = torch.zeros(n, pixels, 2 + c, device=device)
-    success = torch.zeros(n, dtype=torch.bool)
-    queries = torch.zeros(n, dtype=torch.long)
-    stopped_at = torch.full((n,), generations, dtype=torch.long)
-
-    def finish(active: torch.Tensor, cands: torch.Tensor, fit: torch.Tensor, hit: torch.Tensor,
-               gen: int) -> torch.Tensor:
-        """Record the images with a successful candidate; return the mask of those still running."""
-        won = hit.any(1)
-        if won.any():
-            pick = fit.masked_fill(~hit, float("inf")).argmin(1)  # the fittest successful candidate
-            ids = active[won.cpu()]
-            best[ids.to(device)] = cands[won, pick[won]]
-            success[ids] = True
-            stopped_at[ids] = gen
-        return ~won.cpu()
-
+    fitness = _Fitness(model, xd, (y if target is None else target).to(device), target is not None, batch_size)
+    box = torch.zeros(2 + c, device=device), torch.tensor([h - 1e-4, w - 1e-4] + [1.0] * c, device=device)
+    rec = _Record(n, pixels, c, generations, device)
     with eval_mode(model):
-        active = torch.arange(n)
-        fit, hit = score(xd, cls, targeted, pop)
-        queries += popsize
-        keep = finish(active, pop, fit, hit, 0)
+        active = torch.arange(n)  # the images still running
+        pop = _initial_population(n, popsize, pixels, (c, h, w), g).to(device)
+        fit, hit = fitness(active.to(device), pop)
+        keep = rec.update(active, pop, fit, hit, 0)
         pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
         for gen in progress_bar(range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"):
             if len(active) == 0:
                 break
-            child = mutate(pop, fit, F, strategy, g)
-            if bounds == "clip":
-                child = torch.maximum(torch.minimum(child, hi), lo)
-            else:  # resample what left the box uniformly inside it, as scipy's differential_evolution
-                fresh = lo + (hi - lo) * torch.rand(child.shape, generator=g).to(device)
-                child = torch.where((child < lo) | (child > hi), fresh, child)
             on = active.to(device)
-            c_fit, c_hit = score(xd[on], cls[on], targeted, child)
-            queries[active] += popsize
-            better = c_fit <= fit
-            pop = torch.where(better[..., None, None], child, pop)
-            fit = torch.where(better, c_fit, fit)
-            keep = finish(active, child, c_fit, c_hit, gen)
+            pop, fit, child, c_fit, c_hit = generation(pop, fit, lambda cands: fitness(on, cands), F=F,
+                                                       strategy=strategy, bounds=bounds, box=box, g=g)
+            keep = rec.update(active, child, c_fit, c_hit, gen)
             pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
         if len(active):  # not fooled: keep the fittest candidate found
-            best[active.to(device)] = pop[torch.arange(len(active), device=device), fit.argmin(1)]
-        x_adv = apply_pixels(xd, best)
+            rec.best[active.to(device)] = pop[torch.arange(len(active), device=device), fit.argmin(1)]
+        x_adv = apply_pixels(xd, rec.best)
         with torch.no_grad():
             probs = model(x_adv).softmax(1)
-    rows, cols, vals = decode(best, h, w)
-    cands = encode(rows, cols, vals).cpu()
-    return OnePixelResult(x_adv.to(x.device), success, queries, stopped_at, probs.cpu(), cands)
+    rows, cols, vals = decode(rec.best, h, w)
+    return OnePixelResult(x_adv.to(x.device), rec.success, rec.queries, rec.stopped_at, probs.cpu(),
+                          encode(rows, cols, vals).cpu())
 
 
 def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
@@ -276,9 +308,8 @@ def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
                       cc.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
                       vals[None].expand(h * w, -1, -1)], -1).transpose(0, 1).reshape(-1, 1, 2 + c)  # (V·H·W, 1, D)
     out = torch.empty(n, len(vals) * h * w)
-    score = _Scorer(model, batch_size)
+    fitness, grid = _Fitness(model, x.to(device), y.to(device), False, batch_size), grid[None].to(device)
     with eval_mode(model):
         for i in range(n):
-            fit, _ = score(x[i:i + 1].to(device), y[i:i + 1].to(device), False, grid[None].to(device))
-            out[i] = fit[0].exp().cpu()
+            out[i] = fitness(torch.tensor([i], device=device), grid)[0][0].exp().cpu()
     return out.view(n, len(vals), h, w)
