@@ -117,6 +117,21 @@ def test_best_threshold_by_hand():
     assert isinstance(metrics.best_threshold(torch.tensor(S), torch.tensor(LAB)), float)
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e5, 1e12, -1e12])
+def test_best_threshold_can_flag_everything_at_any_scale(scale):
+    s = np.array([1.0, 2.0, 9.0]) * scale
+    lab = [1, 1, 0] if scale > 0 else [0, 1, 1]               # the two lowest scores are the anomalies
+    t = metrics.best_threshold(s, lab)
+    assert t < s.min() and metrics.f1_at(s, lab, t) == pytest.approx(4 / 5)
+
+
+def test_best_threshold_when_a_midpoint_rounds_onto_the_top_score():
+    lo = np.nextafter(1.0, 2.0)                                # 1 + 1 ulp, and 1 + 2 ulp above it:
+    s, lab = np.array([lo, np.nextafter(lo, 2.0)]), [0, 1]    # their midpoint rounds up onto the top
+    t = metrics.best_threshold(s, lab)
+    assert metrics.f1_at(s, lab, t) == pytest.approx(2 / 3)   # flags both, not nothing
+
+
 # ---- calibration and selective prediction -----------------------------------------------------
 
 
@@ -198,16 +213,16 @@ def test_rra_curve_and_aurra_match_a_loop():
 
 
 @pytest.mark.parametrize("s, labels, err, match", [
-    ("0.1 0.2", [0, 1], TypeError, "not strings"),
-    ([0.1, 0.2], b"01", TypeError, "not strings"),
+    ("0.1 0.2", [0, 1], TypeError, "^scores and labels must be sequences of numbers, not strings$"),
+    ([0.1, 0.2], b"01", TypeError, "not strings$"),
     ([[0.1], "a"], [0, 1], TypeError, "scores must be a 1-D sequence of numbers, got list"),
     ([[0.1, 0.2]], [[0, 1]], ValueError, r"1-D of equal length, got shapes \(1, 2\) and \(1, 2\)"),
     ([0.1, 0.2], [0, 1, 1], ValueError, r"equal length, got shapes \(2,\) and \(3,\)"),
-    ([], [], ValueError, "scores and labels are empty"),
-    ([0.1, float("inf")], [0, 1], ValueError, "scores contain NaN or infinite"),
+    ([], [], ValueError, "^scores and labels are empty; pass at least one normal and one anomalous example$"),
+    ([0.1, float("inf")], [0, 1], ValueError, "^scores contain NaN or infinite values$"),
     ([0.1, float("nan")], [0, 1], ValueError, "NaN"),
-    ([0.1, 0.2], [0, 2], ValueError, r"labels must be 0 \(normal\) or 1 \(anomaly\)"),
-    ([0.1, 0.2], [1, 1], ValueError, r"both normal \(0\) and anomalous \(1\)"),
+    ([0.1, 0.2], [0, 2], ValueError, r"^labels must be 0 \(normal\) or 1 \(anomaly\)$"),
+    ([0.1, 0.2], [1, 1], ValueError, r"^labels must contain both normal \(0\) and anomalous \(1\) examples$"),
     ([0.1, 0.2], [0, 0], ValueError, "both normal"),
 ])
 def test_scores_misuse(s, labels, err, match):
@@ -219,27 +234,29 @@ def test_scores_misuse(s, labels, err, match):
 def test_check_scores_converts():
     s, lab = metrics.check_scores(torch.tensor([1, 2]), torch.tensor([True, False]))
     assert s.dtype == np.float64 and lab.dtype == np.int64 and lab.tolist() == [1, 0]
+    s, _ = metrics.check_scores(torch.tensor([0.5, 2.0], requires_grad=True), [0, 1])   # a model's raw output
+    assert s.tolist() == [0.5, 2.0]
 
 
 @pytest.mark.parametrize("threshold, err", [("0.5", TypeError), (float("nan"), ValueError),
                                             (math.inf, ValueError), (None, TypeError)])
 def test_f1_at_threshold_misuse(threshold, err):
-    with pytest.raises(err, match="threshold"):
+    with pytest.raises(err, match="^threshold must be"):
         metrics.f1_at(S, LAB, threshold)
 
 
 @pytest.mark.parametrize("conf, correct, err, match", [
-    ("0.5", [1], TypeError, "not strings"),
-    ([0.5], b"1", TypeError, "not strings"),
+    ("0.5", [1], TypeError, "^confidence and correct must be sequences of numbers, not strings$"),
+    ([0.5], b"1", TypeError, "not strings$"),
     ([[0.5], "a"], [1, 0], TypeError, "confidence must be a 1-D sequence of probabilities, got list"),
     ([0.5, 0.5], [None, 1], TypeError, "correct must be a 1-D sequence of booleans .or 0/1., got list"),
     ([[0.5]], [[1]], ValueError, r"1-D and of equal length, got shapes \(1, 1\) and \(1, 1\)"),
     ([0.5, 0.5], [1], ValueError, r"equal length, got shapes \(2,\) and \(1,\)"),
-    ([], [], ValueError, "confidence is empty"),
-    ([0.5, float("nan")], [1, 0], ValueError, r"finite probabilities in \[0, 1\]"),
+    ([], [], ValueError, "^confidence is empty; pass at least one prediction$"),
+    ([0.5, float("nan")], [1, 0], ValueError, r"^confidence must hold finite probabilities in \[0, 1\]$"),
     ([0.5, 1.2], [1, 0], ValueError, r"in \[0, 1\]"),
     ([-0.1, 0.5], [1, 0], ValueError, r"in \[0, 1\]"),
-    ([0.5, 0.5], [2, 0], ValueError, r"correct must hold booleans \(or 0/1\)"),
+    ([0.5, 0.5], [2, 0], ValueError, r"^correct must hold booleans \(or 0/1\)$"),
 ])
 def test_confidence_misuse(conf, correct, err, match):
     for fn in (metrics.calibration_error, metrics.rra_curve, metrics.aurra):
@@ -248,8 +265,10 @@ def test_confidence_misuse(conf, correct, err, match):
 
 
 def test_check_confidence_converts():
-    conf, corr = metrics.check_confidence([0.0, 1.0], np.array([True, False]))
-    assert conf.tolist() == [0.0, 1.0] and corr.dtype == np.float64 and corr.tolist() == [1.0, 0.0]
+    conf, corr = metrics.check_confidence([0, 1], np.array([True, False]))
+    assert conf.dtype == corr.dtype == np.float64 and conf.tolist() == [0.0, 1.0] and corr.tolist() == [1.0, 0.0]
+    conf, _ = metrics.check_confidence(torch.tensor([0.25, 0.5], requires_grad=True), [1, 0])  # softmax output
+    assert conf.tolist() == [0.25, 0.5]
 
 
 @pytest.mark.parametrize("n, beta, err, match", [(0, 100, ValueError, "n must be >= 1"),
