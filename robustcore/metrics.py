@@ -74,13 +74,14 @@ def best_threshold(s: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarr
     """
     s, lab = check_scores(s, labels)
     u = np.unique(s)
-    cands = np.concatenate([[u[0] - 1e-12], (u[:-1] + u[1:]) / 2]) if len(u) > 1 else u - 1e-12
+    # the next float below the lowest score (a fixed offset would vanish for large scores), then midpoints
+    cands = np.concatenate([[np.nextafter(u[0], -np.inf)], (u[:-1] + u[1:]) / 2])
     tp_cum = np.cumsum(lab[np.argsort(-s, kind="stable")])  # positives among the k highest scores
     n_pos = lab.sum()
-    # for each candidate t, predicted positives = #{s > t}
+    # for each candidate t, predicted positives k = #{s > t}; k = 0 only where a midpoint rounds onto the top score
     k = len(s) - np.searchsorted(np.sort(s), cands, side="right")
     tp = np.where(k > 0, tp_cum[np.maximum(k - 1, 0)], 0)
-    f1 = np.where(k > 0, 2 * tp / (k + n_pos), 0.0)
+    f1 = 2 * tp / (k + n_pos)
     return float(cands[int(np.argmax(f1))])
 
 

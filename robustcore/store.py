@@ -106,13 +106,14 @@ def where(artifact: Artifact, profile: str) -> str:
     return "-"
 
 
-def _matching(payload: Any, want: dict[str, Any], file: Path) -> bool:
+def _matching(payload: Any, want: dict[str, Any], file: Path, stacklevel: int) -> bool:
+    """Whether ``payload`` was built from the recipe ``want``; warns (at ``stacklevel``) if not."""
     if not isinstance(payload, dict) or not isinstance(payload.get("meta"), dict):
         raise io.ChecksumError(f"{file} is not a robustcore artifact (no meta)")
     if payload["meta"].get("recipe") == want:
         return True
     warnings.warn(f"{file} was built with another recipe than the current one; not using it",
-                  stacklevel=4)
+                  stacklevel=stacklevel)
     return False
 
 
@@ -129,10 +130,10 @@ def _shipped(artifact: Artifact, profile: str, want: dict[str, Any]) -> dict[str
         try:
             io.download(base_url() + name, local, digest)
         except OSError as e:  # offline, or not served there: build it instead
-            warnings.warn(f"could not download {name} ({e}); building it instead", stacklevel=4)
+            warnings.warn(f"could not download {name} ({e}); building it instead", stacklevel=3)
             return None
     payload = io.load_verified(local, digest)
-    return payload if _matching(payload, want, local) else None
+    return payload if _matching(payload, want, local, stacklevel=4) else None
 
 
 def fetch(artifact: Artifact, profile: str | None = None, *, build_if_missing: bool = True,
@@ -145,12 +146,11 @@ def fetch(artifact: Artifact, profile: str | None = None, *, build_if_missing: b
     cached = cache_dir() / artifact.filename(profile)
     if cached.is_file():
         payload = io.load_verified(cached)
-        if _matching(payload, want, cached):
+        if _matching(payload, want, cached, stacklevel=3):
             return payload
     payload = _shipped(artifact, profile, want)
-    if payload is not None:
-        if not cached.is_file():  # keep the uncompressed copy: later loads skip the xz step
-            io.atomic_save(payload, cached)
+    if payload is not None:  # keep an uncompressed copy (replacing a stale one): later loads skip the xz step
+        io.atomic_save(payload, cached)
         return payload
     if not build_if_missing:
         raise FileNotFoundError(

@@ -1,4 +1,7 @@
+import functools
+import http.server
 import os
+import threading
 
 import matplotlib
 import pytest
@@ -31,3 +34,34 @@ def tmp_cache(tmp_path, monkeypatch):
     """An empty zoo cache for the test."""
     monkeypatch.setenv("ROBUSTCORE_CACHE", str(tmp_path / "ckpt"))
     return tmp_path / "ckpt"
+
+
+@pytest.fixture
+def tiny(monkeypatch, tmp_path):
+    """A tiny artifact (its build counts its calls), an empty shipped folder and manifest."""
+    from robustcore import store
+    calls = []
+
+    def build(rec, progress):
+        calls.append(rec)
+        return {"w": torch.full((3,), float(rec["seed"])), "meta": {"metrics": {"n": len(calls)}}}
+
+    a = store.Artifact("test-tiny", {"quick": {"seed": 0}, "full": {"seed": 1}}, build, "a test artifact")
+    shipped = tmp_path / "shipped"
+    monkeypatch.setenv(store.SHIPPED_ENV, str(shipped))
+    monkeypatch.setattr(store, "MANIFEST", tmp_path / "artifacts.json")
+    monkeypatch.setenv(store.URL_ENV, "http://127.0.0.1:9/")  # nothing listens: offline
+    return a, calls, shipped
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base URL)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}/artifacts"
+    httpd.shutdown()

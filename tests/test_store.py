@@ -1,35 +1,15 @@
 """The artifact store: cache → shipped → download → build, sha256-verified, atomic, one CLI."""
 
-import functools
-import http.server
 import json
 import shutil
 import subprocess
 import sys
-import threading
 
 import pytest
 import torch
 
 from robustcore import io, store
 from robustcore.__main__ import catalog, main
-
-
-@pytest.fixture
-def tiny(monkeypatch, tmp_path):
-    """A tiny artifact (its build counts its calls), an empty shipped folder and manifest."""
-    calls = []
-
-    def build(rec, progress):
-        calls.append(rec)
-        return {"w": torch.full((3,), float(rec["seed"])), "meta": {"metrics": {"n": len(calls)}}}
-
-    a = store.Artifact("test-tiny", {"quick": {"seed": 0}, "full": {"seed": 1}}, build, "a test artifact")
-    shipped = tmp_path / "shipped"
-    monkeypatch.setenv(store.SHIPPED_ENV, str(shipped))
-    monkeypatch.setattr(store, "MANIFEST", tmp_path / "artifacts.json")
-    monkeypatch.setenv(store.URL_ENV, "http://127.0.0.1:9/")  # nothing listens: offline
-    return a, calls, shipped
 
 
 def test_build_then_cache(tmp_cache, tiny):
@@ -96,19 +76,6 @@ def test_unlisted_shipped_file_refused(tmp_cache, tiny):
     (shipped / "test-tiny-quick.pt.xz").write_bytes(b"anything")
     with pytest.raises(io.ChecksumError, match="not listed"):
         store.fetch(a, "quick")
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A loopback HTTP server over a folder; yields (folder, base URL)."""
-    root = tmp_path / "served"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}/artifacts"
-    httpd.shutdown()
 
 
 def test_download_when_not_shipped(tmp_cache, tiny, server, monkeypatch):
