@@ -167,6 +167,7 @@ class AttackRecorder:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.unchecked = self  # fit calls the attack's unchecked core, once per batch
 
     def __call__(self, model, x, eps, *, steps, alpha, generator):
         self.calls.append({"eps": eps, "steps": steps, "alpha": alpha, "generator": generator,
@@ -224,6 +225,7 @@ def test_fit_history_averages_per_image(monkeypatch, attack):
         assert model.training
         return float(len(x)) + 0 * sum(p.sum() for p in model.parameters())
 
+    fake_arae_loss.unchecked, fake_dae_loss.unchecked = fake_arae_loss, fake_dae_loss  # as fit calls them
     monkeypatch.setattr(M, "arae_loss", fake_arae_loss)
     monkeypatch.setattr(M, "dae_loss", fake_dae_loss)
     mean = (4 * 4 + 4 * 4 + 2 * 2) / 10
