@@ -2,7 +2,8 @@
 
 Modules map onto the book's concepts:
 
-- :mod:`robustcore.data` — data root, MNIST, CIFAR-10 and UCI digits as tensors, subsets, groups
+- :mod:`robustcore.data` — data root, MNIST, CIFAR-10, Fashion-MNIST, COIL-100 and UCI digits as
+  tensors, subsets, groups
 - :mod:`robustcore.models` — MLP, SmallCNN, SmallResNet and a registry by name
 - :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts), projected gradient ascent on
   any loss, and the one-pixel attack (differential evolution, batched)
@@ -10,15 +11,18 @@ Modules map onto the book's concepts:
 - :mod:`robustcore.features` — robust and non-robust datasets D_R, D_NR, D_rand, D_det
 - :mod:`robustcore.imagenet_a` — the ImageNet-A evaluator (200-class mask, calibration, AURRA) and the
   natural-adversarial filter
-- :mod:`robustcore.novelty` — ARAE and DAE novelty detectors, protocols p1/p2
+- :mod:`robustcore.novelty` — ARAE and DAE novelty detectors, protocols p1/p2 (a package)
+- :mod:`robustcore.metrics` — AUROC, F1, RMS calibration error, AURRA
 - :mod:`robustcore.results` — headline numbers recorded by chapters for the reproduction summary
-- :mod:`robustcore.zoo` — named recipes → verified checkpoints
+- :mod:`robustcore.store` — named artifacts: cache → shipped → download → build, sha256-verified
+- :mod:`robustcore.zoo` — the trained classifiers, as artifacts of the store
 - :mod:`robustcore.profiles` — the quick and full profiles
 - :mod:`robustcore.plotting` — image grids, ε curves, bar charts
-- :mod:`robustcore.io` — atomic writes and sha256-verified loading
+- :mod:`robustcore.io` — atomic writes, sha256-verified loading and downloads
+- :mod:`robustcore.checks` — argument checks whose errors name the argument and its range
 
 Images are float tensors in [0, 1], shaped (N, C, H, W).
-Submodules are imported on first use, so ``python -m robustcore.zoo`` runs cleanly.
+Submodules are imported on first use; ``python -m robustcore artifacts ...`` is the command line.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-_SUBMODULES = ("attacks", "data", "features", "imagenet_a", "io", "models", "novelty", "plotting", "profiles",
-               "results", "train", "utils", "widgets", "zoo")
+_SUBMODULES = ("attacks", "checks", "data", "features", "imagenet_a", "io", "metrics", "models", "novelty",
+               "plotting", "profiles", "results", "store", "train", "utils", "widgets", "zoo")
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import _checks
+from . import checks
 from .utils import env_dir
 
 ENV_VAR = "ROBUSTCORE_DATA"
@@ -71,7 +71,7 @@ def _torchvision(name: str, cls_name: str, train: bool, root: str | os.PathLike 
 
     if not isinstance(train, bool):
         raise TypeError(f"train must be True (training split) or False (test split), got {train!r}")
-    root = _checks.path(root, "root").resolve() if root is not None else data_root()
+    root = checks.path(root, "root").resolve() if root is not None else data_root()
     key = (name, str(root), bool(train))
     if key not in _CACHE:
         with quiet_download(root / where,
@@ -130,8 +130,8 @@ def coil100(root: str | os.PathLike | None = None, size: int = 32) -> tuple[torc
     """
     from PIL import Image
 
-    size = _checks.integer(size, "size", 8, 128)
-    root = _checks.path(root, "root").resolve() if root is not None else data_root()
+    size = checks.integer(size, "size", 8, 128)
+    root = checks.path(root, "root").resolve() if root is not None else data_root()
     key = (str(root), size)
     if key in _COIL_CACHE:
         return tuple(t.clone() for t in _COIL_CACHE[key])  # type: ignore[return-value]
@@ -170,7 +170,7 @@ DATASETS = {"mnist": mnist, "cifar10": cifar10, "fashion_mnist": fashion_mnist}
 
 def dataset(name: str, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Dataset ``name`` (a key of :data:`DATASETS`) as (images in [0, 1], labels)."""
-    _checks.choice(name, "dataset", tuple(DATASETS))
+    checks.choice(name, "dataset", tuple(DATASETS))
     return DATASETS[name](train=train)
 
 
@@ -183,7 +183,7 @@ def load_digits(size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
     """
     from sklearn.datasets import load_digits as _sk_load_digits
 
-    _checks.integer(size, "size", 8, 512)
+    checks.integer(size, "size", 8, 512)
     d = _sk_load_digits()
     x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
     inner = max(8, round(size * 20 / 28))
@@ -201,11 +201,11 @@ def subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int = 0,
     ``stratified=True`` takes (as nearly as possible) the same number from each class,
     so small quick-profile subsets are balanced. Same seed → same subset.
     """
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    _checks.seed(seed)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
+    checks.seed(seed)
     if n is not None:
-        _checks.integer(n, "n", 1)
+        checks.integer(n, "n", 1)
     if n is None or n >= len(y):
         return x, y
     g = torch.Generator().manual_seed(seed)
@@ -232,12 +232,12 @@ def select_classes(x: torch.Tensor, y: torch.Tensor,
 
     ``select_classes(x, y, (3, 7))`` is the binary task "3 vs 7" with labels 0 (a 3) and 1 (a 7).
     """
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
     if not isinstance(classes, (tuple, list)) or len(classes) < 2:
         raise ValueError(f"classes must be a list or tuple of at least two class indices, got {classes!r}")
     for c in classes:
-        _checks.integer(c, "classes[i]", 0)
+        checks.integer(c, "classes[i]", 0)
     if len(set(classes)) != len(classes):
         raise ValueError(f"classes must not repeat a class, got {classes!r}")
     keep = torch.zeros_like(y, dtype=torch.bool)
@@ -267,9 +267,9 @@ def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
     ``x``: (N, C, H, W) in [0, 1], H, W ≥ 16. Returns a new tensor in [0, 1]; each image gets
     its own random line positions / noise / patch position. Same seed → same output.
     """
-    _checks.images(x)
-    _checks.choice(group, "group", tuple(GROUPS))
-    _checks.seed(seed)
+    checks.images(x)
+    checks.choice(group, "group", tuple(GROUPS))
+    checks.seed(seed)
     n, _, h, w = x.shape
     if h < 16 or w < 16:
         raise ValueError(f"x must be at least 16×16 pixels for the perturbation groups, got {h}×{w}")
@@ -304,9 +304,9 @@ def perturbation_groups(x: torch.Tensor, y: torch.Tensor,
     Returns ``(x_perturbed, y, group)`` where ``group[i]`` ∈ {1..5} is image i's group id.
     The order of images is unchanged; same seed → same split and same perturbations.
     """
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    _checks.seed(seed)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
+    checks.seed(seed)
     n = x.shape[0]
     if n < len(GROUPS):
         raise ValueError(f"x must hold at least {len(GROUPS)} images to form the groups, got {n}")

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from . import _checks, attacks, data, io, profiles, store, zoo
+from . import checks, attacks, data, io, profiles, store, zoo
 from .utils import eval_mode, model_device, progress as progress_bar
 
 INITS = ("image", "noise")
@@ -51,17 +51,17 @@ def representation_distance(model: torch.nn.Module, x: torch.Tensor, target_rep:
 
 def _check_invert(model: Any, target: Any, start: Any, steps: Any, step_size: Any,
                   batch_size: Any) -> tuple[int, float, int]:
-    _checks.module(model)
-    _checks.images(target, "target")
-    _checks.images(start, "start")
+    checks.module(model)
+    checks.images(target, "target")
+    checks.images(start, "start")
     if start.shape != target.shape:
         raise ValueError(f"start must have the shape of target {tuple(target.shape)}, got {tuple(start.shape)}")
     if not hasattr(model, "features"):
         raise TypeError("model must expose features(x), its penultimate representation "
                         "(every robustcore.models classifier does)")
-    return (_checks.integer(steps, "steps", 1, 100_000),
-            _checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
-            _checks.integer(batch_size, "batch_size", 1))
+    return (checks.integer(steps, "steps", 1, 100_000),
+            checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
+            checks.integer(batch_size, "batch_size", 1))
 
 
 def invert(model: torch.nn.Module, target: torch.Tensor, start: torch.Tensor, *, steps: int = 200,
@@ -102,9 +102,9 @@ def starting_points(x: torch.Tensor, init: str = "image", seed: int = 0) -> torc
     ``"image"``: another image of ``x`` drawn at random (never the image itself), as Ilyas et al.
     do for D_R; ``"noise"``: uniform noise in [0, 1].
     """
-    _checks.images(x)
-    _checks.choice(init, "init", INITS)
-    g = torch.Generator().manual_seed(_checks.seed(seed))
+    checks.images(x)
+    checks.choice(init, "init", INITS)
+    g = torch.Generator().manual_seed(checks.seed(seed))
     if init == "noise":
         return torch.rand(x.shape, generator=g)
     n = len(x)
@@ -120,8 +120,8 @@ def starting_points(x: torch.Tensor, init: str = "image", seed: int = 0) -> torc
 
 def _inverted(kind: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, init: str, steps: int,
               step_size: float, seed: int, batch_size: int, progress: bool) -> Constructed:
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
     t0 = time.perf_counter()
     xr, final, curve = invert(model, x, starting_points(x, init, seed), steps=steps, step_size=step_size,
                               batch_size=batch_size, progress=progress, desc=kind)
@@ -158,16 +158,16 @@ def relabelled_dataset(std_model: torch.nn.Module, x: torch.Tensor, y: torch.Ten
     Each image gets a targeted L2 PGD perturbation of size ≤ ``eps`` toward t on ``std_model``
     and the label t. ``meta["fooling_rate"]`` is the share of images the model classifies as t.
     """
-    _checks.module(std_model)
-    _checks.images(x)
-    _checks.choice(mode, "mode", MODES)
-    y = _checks.labels(y, x.shape[0])
+    checks.module(std_model)
+    checks.images(x)
+    checks.choice(mode, "mode", MODES)
+    y = checks.labels(y, x.shape[0])
     if num_classes is None:
         num_classes = int(y.max()) + 1
-    num_classes = _checks.integer(num_classes, "num_classes", 2)
-    _checks.labels(y, x.shape[0], num_classes=num_classes)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
-    g = torch.Generator().manual_seed(_checks.seed(seed))
+    num_classes = checks.integer(num_classes, "num_classes", 2)
+    checks.labels(y, x.shape[0], num_classes=num_classes)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    g = torch.Generator().manual_seed(checks.seed(seed))
     if mode == "det":
         t = (y + 1) % num_classes
     else:  # y + a uniform offset in 1..C-1 is uniform over the other classes
@@ -211,17 +211,17 @@ def save(ds: Constructed, path: str | Path) -> str:
     """
     if not isinstance(ds, Constructed):
         raise TypeError(f"ds must be a Constructed dataset, got {type(ds).__name__}")
-    path = _checks.path(path, "path")
+    path = checks.path(path, "path")
     if path.is_dir():
         raise ValueError(f"path must be a file name, got the folder {path}")
-    _checks.images(ds.x, "ds.x")
-    _checks.labels(ds.y, ds.x.shape[0], "ds.y")
+    checks.images(ds.x, "ds.x")
+    checks.labels(ds.y, ds.x.shape[0], "ds.y")
     return io.atomic_save({"x": to_uint8(ds.x), "y": ds.y, "meta": ds.meta}, path)
 
 
 def load(path: str | Path, expected_sha256: str | None = None) -> Constructed:
     """Load a dataset written by :func:`save`, after checking its sha256 (``weights_only`` load)."""
-    obj = io.load_verified(_checks.path(path, "path"), expected_sha256)
+    obj = io.load_verified(checks.path(path, "path"), expected_sha256)
     if (not isinstance(obj, dict) or not {"x", "y", "meta"} <= set(obj)
             or not isinstance(obj["x"], torch.Tensor) or obj["x"].dtype != torch.uint8):
         raise io.ChecksumError(f"{path} is not a robustcore constructed dataset (uint8 x, y, meta)")
@@ -284,7 +284,7 @@ def _check_recipe(rec: Any) -> dict[str, Any]:
     missing = {"kind", "source", "classes", "n", "seed"} - set(rec)
     if missing:
         raise ValueError(f"rec is not a constructed-dataset recipe: no {sorted(missing)} (see features.recipe(name))")
-    _checks.choice(rec["kind"], "rec['kind']", ("D_R", "D_NR", "D_det", "D_rand"))
+    checks.choice(rec["kind"], "rec['kind']", ("D_R", "D_NR", "D_det", "D_rand"))
     return rec
 
 

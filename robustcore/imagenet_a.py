@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _checks, data
+from . import checks, data
 from .metrics import adaptive_bins, aurra, calibration_error, check_confidence, rra_curve
 from .utils import eval_mode, model_device
 
@@ -133,7 +133,7 @@ def find(root: str | os.PathLike | None = None) -> Path | None:
     Looks at ``root`` (the ``imagenet-a`` folder itself or its parent), else
     ``$ROBUSTCORE_IMAGENET_A``, else ``<data root>/imagenet-a``.
     """
-    cands = [_checks.path(root, "root")] if root is not None else (
+    cands = [checks.path(root, "root")] if root is not None else (
         [Path(os.environ[ENV_VAR]).expanduser()] if os.environ.get(ENV_VAR) else [data.data_root()])
     for c in cands:
         for p in (c, c / FOLDER):
@@ -148,7 +148,7 @@ def check_layout(root: str | os.PathLike) -> Path:
     Raises ``FileNotFoundError`` if ``root`` is not a folder and ``ValueError`` naming the
     missing or unexpected folders otherwise. Returns ``root`` as a resolved Path.
     """
-    root = _checks.path(root, "root")
+    root = checks.path(root, "root")
     if not root.is_dir():
         raise FileNotFoundError(f"root {str(root)!r} is not a folder (expected imagenet-a/<wnid>/*.jpg)")
     found = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -185,8 +185,8 @@ def dataset(root: str | os.PathLike | None = None, normalize: bool = True):
 
 def loader(root: str | os.PathLike | None = None, batch_size: int = 64, num_workers: int | None = None):
     """A DataLoader over :func:`dataset` in file order (no shuffling)."""
-    _checks.integer(batch_size, "batch_size", 1)
-    workers = min(4, os.cpu_count() or 1) if num_workers is None else _checks.integer(num_workers, "num_workers", 0)
+    checks.integer(batch_size, "batch_size", 1)
+    workers = min(4, os.cpu_count() or 1) if num_workers is None else checks.integer(num_workers, "num_workers", 0)
     return torch.utils.data.DataLoader(dataset(root), batch_size=batch_size, shuffle=False,
                                        num_workers=workers, pin_memory=torch.cuda.is_available())
 
@@ -199,7 +199,7 @@ def download(root: str | os.PathLike | None = None) -> Path:
     """
     from torchvision.datasets.utils import download_and_extract_archive
 
-    root = _checks.path(root, "root") if root is not None else data.data_root()
+    root = checks.path(root, "root") if root is not None else data.data_root()
     if (found := find(root)) is not None:
         return found
     with data.quiet_download(root, f"could not download ImageNet-A from {URL}. On a machine without "
@@ -275,7 +275,7 @@ def _batches(source: Any, batch_size: int) -> Iterable[tuple[torch.Tensor, torch
         x, y = source
         if x.dim() == 0 or y.dim() != 1 or x.shape[0] != y.shape[0]:
             raise ValueError(f"images and labels differ in length: {tuple(x.shape)} vs {tuple(y.shape)}")
-        _checks.labels(y, x.shape[0], "labels")
+        checks.labels(y, x.shape[0], "labels")
         return ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, x.shape[0], batch_size))
     if isinstance(source, torch.utils.data.Dataset):
         return torch.utils.data.DataLoader(source, batch_size=batch_size, shuffle=False)
@@ -307,13 +307,13 @@ def predict_proba(model: torch.nn.Module, source: Any, *, classes: Sequence[int]
     pass :func:`indices` for an ImageNet-1k model on ImageNet-A. Without it, a model with 1000
     logits on a 200-class dataset is refused: that is the 0.1%-accuracy mistake.
     """
-    _checks.module(model)
-    _checks.integer(batch_size, "batch_size", 1)
+    checks.module(model)
+    checks.integer(batch_size, "batch_size", 1)
     cols = None
     if classes is not None:
         if isinstance(classes, (str, bytes)) or not isinstance(classes, Iterable):
             raise TypeError(f"classes must be a sequence of logit indices, got {type(classes).__name__}")
-        cols = [_checks.integer(_index(c), "classes", 0) for c in classes]
+        cols = [checks.integer(_index(c), "classes", 0) for c in classes]
         if not cols or len(set(cols)) != len(cols):
             raise ValueError("classes must be a non-empty list of distinct logit indices")
     n_ds = _dataset_classes(source)
@@ -357,8 +357,8 @@ def result(probabilities: torch.Tensor, labels: torch.Tensor, beta: int = 100) -
         raise ValueError(f"probabilities is empty (shape {tuple(probabilities.shape)})")
     if not torch.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1 + 1e-5:
         raise ValueError("probabilities must hold finite values in [0, 1]")
-    _checks.integer(beta, "beta", 1)
-    labels = _checks.labels(labels, probabilities.shape[0], "labels", probabilities.shape[1])
+    checks.integer(beta, "beta", 1)
+    labels = checks.labels(labels, probabilities.shape[0], "labels", probabilities.shape[1])
     conf, pred = probabilities.max(dim=1)
     correct = pred == labels
     return EvalResult(accuracy=float(correct.float().mean()),
@@ -374,7 +374,7 @@ def evaluate(model: torch.nn.Module, source: Any, *, classes: Sequence[int] | No
     ``source``: a DataLoader (e.g. :func:`loader`), a Dataset, or an (images, labels) pair.
     For an ImageNet-1k model on ImageNet-A pass ``classes=imagenet_a.indices()``.
     """
-    _checks.integer(beta, "beta", 1)
+    checks.integer(beta, "beta", 1)
     return result(*predict_proba(model, source, classes=classes, batch_size=batch_size), beta=beta)
 
 
@@ -386,7 +386,7 @@ def natural_adversarial_filter(model: torch.nn.Module, source: Any, *, min_confi
     For an (images, labels) pair returns ``(images[kept], labels[kept], kept)``; for a Dataset,
     ``(torch.utils.data.Subset, kept)``. ``kept`` are int64 indices into ``source``, increasing.
     """
-    _checks.number(min_confidence, "min_confidence", 0.0, 1.0)
+    checks.number(min_confidence, "min_confidence", 0.0, 1.0)
     is_pair = (isinstance(source, (tuple, list)) and len(source) == 2
                and all(isinstance(t, torch.Tensor) for t in source))
     if not (is_pair or isinstance(source, torch.utils.data.Dataset)):
@@ -409,7 +409,7 @@ class Ensemble(torch.nn.Module):
         super().__init__()
         if not members:
             raise ValueError("members must hold at least one model")
-        self.members = torch.nn.ModuleList([_checks.module(m, "members[i]") for m in members])
+        self.members = torch.nn.ModuleList([checks.module(m, "members[i]") for m in members])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         p = torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(0)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _checks
+from . import checks
 
 
 def check_scores(s: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +61,7 @@ def f1_at(s: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, thres
     from sklearn.metrics import f1_score
 
     s, lab = check_scores(s, labels)
-    threshold = _checks.number(threshold, "threshold", -math.inf)
+    threshold = checks.number(threshold, "threshold", -math.inf)
     return float(f1_score(lab, (s > threshold).astype(np.int64), zero_division=0))
 
 
@@ -114,8 +114,8 @@ def check_confidence(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndar
 def adaptive_bins(n: int, beta: int = 100) -> list[tuple[int, int]]:
     """Index ranges of adaptive bins over ``n`` predictions sorted by confidence: ``n // beta``
     bins of ``beta``, the last one also taking the remainder (one bin if ``n < beta``)."""
-    _checks.integer(n, "n", 1)
-    _checks.integer(beta, "beta", 1)
+    checks.integer(n, "n", 1)
+    checks.integer(beta, "beta", 1)
     k = max(1, n // beta)
     bins = [(i * beta, (i + 1) * beta) for i in range(k)]
     bins[-1] = (bins[-1][0], n)

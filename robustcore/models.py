@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import _checks
+from . import checks
 
 
 class Classifier(nn.Module):
@@ -96,14 +96,14 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 
 def build(arch: str, in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> nn.Module:
     """A freshly initialised model of architecture ``arch`` (one of :data:`ARCHITECTURES`)."""
-    _checks.choice(arch, "arch", tuple(ARCHITECTURES))
-    _checks.integer(in_channels, "in_channels", 1)
-    _checks.integer(num_classes, "num_classes", 2)
-    _checks.integer(image_size, "image_size", 8)
+    checks.choice(arch, "arch", tuple(ARCHITECTURES))
+    checks.integer(in_channels, "in_channels", 1)
+    checks.integer(num_classes, "num_classes", 2)
+    checks.integer(image_size, "image_size", 8)
     return ARCHITECTURES[arch](in_channels=in_channels, num_classes=num_classes, image_size=image_size)
 
 
 def num_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
-    _checks.module(model)
+    checks.module(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
-from . import _checks
+from . import checks
 
 
 def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title: str | None = None):
     """A batch (N, C, H, W) in [0, 1] as one picture, tiled by ``torchvision.utils.make_grid``."""
-    _checks.images(x)
-    _checks.integer(nrow, "nrow", 1)
-    _checks.integer(padding, "padding", 0)
+    checks.images(x)
+    checks.integer(nrow, "nrow", 1)
+    checks.integer(padding, "padding", 0)
     grid = make_grid(x.detach().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray", vmin=0, vmax=1)
@@ -37,9 +37,9 @@ def show_predictions(x: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None
     ``x``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,). With ``row_titles`` the grid has
     one row per title, ``ncols`` images a row. ``prob`` (N,) adds the confidence.
     """
-    _checks.images(x)
+    checks.images(x)
     n = len(x)
-    _checks.integer(ncols, "ncols", 1)
+    checks.integer(ncols, "ncols", 1)
     for arg, v in (("pred", pred), ("y", y), ("prob", prob)):
         if v is None and arg != "pred":
             continue
@@ -116,8 +116,8 @@ def changed_pixels(x: torch.Tensor, x_adv: torch.Tensor, pred: torch.Tensor, y: 
                    ncols: int = 8, size: float = 1.4, prob: torch.Tensor | None = None):
     """Adversarial images with every changed pixel circled and the prediction above (red when it
     is not ``y``). ``x``, ``x_adv``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,)."""
-    _checks.images(x)
-    _checks.images(x_adv, "x_adv")
+    checks.images(x)
+    checks.images(x_adv, "x_adv")
     if x_adv.shape != x.shape:
         raise ValueError(f"x_adv must have the shape of x {tuple(x.shape)}, got {tuple(x_adv.shape)}")
     fig = show_predictions(x_adv, pred, y, ncols=ncols, size=size, prob=prob)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import torch
 
-from . import _checks
+from . import checks
 
 ENV_VAR = "ROBUSTCORE_PROFILE"
 NAMES = ("quick", "full")
@@ -30,7 +30,7 @@ class Profile:
     name: str
 
     def __post_init__(self) -> None:
-        _checks.choice(self.name, "profile", NAMES)
+        checks.choice(self.name, "profile", NAMES)
 
     @property
     def quick(self) -> bool:
@@ -45,7 +45,7 @@ def default_name() -> str:
     """``$ROBUSTCORE_PROFILE`` if set, else ``full`` with a GPU and ``quick`` without."""
     env = os.environ.get(ENV_VAR, "").strip().lower()
     if env:
-        return _checks.choice(env, ENV_VAR, NAMES)
+        return checks.choice(env, ENV_VAR, NAMES)
     return "full" if torch.cuda.is_available() else "quick"
 
 
@@ -56,4 +56,4 @@ def current() -> Profile:
 
 def resolve(profile: str | None) -> str:
     """``profile`` checked against :data:`NAMES`, or the default (:func:`default_name`) for None."""
-    return default_name() if profile is None else _checks.choice(profile, "profile", NAMES)
+    return default_name() if profile is None else checks.choice(profile, "profile", NAMES)

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from . import _checks, io, profiles
+from . import checks, io, profiles
 from .utils import env_dir
 
 ENV_VAR = "ROBUSTCORE_RESULTS"
@@ -69,9 +69,9 @@ def record(chapter: str, name: str, value: float, *, reference: float | str | No
     _check_chapter(chapter)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
-    value = _checks.number(_plain(value, "value"), "value", lo=-math.inf)
+    value = checks.number(_plain(value, "value"), "value", lo=-math.inf)
     if reference is not None and not isinstance(reference, str):
-        reference = _checks.number(_plain(reference, "reference"), "reference", lo=-math.inf)
+        reference = checks.number(_plain(reference, "reference"), "reference", lo=-math.inf)
     for arg, v in (("unit", unit), ("what", what)):
         if not isinstance(v, str):
             raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
@@ -159,7 +159,7 @@ def book_chapters(toc: str | os.PathLike) -> dict[str, str]:
     ``# # Heading`` line of the paired ``book/NN_name.py``. Adding a chapter to the table of
     contents is all it takes for the summary page and the CI check to know it.
     """
-    toc = _checks.path(toc, "toc")
+    toc = checks.path(toc, "toc")
     if not toc.is_file():
         raise FileNotFoundError(f"no table of contents at {toc}")
     out = {}

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _checks, io, profiles
+from . import checks, io, profiles
 from .utils import env_dir
 
 CACHE_ENV = "ROBUSTCORE_CACHE"
@@ -171,7 +171,7 @@ def build(artifact: Artifact, profile: str | None = None, progress: bool = True)
 
 def ship(artifact: Artifact, profile: str) -> str:
     """Compress the cached file into the shipped folder and list its sha256 in the manifest."""
-    profile = _checks.choice(profile, "profile", profiles.NAMES)
+    profile = checks.choice(profile, "profile", profiles.NAMES)
     payload = io.load_verified(cache_dir() / artifact.filename(profile))
     name = shipped_name(artifact, profile)
     digest = io.atomic_save(payload, shipped_dir() / name, compress=True, digest_file=False)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from . import _checks, attacks
+from . import checks, attacks
 from .utils import batches, eval_mode, model_device, progress as progress_bar, set_seed
 
 OPTIMIZERS = ("adam", "sgd")
@@ -28,8 +28,8 @@ def _check_attack_spec(spec: dict | None) -> dict | None:
     if not isinstance(spec, dict) or "name" not in spec or "eps" not in spec:
         raise TypeError("attack must be None or a dict like {'name': 'pgd', 'eps': 0.3, ...}, "
                         f"got {spec!r}")
-    _checks.choice(spec["name"], "attack['name']", tuple(attacks.ATTACKS))
-    _checks.number(spec["eps"], "attack['eps']", 0.0)
+    checks.choice(spec["name"], "attack['name']", tuple(attacks.ATTACKS))
+    checks.number(spec["eps"], "attack['eps']", 0.0)
     return dict(spec)
 
 
@@ -39,9 +39,9 @@ def _check_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
     returns ``y`` as int64 and the spec with every setting checked, defaults filled in (None: no attack)."""
     spec = _check_attack_spec(spec)
     if spec is None:
-        _checks.module(model)
-        _checks.images(x)
-        return _checks.labels(y, x.shape[0]), None
+        checks.module(model)
+        checks.images(x)
+        return checks.labels(y, x.shape[0]), None
     name = spec.pop("name")
     y, settings = attacks.check(name, model, x, y, **spec)
     return y, {"name": name, **settings}
@@ -67,7 +67,7 @@ def attack_batch(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec:
 def run_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, spec: dict,
                eps_scale: float = 1.0) -> torch.Tensor:
     """Adversarial version of the batch (x, y) under an attack spec, with ε scaled by ``eps_scale``."""
-    eps_scale = _checks.number(eps_scale, "eps_scale", 0.0, 1.0)
+    eps_scale = checks.number(eps_scale, "eps_scale", 0.0, 1.0)
     if spec is None:
         raise TypeError("attack spec must be a dict like {'name': 'pgd', 'eps': 0.3, ...}, got None")
     y, spec = _check_attack(model, x, y, spec)
@@ -86,14 +86,14 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     ``acc`` is the training accuracy on the (possibly adversarial) batches seen.
     """
     y, attack = _check_attack(model, x, y, attack)
-    epochs = _checks.integer(epochs, "epochs", 1, 10_000)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
-    _checks.seed(seed)
-    lr = _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
-    _checks.choice(optimizer, "optimizer", OPTIMIZERS)
-    _checks.choice(schedule, "schedule", SCHEDULES)
-    _checks.number(weight_decay, "weight_decay", 0.0, 1.0)
-    _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
+    epochs = checks.integer(epochs, "epochs", 1, 10_000)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    checks.seed(seed)
+    lr = checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
+    checks.choice(optimizer, "optimizer", OPTIMIZERS)
+    checks.choice(schedule, "schedule", SCHEDULES)
+    checks.number(weight_decay, "weight_decay", 0.0, 1.0)
+    checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
 
     gen = set_seed(seed)
     device = model_device(model)
@@ -134,9 +134,9 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: i
 @torch.no_grad()
 def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Logits (N, classes) of ``model`` in eval mode, computed in batches, on the CPU."""
-    _checks.module(model)
-    _checks.images(x)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    checks.module(model)
+    checks.images(x)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
     with eval_mode(model):
         return torch.cat([model(x[idx].to(device)).cpu() for idx in batches(len(x), batch_size)])
@@ -147,8 +147,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: d
     """Accuracy in [0, 1] on (x, y), clean (``attack=None``) or on adversarial examples
     made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
     y, attack = _check_attack(model, x, y, attack)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
-    _checks.seed(seed)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    checks.seed(seed)
     if attack is None:
         return int((predict(model, x, batch_size).argmax(1) == y).sum()) / len(y)
     set_seed(seed)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 
-from . import _checks, attacks, train
+from . import checks, attacks, train
 
 
 def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, norm: str = "linf",
@@ -20,9 +20,9 @@ def attack_one(model: torch.nn.Module, x: torch.Tensor, y: int, eps: float, *, n
     """
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
         raise ValueError(f"x must be one image tensor of shape (C, H, W), got {getattr(x, 'shape', type(x))}")
-    _checks.images(x.unsqueeze(0), "x")
+    checks.images(x.unsqueeze(0), "x")
     y = _label(y)
-    _checks.choice(attack, "attack", ("fgsm", "pgd"))
+    checks.choice(attack, "attack", ("fgsm", "pgd"))
     torch.manual_seed(seed)
     xb, yb = x.unsqueeze(0), torch.tensor([int(y)])
     settings = {"steps": steps, "norm": norm} if attack == "pgd" else {}
@@ -76,9 +76,9 @@ def _explorer_parts(models: Mapping[str, torch.nn.Module], x: torch.Tensor, y: t
     if not isinstance(models, Mapping) or not models:
         raise ValueError("models must map at least one name to a model")
     for name, m in models.items():
-        _checks.module(m, f"models[{name!r}]")
-    _checks.images(x)
-    _checks.labels(y, x.shape[0])
+        checks.module(m, f"models[{name!r}]")
+    checks.images(x)
+    checks.labels(y, x.shape[0])
     return (W.Output(), W.IntSlider(value=0, min=0, max=len(x) - 1, description="image"),
             W.Dropdown(options=list(models), description="model"))
 

@@ -377,11 +377,11 @@ def test_check_once_then_unchecked_equals_the_checked_attack(trained_mlp, mnist_
 
 
 def test_loops_over_batches_check_the_images_once(trained_mlp, mnist_test, monkeypatch):
-    from robustcore import _checks
+    from robustcore import checks
 
     calls = []
-    real = _checks.images
-    monkeypatch.setattr(_checks, "images", lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k))
+    real = checks.images
+    monkeypatch.setattr(checks, "images", lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k))
     x, y = mnist_test
     x, y = x[:100], y[:100]
     train.evaluate(trained_mlp, x, y, {"name": "pgd", "eps": 0.1, "steps": 1}, batch_size=20)

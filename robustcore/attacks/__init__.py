@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from .._checks import choice
+from ..checks import choice
 from .base import NORMS, Ball, ascent_step, eval_mode, flat_norm, random_delta
 from .fgsm import fgsm
 from .onepixel import (BOUNDS, STRATEGIES, OnePixelResult, apply_pixels, decode, encode, exhaustive_one_pixel,

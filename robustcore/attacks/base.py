@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from .. import _checks
+from .. import checks
 from ..utils import eval_mode, model_device  # noqa: F401  (eval_mode: part of the attack base)
 
 NORMS = ("linf", "l2")
@@ -22,11 +22,11 @@ NORMS = ("linf", "l2")
 def check_inputs(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
                  norm: str = "linf") -> tuple[torch.Tensor, float]:
     """Validate ``(model, x, y, eps, norm)``; return labels as int64 and eps as float."""
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    _checks.choice(norm, "norm", NORMS)
-    eps = _checks.number(eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5)
+    checks.module(model)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
+    checks.choice(norm, "norm", NORMS)
+    eps = checks.number(eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5)
     return y, eps
 
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import _checks
+from .. import checks
 from .base import Ball, ascent_step, check_inputs, eval_mode, on_model_device
 
 
 def _check(model, x, y, eps, alpha, **_) -> dict:
     y, eps = check_inputs(model, x, y, eps, "linf")
-    return {"y": y, "eps": eps, "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)}
+    return {"y": y, "eps": eps, "alpha": None if alpha is None else checks.number(alpha, "alpha", 0.0, 1.0)}
 
 
 @on_model_device
-@_checks.checked(_check)
+@checks.checked(_check)
 def fgsm(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
          targeted: bool = False, random_start: bool = False, alpha: float | None = None) -> torch.Tensor:
     """One signed-gradient step of size ``alpha`` (default ``eps``) within the L∞ ball.

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import _checks
+from .. import checks
 from ..utils import model_device, progress as progress_bar
 from .base import eval_mode
 
@@ -62,7 +62,7 @@ class OnePixelResult:
 
     def success_by_generation(self, generations: int) -> torch.Tensor:
         """Share of images fooled after each generation 0..``generations``, shape (generations + 1,)."""
-        _checks.integer(generations, "generations", 0)
+        checks.integer(generations, "generations", 0)
         g = torch.arange(generations + 1)
         done = self.success[:, None] & (self.generations[:, None] <= g[None])
         return done.float().mean(0)
@@ -79,8 +79,8 @@ def decode(candidates: torch.Tensor, height: int, width: int) -> tuple[torch.Ten
     if not isinstance(candidates, torch.Tensor) or candidates.dim() < 2 or candidates.shape[-1] < 3:
         raise ValueError(f"candidates must be a tensor of shape (..., pixels, 2 + C), "
                          f"got {getattr(candidates, 'shape', type(candidates).__name__)}")
-    _checks.integer(height, "height", 1)
-    _checks.integer(width, "width", 1)
+    checks.integer(height, "height", 1)
+    checks.integer(width, "width", 1)
     rows = candidates[..., 0].floor().clamp(0, height - 1).long()
     cols = candidates[..., 1].floor().clamp(0, width - 1).long()
     return rows, cols, candidates[..., 2:].clamp(0, 1)
@@ -216,25 +216,25 @@ class _Record:
 
 
 def _check(model, x, y, pixels, target, popsize, generations, F, strategy, bounds, seed, batch_size, **_) -> dict:
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
-    out = {"y": y, "pixels": _checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
-           "popsize": _checks.integer(popsize, "popsize", 4, 1_000_000),
-           "generations": _checks.integer(generations, "generations", 0, 100_000), "seed": _checks.seed(seed),
-           "F": _checks.number(F, "F", 0.0, 2.0, lo_open=True),
-           "strategy": _checks.choice(strategy, "strategy", STRATEGIES),
-           "bounds": _checks.choice(bounds, "bounds", BOUNDS)}
+    checks.module(model)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
+    out = {"y": y, "pixels": checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
+           "popsize": checks.integer(popsize, "popsize", 4, 1_000_000),
+           "generations": checks.integer(generations, "generations", 0, 100_000), "seed": checks.seed(seed),
+           "F": checks.number(F, "F", 0.0, 2.0, lo_open=True),
+           "strategy": checks.choice(strategy, "strategy", STRATEGIES),
+           "bounds": checks.choice(bounds, "bounds", BOUNDS)}
     if target is not None:
-        out["target"] = _checks.labels(target, x.shape[0], "target")
+        out["target"] = checks.labels(target, x.shape[0], "target")
         if (out["target"] == y).any():
             raise ValueError("target must differ from the true label y for every image")
     if batch_size is not None:
-        _checks.integer(batch_size, "batch_size", 1)
+        checks.integer(batch_size, "batch_size", 1)
     return out
 
 
-@_checks.checked(_check)
+@checks.checked(_check)
 def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixels: int = 1,
               target: torch.Tensor | None = None, popsize: int = 400, generations: int = 100,
               F: float = 0.5, strategy: str = "rand1", bounds: str = "clip", seed: int = 0, batch_size: int | None = None,
@@ -288,9 +288,9 @@ def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
     """Every single-pixel change of every image: the probability of the true class after setting
     pixel (r, c) to each value. ``values``: floats in [0, 1] (written to every channel) or a
     (V, C) tensor of colours. Returns (N, V, H, W). The ground truth a 1-pixel DE is compared with."""
-    _checks.module(model)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0])
+    checks.module(model)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
     n, c, h, w = x.shape
     try:
         vals = torch.as_tensor(values, dtype=torch.float32)
@@ -300,8 +300,8 @@ def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
         vals = vals[:, None].expand(-1, c)
     if vals.dim() != 2 or vals.shape[1] != c or len(vals) == 0:
         raise ValueError(f"values must be floats or a (V, {c}) tensor of colours, got shape {tuple(vals.shape)}")
-    _checks.images(vals[None, :, :, None], "values")
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    checks.images(vals[None, :, :, None], "values")
+    batch_size = checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
     rr, cc = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     grid = torch.cat([rr.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .. import _checks
+from .. import checks
 from .base import Ball, ascent_step, check_inputs, eval_mode, on_model_device
 
 
@@ -33,13 +33,13 @@ def projected_ascent(loss: Callable[[torch.Tensor], torch.Tensor], ball: Ball, s
 
 def _check(model, x, y, eps, norm, steps, alpha, restarts, **_) -> dict:
     y, eps = check_inputs(model, x, y, eps, norm)
-    return {"y": y, "eps": eps, "steps": _checks.integer(steps, "steps", 1, 100_000),
-            "restarts": _checks.integer(restarts, "restarts", 1, 1_000),
-            "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0)}
+    return {"y": y, "eps": eps, "steps": checks.integer(steps, "steps", 1, 100_000),
+            "restarts": checks.integer(restarts, "restarts", 1, 1_000),
+            "alpha": None if alpha is None else checks.number(alpha, "alpha", 0.0)}
 
 
 @on_model_device
-@_checks.checked(_check)
+@checks.checked(_check)
 def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
         norm: str = "linf", steps: int = 40, alpha: float | None = None,
         random_start: bool = True, restarts: int = 1, targeted: bool = False) -> torch.Tensor:

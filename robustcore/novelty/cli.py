@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from .. import _checks, data, io, profiles
+from .. import checks, data, io, profiles
 from . import __doc__ as novelty_doc
 from .model import METHODS, AutoEncoder, evaluate
 from .protocols import DATASETS, PROTOCOLS, prepare
@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(args.dir)
     try:
         if args.cmd == "prepare":
-            _checks.choice(args.dataset, "dataset", DATASETS)
-            _checks.choice(args.protocol, "protocol", PROTOCOLS)
+            checks.choice(args.dataset, "dataset", DATASETS)
+            checks.choice(args.protocol, "protocol", PROTOCOLS)
             frac, classes = _parse_prepare(args.dataset, args.protocol, args.rest)
             split = prepare(args.dataset, args.protocol, classes, frac, seed=args.seed, root=args.root,
                             max_train=args.max_train, max_test=args.max_test)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import _checks, attacks, metrics
+from .. import checks, attacks, metrics
 from ..utils import batches, eval_mode, model_device, progress, set_seed
 from .protocols import Split
 
@@ -36,10 +36,10 @@ class AutoEncoder(nn.Module):
         if len(shape) != 3:
             raise ValueError(f"shape must be (C, H, W), got {tuple(shape)}")
         for s in shape:
-            _checks.integer(s, "shape[i]", 1)
+            checks.integer(s, "shape[i]", 1)
         for h in hidden:
-            _checks.integer(h, "hidden[i]", 1)
-        latent = _checks.integer(latent, "latent", 1)
+            checks.integer(h, "hidden[i]", 1)
+        latent = checks.integer(latent, "latent", 1)
         self.shape = tuple(int(s) for s in shape)
         d = math.prod(self.shape)
         widths = [d, *hidden, latent]
@@ -68,7 +68,7 @@ class AutoEncoder(nn.Module):
 
 
 def check_autoencoder(model: Any) -> AutoEncoder:
-    _checks.module(model)
+    checks.module(model)
     if not (hasattr(model, "encode") and hasattr(model, "decode")):
         raise TypeError(f"model must be an autoencoder with encode() and decode(), got {type(model).__name__}")
     return model
@@ -76,7 +76,7 @@ def check_autoencoder(model: Any) -> AutoEncoder:
 
 def _check_x(model: AutoEncoder, x: Any, name: str = "x") -> torch.Tensor:
     """Images in [0, 1] of the shape the autoencoder takes."""
-    _checks.images(x, name)
+    checks.images(x, name)
     shape = getattr(model, "shape", None)
     if shape is not None and tuple(x.shape[1:]) != tuple(shape):
         raise ValueError(f"{name} must hold images of shape {tuple(shape)} (the model's), got {tuple(x.shape[1:])}")
@@ -104,13 +104,13 @@ def latent_distance(model: AutoEncoder, x: torch.Tensor, x_other: torch.Tensor) 
 
 def _check_latent_attack(model, x, eps, steps, alpha, generator, **_) -> dict:
     _check_x(check_autoencoder(model), x)
-    out = {"eps": _checks.number(eps, "eps", 0.0, 1.0), "steps": _checks.integer(steps, "steps", 1, MAX_STEPS),
-           "alpha": None if alpha is None else _checks.number(alpha, "alpha", 0.0, 1.0)}
+    out = {"eps": checks.number(eps, "eps", 0.0, 1.0), "steps": checks.integer(steps, "steps", 1, MAX_STEPS),
+           "alpha": None if alpha is None else checks.number(alpha, "alpha", 0.0, 1.0)}
     _check_generator(generator)
     return out
 
 
-@_checks.checked(_check_latent_attack)
+@checks.checked(_check_latent_attack)
 def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, steps: int = 40,
                   alpha: float | None = None, random_start: bool = True,
                   generator: torch.Generator | None = None) -> torch.Tensor:
@@ -135,10 +135,10 @@ def latent_attack(model: AutoEncoder, x: torch.Tensor, eps: float = 0.2, *, step
 
 def _check_arae_loss(model, x, x_adv, gamma, **_) -> dict:
     _check_pair(model, x, x_adv, "x_adv")
-    return {"gamma": _checks.number(gamma, "gamma", 0.0)}
+    return {"gamma": checks.number(gamma, "gamma", 0.0)}
 
 
-@_checks.checked(_check_arae_loss)
+@checks.checked(_check_arae_loss)
 def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
               gamma: float = 0.1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ARAE's objective on a batch: ``(total, reconstruction, latent)`` with
@@ -151,12 +151,12 @@ def arae_loss(model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor,
 
 def _check_dae_loss(model, x, noise_std, generator, **_) -> dict:
     _check_x(check_autoencoder(model), x)
-    noise_std = _checks.number(noise_std, "noise_std", 0.0, 10.0)
+    noise_std = checks.number(noise_std, "noise_std", 0.0, 10.0)
     _check_generator(generator)
     return {"noise_std": noise_std}
 
 
-@_checks.checked(_check_dae_loss)
+@checks.checked(_check_dae_loss)
 def dae_loss(model: AutoEncoder, x: torch.Tensor, noise_std: float = DAE_NOISE_STD,
              generator: torch.Generator | None = None) -> torch.Tensor:
     """The denoising objective MSE(D(E(clip(x + σ·N(0, 1)))), x); σ = 0 is a plain autoencoder."""
@@ -173,18 +173,18 @@ def _check_fit(model: Any, x: Any, method: Any, epochs: Any, batch_size: Any, lr
                steps: Any, alpha: Any, noise_std: Any, eps_warmup_epochs: Any, seed: Any) -> None:
     """The arguments of :func:`fit`, checked once (errors name the argument and its range)."""
     _check_x(check_autoencoder(model), x)
-    _checks.choice(method, "method", METHODS)
-    _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
-    _checks.integer(batch_size, "batch_size", 1)
-    _checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
-    _checks.number(gamma, "gamma", 0.0)
-    _checks.number(eps, "eps", 0.0, 1.0)
-    _checks.integer(steps, "steps", 1, MAX_STEPS)
+    checks.choice(method, "method", METHODS)
+    checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
+    checks.integer(batch_size, "batch_size", 1)
+    checks.number(lr, "lr", 0.0, 10.0, lo_open=True)
+    checks.number(gamma, "gamma", 0.0)
+    checks.number(eps, "eps", 0.0, 1.0)
+    checks.integer(steps, "steps", 1, MAX_STEPS)
     if alpha is not None:
-        _checks.number(alpha, "alpha", 0.0, 1.0)
-    _checks.number(noise_std, "noise_std", 0.0, 10.0)
-    _checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
-    _checks.seed(seed)
+        checks.number(alpha, "alpha", 0.0, 1.0)
+    checks.number(noise_std, "noise_std", 0.0, 10.0)
+    checks.number(eps_warmup_epochs, "eps_warmup_epochs", 0.0, float(epochs))
+    checks.seed(seed)
 
 
 def fit(model: AutoEncoder, x: torch.Tensor, *, method: str = "arae", epochs: int = 10, batch_size: int = 256,
@@ -244,7 +244,7 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
     """Anomaly scores (N,): each image's mean squared reconstruction error of the *clean* input."""
     model = check_autoencoder(model)
     _check_x(model, x)
-    batch_size = _checks.integer(batch_size, "batch_size", 1)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
     with eval_mode(model):
         return torch.cat([(model(x[i].to(device)) - x[i].to(device)).pow(2).flatten(1).mean(1).cpu()

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .. import _checks, data
+from .. import checks, data
 
 DATASETS = ("mnist", "fashion_mnist", "coil100")
 PROTOCOLS = ("p1", "p2")
@@ -25,7 +25,7 @@ COIL_FRACTIONS = {1: 0.5, 4: 0.25, 7: 0.15}
 def load_dataset(name: str, root: str | Path | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """``{"train": (x, y), "test": (x, y)}`` of ``name`` (a key of :data:`DATASETS`); COIL-100,
     which has no standard split, gives ``{"all": (x, y)}``. Images in [0, 1], labels 0-based."""
-    _checks.choice(name, "dataset", DATASETS)
+    checks.choice(name, "dataset", DATASETS)
     if name == "coil100":
         return {"all": data.coil100(root)}
     read = data.mnist if name == "mnist" else data.fashion_mnist
@@ -65,7 +65,7 @@ def normal_classes(normal: Any, dataset: str) -> tuple[int, ...]:
     if not isinstance(classes, (list, tuple)) or not classes:
         raise TypeError(f"normal must be a class index or a non-empty list of them, got {normal!r}")
     for c in classes:
-        _checks.integer(c, "normal class", 0, k - 1)
+        checks.integer(c, "normal class", 0, k - 1)
     if len(set(classes)) != len(classes):
         raise ValueError(f"normal must not repeat a class, got {list(classes)}")
     if len(classes) >= k:
@@ -98,12 +98,12 @@ def protocol1(x: torch.Tensor, y: torch.Tensor, normal: int | Sequence[int], ano
     pool is too small for both, each side takes half of it and its normal images are trimmed to keep
     the fraction. Same seed → same split.
     """
-    _checks.choice(dataset, "dataset", DATASETS)
-    _checks.images(x)
-    y = _checks.labels(y, x.shape[0], num_classes=NUM_CLASSES[dataset])
+    checks.choice(dataset, "dataset", DATASETS)
+    checks.images(x)
+    y = checks.labels(y, x.shape[0], num_classes=NUM_CLASSES[dataset])
     normal = normal_classes(normal, dataset)
     f = anomaly_fraction_of(anomaly_fraction)
-    seed = _checks.integer(seed, "seed", 0)
+    seed = checks.integer(seed, "seed", 0)
     g = torch.Generator().manual_seed(seed)
     is_norm = _is_normal(y, normal)
     norm_idx = is_norm.nonzero().squeeze(1)
@@ -139,11 +139,11 @@ def protocol2(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor
               normal: int | Sequence[int], dataset: str = "mnist") -> Split:
     """Protocol p2: train on the normal class(es) of the standard train split (x_train, y_train);
     test on the whole test split (x_test, y_test), every other class anomalous. No validation split."""
-    _checks.choice(dataset, "dataset", DATASETS)
-    _checks.images(x_train, "x_train")
-    y_train = _checks.labels(y_train, x_train.shape[0], "y_train", NUM_CLASSES[dataset])
-    _checks.images(x_test, "x_test")
-    y_test = _checks.labels(y_test, x_test.shape[0], "y_test", NUM_CLASSES[dataset])
+    checks.choice(dataset, "dataset", DATASETS)
+    checks.images(x_train, "x_train")
+    y_train = checks.labels(y_train, x_train.shape[0], "y_train", NUM_CLASSES[dataset])
+    checks.images(x_test, "x_test")
+    y_test = checks.labels(y_test, x_test.shape[0], "y_test", NUM_CLASSES[dataset])
     if x_test.shape[1:] != x_train.shape[1:]:
         raise ValueError(f"x_test must hold images of the shape of x_train's {tuple(x_train.shape[1:])}, "
                          f"got {tuple(x_test.shape[1:])}")
@@ -167,13 +167,13 @@ def prepare(dataset: str, protocol: str, normal: int | Sequence[int], anomaly_fr
     keep a deterministic subset (stratified over normal/anomalous for the test and validation splits),
     for quick runs and tests.
     """
-    _checks.choice(dataset, "dataset", DATASETS)
-    _checks.choice(protocol, "protocol", PROTOCOLS)
+    checks.choice(dataset, "dataset", DATASETS)
+    checks.choice(protocol, "protocol", PROTOCOLS)
     normal = normal_classes(normal, dataset)
-    seed = _checks.integer(seed, "seed", 0)
+    seed = checks.integer(seed, "seed", 0)
     for v, name in ((max_train, "max_train"), (max_test, "max_test")):
         if v is not None:
-            _checks.integer(v, name, 2)
+            checks.integer(v, name, 2)
     if protocol == "p1":
         if anomaly_fraction is None:
             anomaly_fraction = COIL_FRACTIONS.get(len(normal), 0.5) if dataset == "coil100" else 0.5

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from .. import _checks, profiles, store, zoo
+from .. import checks, profiles, store, zoo
 from .model import DAE_NOISE_STD, MAX_EPOCHS, MAX_STEPS, METHODS, AutoEncoder, check_autoencoder, evaluate, fit
 from .protocols import (DATASETS, NUM_CLASSES, PROTOCOLS, SHAPES, Split, anomaly_fraction_of, normal_classes,
                         prepare)
@@ -24,11 +24,11 @@ PUBLISHED_P2_AUROC = (0.991, 0.988, 0.953, 0.971, 0.978, 0.982, 0.992, 0.972, 0.
 def recipe(dataset: str, protocol: str, normal: int | Sequence[int], method: str, *, epochs: int,
            anomaly_fraction: float | None = None, seed: int = 0, **overrides: Any) -> dict[str, Any]:
     """A JSON-able training recipe with the paper's settings for ``dataset`` (overridable)."""
-    _checks.choice(dataset, "dataset", DATASETS)
-    _checks.choice(protocol, "protocol", PROTOCOLS)
-    _checks.choice(method, "method", METHODS)
-    _checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
-    _checks.seed(seed)
+    checks.choice(dataset, "dataset", DATASETS)
+    checks.choice(protocol, "protocol", PROTOCOLS)
+    checks.choice(method, "method", METHODS)
+    checks.integer(epochs, "epochs", 1, MAX_EPOCHS)
+    checks.seed(seed)
     if protocol == "p1" and anomaly_fraction is not None:
         anomaly_fraction_of(anomaly_fraction)
     rec = {"dataset": dataset, "protocol": protocol, "normal": list(normal_classes(normal, dataset)),
@@ -46,16 +46,16 @@ def recipe(dataset: str, protocol: str, normal: int | Sequence[int], method: str
 
 def _check_settings(rec: dict[str, Any]) -> None:
     """The training settings of a recipe, checked as :func:`fit` and :func:`prepare` check them."""
-    checks = {"batch_size": lambda v: _checks.integer(v, "batch_size", 1),
-              "lr": lambda v: _checks.number(v, "lr", 0.0, 10.0, lo_open=True),
-              "gamma": lambda v: _checks.number(v, "gamma", 0.0),
-              "eps": lambda v: _checks.number(v, "eps", 0.0, 1.0),
-              "steps": lambda v: _checks.integer(v, "steps", 1, MAX_STEPS),
-              "noise_std": lambda v: _checks.number(v, "noise_std", 0.0, 10.0),
-              "eps_warmup_epochs": lambda v: _checks.number(v, "eps_warmup_epochs", 0.0, float(rec["epochs"])),
-              "max_train": lambda v: v is None or _checks.integer(v, "max_train", 2),
-              "max_test": lambda v: v is None or _checks.integer(v, "max_test", 2)}
-    for key, check in checks.items():
+    rules = {"batch_size": lambda v: checks.integer(v, "batch_size", 1),
+             "lr": lambda v: checks.number(v, "lr", 0.0, 10.0, lo_open=True),
+             "gamma": lambda v: checks.number(v, "gamma", 0.0),
+             "eps": lambda v: checks.number(v, "eps", 0.0, 1.0),
+             "steps": lambda v: checks.integer(v, "steps", 1, MAX_STEPS),
+             "noise_std": lambda v: checks.number(v, "noise_std", 0.0, 10.0),
+             "eps_warmup_epochs": lambda v: checks.number(v, "eps_warmup_epochs", 0.0, float(rec["epochs"])),
+             "max_train": lambda v: v is None or checks.integer(v, "max_train", 2),
+             "max_test": lambda v: v is None or checks.integer(v, "max_test", 2)}
+    for key, check in rules.items():
         if key in rec:
             check(rec[key])
 
@@ -67,10 +67,10 @@ def _check_recipe(rec: Any) -> dict[str, Any]:
     if not isinstance(rec, dict) or any(k not in rec for k in _RECIPE_KEYS):
         raise TypeError(f"rec must be a recipe dict (see novelty.recipe) with keys {list(_RECIPE_KEYS)}, "
                         f"got {type(rec).__name__}")
-    _checks.choice(rec["dataset"], "rec['dataset']", DATASETS)
-    _checks.choice(rec["protocol"], "rec['protocol']", PROTOCOLS)
-    _checks.choice(rec["method"], "rec['method']", METHODS)
-    _checks.integer(rec["epochs"], "rec['epochs']", 1, MAX_EPOCHS)
+    checks.choice(rec["dataset"], "rec['dataset']", DATASETS)
+    checks.choice(rec["protocol"], "rec['protocol']", PROTOCOLS)
+    checks.choice(rec["method"], "rec['method']", METHODS)
+    checks.integer(rec["epochs"], "rec['epochs']", 1, MAX_EPOCHS)
     return rec
 
 
@@ -115,10 +115,10 @@ def train_recipe(model: AutoEncoder, rec: dict[str, Any], progress_bar: bool = T
 
 def zoo_name(protocol: str, normal: int, method: str, dataset: str = "mnist") -> str:
     """The zoo name of a chapter model, e.g. ``novelty-mnist-p2-8-arae``."""
-    _checks.choice(protocol, "protocol", PROTOCOLS)
-    _checks.choice(method, "method", METHODS)
-    _checks.choice(dataset, "dataset", DATASETS)
-    _checks.integer(normal, "normal", 0, NUM_CLASSES[dataset] - 1)
+    checks.choice(protocol, "protocol", PROTOCOLS)
+    checks.choice(method, "method", METHODS)
+    checks.choice(dataset, "dataset", DATASETS)
+    checks.integer(normal, "normal", 0, NUM_CLASSES[dataset] - 1)
     return f"novelty-{dataset}-{protocol}-{normal}-{method}"
 
 
