@@ -15,13 +15,16 @@ endif
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval pairing bench browser clean
+.PHONY: help venv book test unit nbval pairing bench browser mutation clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (executes every chapter)"
 	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
 	@echo "make bench  run benchmarks/ (and time the whole book), write benchmarks/results.json"
 	@echo "make browser  open every page of the built book in headless Chromium (builds it if missing)"
+	@echo "make mutation  mutation-test the algorithm modules (slow, not in CI): _build/mutation/report.md;"
+	@echo "               MUTATE='metrics store' picks modules, MUTATION_JOBS=2 parallel test runs,"
+	@echo "               MUTATION_ARGS=--resume reruns only survivors and mutants not run yet"
 
 venv: $(STAMP)
 
@@ -29,7 +32,8 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
-	# torchattacks (benchmark reference only) pins an old `requests`; its code needs none of it.
+	# torchattacks (robustcore.audit and the benchmarks' reference) pins old `requests` and `tqdm`;
+	# its attacks need neither, so it is installed without its dependencies.
 	$(PY) -m pip install -q --no-deps "torchattacks==3.5.1"
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -c "import torch, torchvision; torchvision.ops.nms; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
@@ -60,6 +64,15 @@ bench: $(STAMP)
 browser: $(STAMP)
 	test -f _build/html/index.html || $(MAKE) book
 	$(PY) -m pytest tests/test_browser.py -m browser -q -p no:cacheprovider
+
+# Mutation testing (slow; not in CI): one mutant at a time in a copy of the package, only that module's
+# tests, niced. tools/mutation.py is the engine (standard library only: why not mutmut, see its doc);
+# tools/mutation_equivalent.json lists the surviving mutants that cannot change behaviour.
+MUTATE        ?= pgd fgsm base onepixel metrics novelty store
+MUTATION_JOBS ?= 2
+MUTATION_ARGS ?=
+mutation: $(STAMP)
+	nice -n 19 $(PY) tools/mutation.py --jobs $(MUTATION_JOBS) $(MUTATION_ARGS) $(MUTATE)
 
 clean:
 	rm -rf _build .pytest_cache

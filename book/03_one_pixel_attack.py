@@ -53,7 +53,8 @@ import numpy as np
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import attacks, data, plotting, profiles, train, widgets, zoo
+from robustcore import attacks, data, plotting, profiles, references, stats, train, widgets, zoo
+from robustcore.claims import Claims
 
 P = profiles.current()
 torch.manual_seed(0)
@@ -123,9 +124,13 @@ print(f"exhaustive scan: best single change is ({r_best}, {c_best}) → {('black
 
 # %%
 rank = float((scan.flatten() < p_de).float().mean())   # share of the 1,568 scanned changes better than DE's
-assert rank <= 0.01, rank                              # DE lands within the best 1% of all single-pixel changes
-assert bool(de.success[0]) or p_de <= float(scan.min()) + 0.01, p_de   # ... flips the digit or reaches the best
-print(f"{rank:.2%} of the scanned changes beat the DE's pixel")
+claims = Claims()
+claims.check("DE lands within the best 1% of all 1,568 single-pixel changes", rank <= 0.01,
+             f"{rank:.2%} of the scanned changes beat its pixel")
+claims.check("... and either flips the digit or comes within 0.01 of the best p(true)",
+             bool(de.success[0]) or p_de <= float(scan.min()) + 0.01,
+             f"p(true) {p_de:.4f}, best {float(scan.min()):.4f}")
+claims
 
 # %% [markdown]
 # The maps explain most of what follows. Blackening a pixel can only matter on the strokes —
@@ -136,15 +141,17 @@ print(f"{rank:.2%} of the scanned changes beat the DE's pixel")
 #
 # ## Success rates: MNIST against the published CIFAR-10 numbers
 #
-# Every model, every pixel count, untargeted and targeted, on the same digits and targets.
+# Every model and pixel count, untargeted, on the same digits; targeted (to the same target per
+# digit) with one pixel — the setting the paper's targeted headline is about.
 
 # %%
 results = {}
 for name, net in nets.items():
     for k in PIXELS:
-        for mode in ("untargeted", "targeted"):
-            results[name, k, mode] = attacks.one_pixel(net, x, y, pixels=k, seed=0, progress=False,
-                                                       target=target if mode == "targeted" else None, **BUDGET)
+        for mode in ("untargeted", "targeted") if k == 1 else ("untargeted",):
+            results[name, k, mode] = attacks.one_pixel(
+                net, x, y, pixels=k, seed=0, progress=False,
+                target=target if mode == "targeted" else None, **BUDGET)
 
 
 def summary(r: attacks.OnePixelResult, cls: torch.Tensor) -> dict[str, float]:
@@ -162,53 +169,79 @@ rows = ["| model | pixels | untargeted success | confidence | p(true) after | qu
         "|---|---|---|---|---|---|---|---|"]
 for name in nets:
     for k in PIXELS:
-        u, t = table[name, k, "untargeted"], table[name, k, "targeted"]
+        u, t = table[name, k, "untargeted"], table.get((name, k, "targeted"))
         conf = "–" if np.isnan(u["confidence"]) else f"{u['confidence']:.0%}"
+        tgt = "– | –" if t is None else f"{t['success']:.1%} | {t['queries']:,.0f}"
         rows.append(f"| {name} | {k} | {u['success']:.1%} | {conf} | {u['p_true']:.3f} | {u['queries']:,.0f} "
-                    f"| {t['success']:.1%} | {t['queries']:,.0f} |")
+                    f"| {tgt} |")
+HYPER = {n: references.get(f"hyperparticle/{n}/1px/untargeted").value
+         for n in ("LeNet", "ResNet", "DenseNet")}                  # CIFAR-10, 1 pixel, untargeted
+SU_ANY = references.get("su/targeted-any").value                    # Kaggle CIFAR-10, any of 9
 display(Markdown(
-    f"**MNIST, {N_IMAGES} test digits.** Confidence: mean probability of the adversarial label where "
-    "the attack succeeded. Published, CIFAR-10, 1 pixel: untargeted LeNet 63%, ResNet 34%, DenseNet 31% "
-    "(Hyperparticle's reimplementation); targeted to at least one class, 67.97% of Kaggle CIFAR-10 "
-    "images at 74.03% confidence (Su et al.).\n\n" + "\n".join(rows)))
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True)
+    f"**MNIST, {N_IMAGES} test digits.** Confidence: mean probability of the adversarial label "
+    "where the attack succeeded. Published, CIFAR-10, 1 pixel: untargeted "
+    + ", ".join(f"{n} {v:g}%" for n, v in HYPER.items())
+    + f" (Hyperparticle's reimplementation); targeted to at least one of 9 classes, {SU_ANY:g}% of "
+    "Kaggle CIFAR-10 images (Su et al.).\n\n" + "\n".join(rows)))
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True, width_ratios=(3, 1))
 for ax, mode in zip(axes, ("untargeted", "targeted")):
-    plotting.grouped_bars([f"{k} px" for k in PIXELS],
-                          {name: [table[name, k, mode]["success"] for k in PIXELS] for name in nets},
+    px = PIXELS if mode == "untargeted" else (1,)
+    plotting.grouped_bars([f"{k} px" for k in px],
+                          {name: [table[name, k, mode]["success"] for k in px] for name in nets},
                           ax=ax, title=f"{mode} success rate", ylabel="success (%)")
-axes[0].axhline(34, color="gray", ls="--", lw=1)
-axes[0].text(0.02, 35.5, "CIFAR-10 ResNet, 1 px (Hyperparticle): 34%", fontsize=7, color="gray",
+axes[0].axhline(HYPER["ResNet"], color="gray", ls="--", lw=1)
+axes[0].text(0.02, HYPER["ResNet"] + 1.5, f"CIFAR-10 ResNet, 1 px (Hyperparticle): {HYPER['ResNet']:g}%",
+             fontsize=7, color="gray",
              transform=axes[0].get_yaxis_transform())
 fig.tight_layout()
 plt.show()
 
 # %%
-succ = {mode: np.array([[table[n, k, mode]["success"] for k in PIXELS] for n in nets]) for mode in ("untargeted", "targeted")}
+succ = {mode: np.array([[table[n, k, mode]["success"] for k in px] for n in nets])
+        for mode, px in (("untargeted", PIXELS), ("targeted", (1,)))}  # (models, pixels)
 p_true = np.array([[table[n, k, "untargeted"]["p_true"] for k in PIXELS] for n in nets])  # (models, pixels)
 print("untargeted success (rows: models, columns: 1, 3, 5 pixels):\n", succ["untargeted"].round(3))
 print("p(true) after the untargeted attack:\n", p_true.round(3))
-assert succ["untargeted"][:, 0].max() <= 0.3, succ            # one pixel: far below CIFAR-10's 34–63%
-assert succ["untargeted"][:, 2].sum() >= succ["untargeted"][:, 0].sum(), succ  # more pixels help ...
-assert p_true[:, 2].mean() <= p_true[:, 0].mean() - 0.01, p_true              # ... and push p(true) lower
-assert succ["targeted"].sum() <= succ["untargeted"].sum(), succ                 # a target is harder to hit
 robust, std = list(nets).index("robust CNN"), list(nets).index("CNN")
-assert p_true[robust].mean() <= p_true[std].mean() - 0.03, p_true             # the robust CNN is *easier*
+one_px = {n: stats.proportion(results[n, 1, "untargeted"].success) for n in nets}
+# our CNN and ResNet beside Hyperparticle's LeNet and ResNet on CIFAR-10 (analogues)
+PUBLISHED_1PX = {"CNN": "hyperparticle/LeNet/1px/untargeted",
+                 "ResNet": "hyperparticle/ResNet/1px/untargeted"}
+claims = Claims()
+claims.check("more pixels fool at least as many digits (5 vs 1, summed over the models)",
+             succ["untargeted"][:, 2].sum() >= succ["untargeted"][:, 0].sum(),
+             f"{succ['untargeted'][:, 2].mean():.1%} vs {succ['untargeted'][:, 0].mean():.1%}")
+claims.check("... and push the true class's probability lower", p_true[:, 2].mean() < p_true[:, 0].mean(),
+             f"p(true) {p_true[:, 2].mean():.3f} vs {p_true[:, 0].mean():.3f}")
+claims.check("a given target is harder to hit than any wrong class (1 pixel)",
+             succ["targeted"][:, 0].sum() <= succ["untargeted"][:, 0].sum(),
+             f"{succ['targeted'][:, 0].mean():.1%} vs {succ['untargeted'][:, 0].mean():.1%}")
+for n, ref in PUBLISHED_1PX.items():
+    pub = references.get(ref).value / 100
+    claims.report(f"one pixel fools the {n} as often as on CIFAR-10 ({pub:.0%}; its interval "
+                  "reaches that far)", one_px[n].high >= pub, f"{one_px[n]:.1%}")
+claims.report("the adversarially trained CNN is no easier to move than the standard one",
+              p_true[robust].mean() >= p_true[std].mean(),
+              f"p(true) {p_true[robust].mean():.3f} vs {p_true[std].mean():.3f}")
+claims
 
 # %%
-# The headline numbers, saved for the book's reproduction summary (appendix). The published rates are
-# CIFAR-10's (1 pixel): LeNet 63%, ResNet 34% (Hyperparticle's reimplementation); targeted, 67.97% of
-# images to at least one class (Su et al.; ours: to one random class).
+# The headline numbers, saved for the book's reproduction summary (appendix). The published rates
+# are CIFAR-10's, so ours are analogues: LeNet and ResNet 1-pixel untargeted (Hyperparticle's
+# reimplementation) beside our CNN and ResNet; Su et al.'s targeted 67.97% counts an image once
+# *any* of the 9 other classes is reached, ours one random target per digit.
 from robustcore import results as saved  # `results` above holds the attacks
 
-PUBLISHED_1PX = {"CNN": (63, "LeNet on CIFAR-10, 1 pixel"), "ResNet": (34, "ResNet on CIFAR-10, 1 pixel")}
 for n in nets:
     for k in PIXELS:
-        ref, what = PUBLISHED_1PX.get(n, (None, "")) if k == 1 else (None, "")
-        saved.record("03", f"{n}, {k} pixel(s), untargeted success", 100 * table[n, k, "untargeted"]["success"],
-                       reference=ref, unit="%", what=what)
-    saved.record("03", f"{n}, 1 pixel, targeted success", 100 * table[n, 1, "targeted"]["success"],
-                   reference=67.97 if n == "CNN" else None, unit="%",
-                   what="Su et al., Kaggle CIFAR-10, to at least one class" if n == "CNN" else "")
+        hits = results[n, k, "untargeted"].success
+        saved.record("03", f"{n}, {k} pixel(s), untargeted success", stats.proportion(hits),
+                     unit="%", reference=PUBLISHED_1PX.get(n) if k == 1 else None,
+                     dataset="MNIST")
+    saved.record("03", f"{n}, 1 pixel, targeted success",
+                 stats.proportion(results[n, 1, "targeted"].success), unit="%",
+                 reference="su/targeted-any" if n == "CNN" else None, dataset="MNIST",
+                 what="one random target class per digit")
 
 # %% [markdown]
 # Three things stand out.
@@ -245,8 +278,13 @@ fig = plotting.grouped_bars(list(nets), search, title="5 pixels, untargeted: two
 plt.show()
 g_succ = np.array(search["DE/best/1, resample (scipy)"])
 print({n: f"{a:.1%} → {b:.1%}" for n, a, b in zip(nets, *search.values())})
-assert g_succ.sum() >= succ["untargeted"][:, 2].sum() + 0.2, search    # the greedy search fools more digits
-assert g_succ[robust] == g_succ.max() and g_succ[robust] >= 2 * g_succ[std], search  # robust CNN: still the easiest
+claims = Claims()
+claims.report("the greedy search (DE/best/1) fools more digits than the paper's DE/rand/1",
+              g_succ.sum() > succ["untargeted"][:, 2].sum(),
+              f"{g_succ.mean():.1%} vs {succ['untargeted'][:, 2].mean():.1%}")
+claims.report("the adversarially trained CNN is fooled no more often than the standard one",
+              g_succ[robust] <= g_succ[std], f"{g_succ[robust]:.1%} vs {g_succ[std]:.1%}")
+claims
 
 # %% [markdown]
 # The greedy variant fools several times more digits within the same budget, and the
@@ -274,7 +312,6 @@ if wins:
 fooled_digits = sorted({i for r in results.values() for i in r.success.nonzero().flatten().tolist()})
 print(f"{sum(int(r.success.sum()) for r in results.values())} successes in {len(results) * N_IMAGES} attacks, "
       f"on {len(fooled_digits)} distinct digit(s) of {N_IMAGES}: indices {fooled_digits}")
-assert len(fooled_digits) <= 0.25 * N_IMAGES, fooled_digits   # the same few digits fall, to every model
 
 counts = torch.zeros(28, 28)
 for name in nets:
@@ -291,7 +328,11 @@ mean_digit = x.mean(0)[0]
 on_ink = float((counts * (mean_digit > 0.1)).sum() / counts.sum())
 print(f"{on_ink:.0%} of the chosen pixels lie where the mean digit has ink (> 0.1), "
       f"which is {(mean_digit > 0.1).float().mean():.0%} of the image")
-assert on_ink >= float((mean_digit > 0.1).float().mean()) + 0.15, on_ink   # the search goes for the strokes
+claims = Claims()
+claims.report("the search goes for the strokes: more of its pixels lie on ink than the ink's share "
+              "of the image", on_ink > float((mean_digit > 0.1).float().mean()),
+              f"{on_ink:.0%} on {float((mean_digit > 0.1).float().mean()):.0%} of the image")
+claims
 
 # %% [markdown]
 # The search does not spread its pixels evenly: it goes for the central region where digits have
@@ -314,7 +355,8 @@ ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 plt.show()
 curve = results["robust CNN", 5, "untargeted"].success_by_generation(gens)
-assert (curve[1:] >= curve[:-1]).all() and abs(curve[-1] - succ["untargeted"][robust, 2]) < 1e-6
+assert (curve[1:] >= curve[:-1]).all()                        # fooled stays fooled
+assert abs(curve[-1] - succ["untargeted"][robust, 2]) < 1e-6   # the curve ends at the table's rate
 
 # %% [markdown]
 # ## Try it
@@ -353,8 +395,9 @@ else:
     cifar_net = zoo.load("cifar10-resnet-std")
     cifar = {k: summary(attacks.one_pixel(cifar_net, xc, yc, pixels=k, progress=False, **BUDGET), yc)
              for k in PIXELS}
+    hyper_resnet = f"{HYPER['ResNet']:g}%"   # the published 1-pixel rate
     display(Markdown("| pixels | untargeted success | confidence | published (ResNet, 1 px) |\n|---|---|---|---|\n"
-                     + "\n".join(f"| {k} | {s['success']:.1%} | {s['confidence']:.0%} | {'34%' if k == 1 else ''} |"
+                     + "\n".join(f"| {k} | {s['success']:.1%} | {s['confidence']:.0%} | {hyper_resnet if k == 1 else ''} |"
                                  for k, s in cifar.items())))
     plotting.grouped_bars([f"{k} px" for k in PIXELS], {"small ResNet (ours)": [cifar[k]["success"] for k in PIXELS]},
                           title="CIFAR-10: untargeted success", ylabel="success (%)")

@@ -53,7 +53,8 @@ import numpy as np
 import torch
 from IPython.display import Code, Markdown, display
 
-from robustcore import novelty, profiles, results
+from robustcore import novelty, profiles, references, results, stats
+from robustcore.claims import Claims
 
 P = profiles.current()
 torch.manual_seed(0)
@@ -107,25 +108,27 @@ display(Code(inspect.getsource(novelty.arae_loss), language="python"))
 # split, the other nine classes being anomalies (about 90% of it).
 
 # %%
-PUBLISHED = dict(enumerate(novelty.PUBLISHED_P2_AUROC))
+# The authors' repository logs its union-of-attacks ARAE's test AUROC after every epoch; we take
+# the last epoch's (robustcore.references has the file and commit, and the released epoch 451).
+PUBLISHED = {c: references.get(f"arae-repo/p2/{c}/last").value for c in range(10)}
 s2 = {(c, m): novelty.scores(ae2[c, m], p2[c].x_test) for c in P2_CLASSES for m in METHODS}
 auc2 = {(c, m): novelty.auroc(s2[c, m], p2[c].y_test) for c in P2_CLASSES for m in METHODS}
 mean2 = {m: float(np.mean([auc2[c, m] for c in P2_CLASSES])) for m in METHODS}
 pub_mean = float(np.mean([PUBLISHED[c] for c in P2_CLASSES]))
 loss2 = {(c, m): float(s2[c, m][p2[c].y_test == 0].mean()) for c in P2_CLASSES for m in METHODS}
-rows = ["| normal class | DAE | ARAE | ARAE, published | MSE on normal test digits, DAE / ARAE |",
+rows = ["| normal class | DAE | ARAE | union ARAE, repository (last epoch) | MSE on normal test digits, DAE / ARAE |",
         "|---|---|---|---|---|"]
 rows += [f"| {c} | {auc2[c, 'dae']:.3f} | {auc2[c, 'arae']:.3f} | {PUBLISHED[c]:.3f} "
          f"| {loss2[c, 'dae']:.4f} / {loss2[c, 'arae']:.4f} |" for c in P2_CLASSES]
 rows.append(f"| **mean** | **{mean2['dae']:.3f}** | **{mean2['arae']:.3f}** | **{pub_mean:.3f}** "
-            f"(all ten: {np.mean(novelty.PUBLISHED_P2_AUROC):.3f}) | |")
+            f"(all ten: {np.mean(list(PUBLISHED.values())):.3f}) | |")
 display(Markdown(f"**MNIST, protocol 2, AUROC** ({P.name} profile, classes {list(P2_CLASSES)}).\n\n"
                  + "\n".join(rows)))
 fig, ax = plt.subplots(figsize=(max(4.5, 0.9 * len(P2_CLASSES) + 2.5), 3.4))
 w, pos = 0.27, np.arange(len(P2_CLASSES))
 for k, (label, vals) in enumerate({"DAE": [auc2[c, "dae"] for c in P2_CLASSES],
                                    "ARAE": [auc2[c, "arae"] for c in P2_CLASSES],
-                                   "ARAE, published": [PUBLISHED[c] for c in P2_CLASSES]}.items()):
+                                   "union ARAE, repository": [PUBLISHED[c] for c in P2_CLASSES]}.items()):
     ax.bar(pos + (k - 1) * w, vals, w, label=label, color=("tab:gray", "tab:blue", "lightsteelblue")[k])
 ax.set_xticks(pos, [str(c) for c in P2_CLASSES])
 ax.set_xlabel("normal class")
@@ -134,24 +137,27 @@ ax.set_ylim(0.5, 1.0)
 ax.set_title("Protocol 2: AUROC per normal class")
 ax.legend(fontsize=8, loc="lower right")
 plt.show()
+# Same data and protocol as the repository, another model (ours: the paper's L∞ ARAE on a CPU
+# schedule; theirs: the union of three attacks, 500 epochs): analogues, with bootstrap intervals.
 for c in P2_CLASSES:
     for m in METHODS:
-        results.record("05", f"p2 AUROC, normal class {c}, {NAMES[m]}", auc2[c, m],
-                       reference=PUBLISHED[c] if m == "arae" else None,
-                       what="public union model (three attacks, best epoch)" if m == "arae" else "")
-results.record("05", f"p2 mean AUROC, DAE, classes {list(P2_CLASSES)}", mean2["dae"])
-results.record("05", f"p2 mean AUROC, ARAE, classes {list(P2_CLASSES)}", mean2["arae"],
-               reference=0.976 if len(P2_CLASSES) == 10 else pub_mean,
-               what="public union model, mean over the same classes")
+        results.record("05", f"p2 AUROC, normal class {c}, {NAMES[m]}",
+                       stats.auroc(s2[c, m], p2[c].y_test), unit="AUROC",
+                       reference=f"arae-repo/p2/{c}/last" if m == "arae" else None,
+                       dataset="MNIST", same_protocol=False)
+for m in METHODS:
+    results.record("05", f"p2 mean AUROC, {NAMES[m]}, classes {list(P2_CLASSES)}", mean2[m])
 
 # %%
 print({m: round(v, 4) for m, v in mean2.items()}, {k: round(v, 4) for k, v in auc2.items()})
 gap2 = mean2["arae"] - mean2["dae"]
-if P.quick:   # a short schedule: ARAE is still catching up with the DAE (measured gap: −0.016)
-    assert -0.03 <= gap2 <= 0.03, mean2
-else:         # the paper's claim, at a schedule nearer the paper's
-    assert gap2 >= 0.0, mean2
-assert all(auc2[c, m] >= 0.8 for c in P2_CLASSES for m in METHODS), auc2
+claims = Claims()
+claims.check("both autoencoders detect novel digits far better than chance (AUROC above 0.8)",
+             all(auc2[c, m] >= 0.8 for c in P2_CLASSES for m in METHODS),
+             ", ".join(f"{c}: {auc2[c, 'dae']:.3f} / {auc2[c, 'arae']:.3f}" for c in P2_CLASSES))
+claims.report("ARAE's mean AUROC is at least the DAE's (the paper's claim)", gap2 >= 0.0,
+              f"ARAE {mean2['arae']:.3f}, DAE {mean2['dae']:.3f}, classes {list(P2_CLASSES)}")
+claims
 
 # %% [markdown]
 # **At the quick profile's budget, ARAE does not beat the DAE on AUROC** — it is behind by one to
@@ -186,9 +192,9 @@ assert all(auc2[c, m] >= 0.8 for c in P2_CLASSES for m in METHODS), auc2
 # Both stay well below the published numbers, and the setups differ in ways that all favour the
 # published ones. The public results come from a *union* model — trained against three attacks at
 # once (L∞ with ε = 0.2, L2 with ε = 5, and rotations/translations), with γ = 0.2, ReLU units, 500
-# passes — and its script evaluates on the test split after every pass, so a reported number can be
-# the best of 500 looks at the test set. Ours is the paper's L∞-only ARAE with sigmoid units,
-# evaluated once, after the last pass.
+# passes — and its script evaluates on the test split after every pass; the numbers here are its
+# last pass's (the best of its 500 looks at the test set would be higher still). Ours is the
+# paper's L∞-only ARAE with sigmoid units, evaluated once, after the last pass.
 #
 # ## Protocol 1: AUROC and F1
 #
@@ -228,8 +234,13 @@ for m in METHODS:
 # %%
 print({k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in res1.items()})
 gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
-assert -0.03 <= gap1 if P.quick else gap1 >= 0.0, mean1    # quick: level (measured gap −0.009)
-assert min(mean1[m, "f1"] for m in METHODS) >= 0.75, mean1     # a threshold from validation data carries over
+claims = Claims()
+claims.check("a threshold chosen on validation data carries over to the test split "
+             "(F1 above 0.5)", min(mean1[m, "f1"] for m in METHODS) > 0.5,
+             ", ".join(f"{NAMES[m]} {mean1[m, 'f1']:.3f}" for m in METHODS))
+claims.report("ARAE's mean AUROC is at least the DAE's under protocol 1", gap1 >= 0.0,
+              f"ARAE {mean1['arae', 'auroc']:.3f}, DAE {mean1['dae', 'auroc']:.3f}")
+claims
 
 # %% [markdown]
 # ## What the two autoencoders do with a 1
@@ -271,8 +282,14 @@ to_normal = {m: float((rec_all[m] - mean_normal).pow(2).mean()) for m in METHODS
 for m in METHODS:
     print(f"{NAMES[m]}: reconstructions of the {len(all_ones)} test {ANOM}s — MSE to the input {to_input[m]:.4f}, "
           f"MSE to the mean {C8} {to_normal[m]:.4f}")
-assert to_input["arae"] >= to_input["dae"] * 1.05, to_input     # ARAE copies the anomaly less (measured ×1.11) ...
-assert to_normal["arae"] <= to_normal["dae"] * 0.95, to_normal   # ... and draws nearer the mean 8 (measured ×0.91)
+claims = Claims()
+claims.report(f"ARAE copies the anomaly less: its reconstructions of {ANOM}s are further from them",
+              to_input["arae"] > to_input["dae"],
+              f"MSE to the input: ARAE {to_input['arae']:.4f}, DAE {to_input['dae']:.4f}")
+claims.report(f"... and nearer the normal class (the mean {C8})",
+              to_normal["arae"] < to_normal["dae"],
+              f"MSE to the mean {C8}: ARAE {to_normal['arae']:.4f}, DAE {to_normal['dae']:.4f}")
+claims
 
 # %% [markdown]
 # ARAE's reconstructions of the 1s are further from the 1s and nearer the mean 8 than the DAE's —
@@ -337,7 +354,11 @@ ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
 plt.show()
 print({f"{NAMES[m]}, ε={e}": round(v, 3) for (m, e), v in shift.items()})
-assert all(shift["arae", e] <= shift["dae", e] * 0.35 for e in EPS), shift   # measured: at most 0.24×
+claims = Claims()
+claims.check("adversarial training makes the latent code stable: at every ε an attack moves "
+             "ARAE's code less than the DAE's", all(shift["arae", e] < shift["dae", e] for e in EPS),
+             ", ".join(f"ε={e}: {shift['arae', e]:.3f} vs {shift['dae', e]:.3f}" for e in EPS))
+claims
 
 # %% [markdown]
 # Within the ε = 0.2 it was trained at, an attack moves the DAE's code by a sizeable part of the

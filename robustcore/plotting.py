@@ -147,3 +147,31 @@ def pixel_map(values: torch.Tensor, *, ax=None, title: str = "", cmap: str = "ma
     if title:
         ax.set_title(title, fontsize=9)
     return fig
+
+
+def reproductions(rows: Sequence[Mapping], unit: str = "%", *, ax=None,
+                  title: str = "Reproductions: ours vs published"):
+    """Ours (with its 95% interval where recorded) against the published number, one point per
+    *reproduction* row in ``unit`` of :func:`robustcore.results.table`; on the diagonal, ours
+    equals the published number. Analogues (other data) are left out: theirs is no target."""
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a string such as '%' or 'AUROC', got {unit!r}")
+    rows = [r for r in rows if r.get("kind") == "reproduction" and r.get("value") is not None
+            and r.get("unit") == unit]
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.4, 4.0))
+    if rows:
+        ref = np.array([r["reference"] for r in rows], dtype=float)
+        val = np.array([r["value"] for r in rows], dtype=float)
+        err = np.array([[r["value"] - r["low"], r["high"] - r["value"]]
+                        if r.get("low") is not None else [0.0, 0.0] for r in rows]).T
+        ax.errorbar(ref, val, yerr=err, fmt="o", ms=4, capsize=2)
+        lims = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
+        ax.plot(lims, lims, color="grey", ls=":", lw=1)
+    else:
+        ax.text(0.5, 0.5, "no reproduction recorded yet", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_xlabel(f"published ({unit})" if unit else "published")
+    ax.set_ylabel("ours, 95% interval")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    return fig

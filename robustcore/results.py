@@ -5,8 +5,8 @@ reproduction summary reads them back with :func:`load_all` — nothing in the su
 Records live in ``$ROBUSTCORE_RESULTS`` (default ``~/.cache/robustcore/results``), one JSON
 file per chapter and profile, written atomically::
 
-    results.record("04", "Digits-A accuracy, CNN", 31.2, reference=2.5, unit="%",
-                   what="ImageNet-A accuracy, DenseNet-121 (200-class mask)")
+    results.record("01", "Adv. trained CNN, PGD-40", stats.proportion(correct), unit="%",
+                   reference="madry/pgd40", dataset="MNIST")
 
 Command line: ``python -m robustcore.results show [--profile quick|full]`` prints them;
 ``python -m robustcore.results compare DIR_A DIR_B`` exits 1 unless two runs recorded identical numbers.
@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from . import checks, io, profiles
+from . import checks, io, profiles, references, stats
 from .utils import env_dir
 
 ENV_VAR = "ROBUSTCORE_RESULTS"
@@ -58,28 +58,44 @@ def _plain(v: Any, name: str) -> Any:
     return v
 
 
-def record(chapter: str, name: str, value: float, *, reference: float | str | None = None,
-           unit: str = "", what: str = "", profile: str | None = None) -> dict[str, Any]:
+def record(chapter: str, name: str, value: float | stats.Estimate, *, reference: str | None = None,
+           dataset: str = "", same_protocol: bool = True, unit: str = "", what: str = "",
+           profile: str | None = None) -> dict[str, Any]:
     """Record one headline number of ``chapter`` (e.g. ``"04"``) under ``name``.
 
-    ``reference`` is the published number it is compared with (a float, or a string such as
-    ``"0–2"`` for a range), ``what`` says what the reference measured when it differs from ours.
-    Recording the same name again replaces the earlier value. Returns the stored record.
+    ``value``: a number, or a :class:`robustcore.stats.Estimate` (its n and interval are kept;
+    a proportion is stored in percent when ``unit`` is ``"%"``). ``reference``: the key of the
+    published number it stands beside (:data:`robustcore.references.REFERENCES`); ``dataset``
+    and ``same_protocol`` say whether ours is a *reproduction* of it (same data and protocol: a
+    gap is shown) or an *analogue* (:func:`robustcore.references.comparison`). ``what``: a note
+    on what we measured. Recording the same name again replaces it. Returns the stored record.
     """
     _check_chapter(chapter)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
-    value = checks.number(_plain(value, "value"), "value", lo=-math.inf)
-    if reference is not None and not isinstance(reference, str):
-        reference = checks.number(_plain(reference, "reference"), "reference", lo=-math.inf)
-    for arg, v in (("unit", unit), ("what", what)):
+    for arg, v in (("unit", unit), ("what", what), ("dataset", dataset)):
         if not isinstance(v, str):
             raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
+    n = low = high = None
+    if isinstance(value, stats.Estimate):
+        k = 100.0 if unit == "%" else 1.0
+        value, n, low, high = k * value.value, value.n, k * value.low, k * value.high
+    value = checks.number(_plain(value, "value"), "value", lo=-math.inf)
+    ref: dict[str, Any] = {"reference": None, "kind": None}
+    if reference is not None:
+        if not dataset:
+            raise ValueError("dataset must name what ours was measured on (e.g. 'MNIST') when a "
+                             "reference is given")
+        entry = references.get(reference)
+        ref = {"reference": entry.value, "reference_key": reference,
+               "kind": references.comparison(reference, dataset, same_protocol),
+               "source": entry.source, "measured": entry.measured, "cite": entry.cite,
+               "dataset": dataset}
     profile = profiles.resolve(profile)
     path = _path(chapter, profile)
     stored = _read(path)
-    rec = {"value": value, "reference": reference, "unit": unit, "what": what, "profile": profile,
-           "machine": machine(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
+    rec = {"value": value, "n": n, "low": low, "high": high, **ref, "unit": unit, "what": what,
+           "profile": profile, "machine": machine(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
            "order": stored.get(name, {}).get("order", len(stored))}
     stored[name] = rec
     io.atomic_write_json(stored, path)
@@ -124,14 +140,21 @@ def load_all(profile: str | None = None) -> dict[str, dict[str, dict[str, Any]]]
 
 
 def gap(rec: dict[str, Any]) -> float | None:
-    """``value − reference`` of a record, or None when its reference is missing or not a number."""
+    """``value − reference`` of a reproduction; None for an analogue (other data or protocol:
+    no gap) or a record without a reference."""
     ref = rec.get("reference")
-    return None if ref is None or isinstance(ref, str) else rec["value"] - ref
+    if ref is None or isinstance(ref, str) or rec.get("kind") != "reproduction":
+        return None
+    return rec["value"] - ref
+
+
+_ROW_FIELDS = ("value", "n", "low", "high", "reference", "reference_key", "kind", "source",
+               "measured", "cite", "gap")
 
 
 def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every record of ``profile`` as rows ``{chapter, name, value, reference, gap, unit, what, profile,
-    machine, recorded}``. A chapter of ``chapters`` without records gets one row whose ``value`` is
+    """Every record of ``profile`` as rows ``{chapter, name, value, n, low, high, reference,
+    reference_key, kind, source, measured, cite, gap, unit, what, profile, machine, recorded}``. A chapter of ``chapters`` without records gets one row whose ``value`` is
     None ("not run here"), so a summary shows what is missing instead of hiding it."""
     profile = profiles.resolve(profile)
     for c in chapters:
@@ -141,15 +164,56 @@ def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[di
     for chapter in sorted(set(found) | set(chapters)):
         recs = found.get(chapter, {})
         if not recs:
-            rows.append({"chapter": chapter, "name": "(no results recorded)", "value": None, "reference": None,
-                         "gap": None, "unit": "", "what": "not run here", "profile": profile, "machine": "",
-                         "recorded": ""})
+            rows.append({**dict.fromkeys(_ROW_FIELDS), "chapter": chapter,
+                         "name": "(no results recorded)", "unit": "", "what": "not run here",
+                         "profile": profile, "machine": "", "recorded": ""})
         for name, rec in recs.items():
-            rows.append({"chapter": chapter, "name": name, "value": rec["value"], "reference": rec.get("reference"),
+            rows.append({**{f: rec.get(f) for f in _ROW_FIELDS}, "chapter": chapter, "name": name,
                          "gap": gap(rec), "unit": rec.get("unit", ""), "what": rec.get("what", ""),
                          "profile": rec.get("profile", profile), "machine": rec.get("machine", ""),
                          "recorded": rec.get("recorded", "")})
     return rows
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.1f}%" if unit == "%" else f"{v:.3g}{' ' + unit if unit else ''}"
+
+
+def _ours(row: dict[str, Any]) -> str:
+    """A row's value as text: ``"93.2% [90.6, 95.1], n=500"`` (interval and n where recorded)."""
+    if row["value"] is None:
+        return "not run here"
+    text = _fmt(row["value"], row["unit"])
+    if row.get("low") is not None:
+        lo, hi = (_fmt(row[k], row["unit"]).rstrip("%") for k in ("low", "high"))
+        text += f" [{lo}, {hi}]"
+    return text + (f", n={row['n']:,}" if row.get("n") else "")
+
+
+def markdown(rows: list[dict[str, Any]], kind: str | None) -> str:
+    """The rows of one ``kind`` as a Markdown table: ``"reproduction"`` (with the gap, ours minus
+    the published number), ``"analogue"`` (the published number is context: no gap) or None (ours
+    only: no published counterpart)."""
+    if kind not in (*references.KINDS, None):
+        raise ValueError(f"kind must be one of {references.KINDS} or None, got {kind!r}")
+    rows = [r for r in rows if r.get("kind") == kind]
+    if kind is None:
+        head = ["| ch. | result | ours | note |", "|---|---|---|---|"]
+        body = [f"| {r['chapter']} | {r['name']} | {_ours(r)} | {r['what'] or ''} |" for r in rows]
+        return "\n".join(head + body)
+    gap_col = kind == "reproduction"
+    head = ["| ch. | result | ours | published" + (" | gap" if gap_col else "")
+            + " | what was published | source |",
+            "|---|---|---|---|" + ("---|" if gap_col else "") + "---|---|"]
+    body = []
+    for r in rows:
+        gap_txt = "" if not gap_col else " | —" if r["gap"] is None else (
+            f" | {r['gap']:+.1f} pp" if r["unit"] == "%" else f" | {r['gap']:+.3f}")
+        body.append(f"| {r['chapter']} | {r['name']} | {_ours(r)} | "
+                    f"{_fmt(r['reference'], r['unit'])}{gap_txt} | {r['measured']} | {r['source']} |")
+    return "\n".join(head + body)
 
 
 def book_chapters(toc: str | os.PathLike) -> dict[str, str]:
@@ -189,7 +253,7 @@ def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
             if key not in ra or key not in rb:
                 diffs.append(f"{fname}: {key!r} recorded only in {a if key in ra else b}")
                 continue
-            for field in ("value", "reference"):
+            for field in ("value", "low", "high", "reference"):
                 if ra[key].get(field) != rb[key].get(field):
                     diffs.append(f"{fname}: {key!r} {field} {ra[key].get(field)!r} != {rb[key].get(field)!r}")
     return diffs
@@ -210,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.cmd == "show":
         for r in table(args.profile):
-            ref = "" if r["reference"] is None else f"  (reference {r['reference']})"
+            ref = "" if r["reference"] is None else f"  ({r['kind']} of {r['reference']})"
             val = "not run" if r["value"] is None else f"{r['value']:.4g}{r['unit']}"
             print(f"{r['chapter']}  {r['name']}: {val}{ref}")
         return 0

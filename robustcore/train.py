@@ -142,24 +142,32 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1000) -> 
         return torch.cat([model(x[idx].to(device)).cpu() for idx in batches(len(x), batch_size)])
 
 
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: dict | None = None,
-             batch_size: int = 500, seed: int = 0, progress: bool = False) -> float:
-    """Accuracy in [0, 1] on (x, y), clean (``attack=None``) or on adversarial examples
-    made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
+def correct(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: dict | None = None,
+            batch_size: int = 500, seed: int = 0, progress: bool = False) -> torch.Tensor:
+    """Per example (N,) bool: classified right, clean (``attack=None``) or on the adversarial
+    example made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
     y, attack = _check_attack(model, x, y, attack)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     checks.seed(seed)
     if attack is None:
-        return int((predict(model, x, batch_size).argmax(1) == y).sum()) / len(y)
+        return predict(model, x, batch_size).argmax(1) == y.cpu()
     set_seed(seed)
     device = model_device(model)
-    correct = 0
+    out = []
     for idx in progress_bar(list(batches(len(y), batch_size)), desc=attack["name"], enabled=progress):
         xb, yb = x[idx].to(device), y[idx].to(device)
         x_adv = attack_batch(model, xb, yb, attack)
         with torch.no_grad():
-            correct += int((model(x_adv).argmax(1) == yb).sum())
-    return correct / len(y)
+            out.append((model(x_adv).argmax(1) == yb).cpu())
+    return torch.cat(out)
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, attack: dict | None = None,
+             batch_size: int = 500, seed: int = 0, progress: bool = False) -> float:
+    """Accuracy in [0, 1] on (x, y), clean (``attack=None``) or on adversarial examples
+    made by the attack spec, e.g. ``{"name": "pgd", "eps": 0.3, "steps": 40}``."""
+    hits = correct(model, x, y, attack, batch_size, seed, progress)
+    return int(hits.sum()) / len(hits)
 
 
 def accuracy_vs_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps_values: Sequence[float],

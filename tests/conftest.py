@@ -2,6 +2,8 @@ import functools
 import http.server
 import os
 import threading
+import urllib.error
+import urllib.request
 
 import matplotlib
 import pytest
@@ -65,3 +67,22 @@ def server(tmp_path):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield root, f"http://127.0.0.1:{httpd.server_address[1]}/artifacts"
     httpd.shutdown()
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """Every folder the library may write to, and the working directory, inside one
+    empty tmp folder; no download reaches the network."""
+    root = tmp_path / "sandbox"
+    root.mkdir()
+    for var, sub in (("ROBUSTCORE_CACHE", "cache"), ("ROBUSTCORE_DATA", "data"),
+                     ("ROBUSTCORE_RESULTS", "results"), ("XDG_CACHE_HOME", "xdg"),
+                     ("HOME", "home")):
+        monkeypatch.setenv(var, str(root / sub))
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(urllib.request, "urlopen", _offline)
+    return root
+
+
+def _offline(*args, **kwargs):
+    raise urllib.error.URLError("offline (test)")

@@ -1,9 +1,12 @@
 """The attack checklist of Carlini et al. (2019), 'On Evaluating Adversarial Robustness'."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
 
+from misuse import M, NAN, X, Y, bad_images, bad_labels, cases, misuse_test, not_a_model
 from robustcore import attacks, novelty, train
 from robustcore.attacks import fgsm, pgd
 
@@ -394,3 +397,74 @@ def test_loops_over_batches_check_the_images_once(trained_mlp, mnist_test, monke
     calls.clear()
     novelty.fit(novelty.AutoEncoder(), x[:64], method="arae", epochs=1, batch_size=16, steps=1, progress_bar=False)
     assert calls == [64]
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("attacks", {
+    "make:unknown": (lambda: attacks.make("cw", eps=0.3), ValueError,
+                     "attack name must be one of"),
+    "make:unknown-setting": (lambda: attacks.make("pgd", eps=0.3, stpes=10), TypeError,
+                             "stpes"),
+    "pgd:eps-negative": (lambda: attacks.pgd(M, X, Y, -0.1), ValueError,
+                         "eps must be in"),
+    "pgd:eps-nan": (lambda: attacks.pgd(M, X, Y, NAN), ValueError, "eps must be in"),
+    "pgd:eps-inf": (lambda: attacks.pgd(M, X, Y, math.inf), ValueError,
+                    "eps must be in"),
+    "pgd:eps-absurd-linf": (lambda: attacks.pgd(M, X, Y, 2.0), ValueError,
+                            r"eps must be in \[0, 1\]"),
+    "pgd:eps-absurd-l2": (lambda: attacks.pgd(M, X, Y, 1e6, norm="l2"), ValueError,
+                          "eps must be in"),
+    "pgd:eps-str": (lambda: attacks.pgd(M, X, Y, "0.3"), TypeError,
+                    "eps must be a real number"),
+    "pgd:eps-tensor": (lambda: attacks.pgd(M, X, Y, torch.tensor(0.3)), TypeError,
+                       "eps must be a real number"),
+    "pgd:norm-unknown": (lambda: attacks.pgd(M, X, Y, 0.1, norm="l1"), ValueError,
+                         "norm must be one of"),
+    "pgd:steps-zero": (lambda: attacks.pgd(M, X, Y, 0.1, steps=0), ValueError,
+                       "steps must be >= 1"),
+    "pgd:steps-absurd": (lambda: attacks.pgd(M, X, Y, 0.1, steps=10**9), ValueError,
+                         "steps must be <= "),
+    "pgd:steps-float": (lambda: attacks.pgd(M, X, Y, 0.1, steps=10.0), TypeError,
+                        "steps must be an int"),
+    "pgd:restarts-zero": (lambda: attacks.pgd(M, X, Y, 0.1, restarts=0), ValueError,
+                          "restarts must be >= 1"),
+    "pgd:restarts-absurd": (lambda: attacks.pgd(M, X, Y, 0.1, restarts=10**7),
+                            ValueError, "restarts must be <="),
+    "pgd:alpha-negative": (lambda: attacks.pgd(M, X, Y, 0.1, alpha=-0.01), ValueError,
+                           "alpha must be in"),
+    "pgd:alpha-nan": (lambda: attacks.pgd(M, X, Y, 0.1, alpha=NAN), ValueError,
+                      "alpha must be in"),
+    "fgsm:eps-negative": (lambda: attacks.fgsm(M, X, Y, -1.0), ValueError,
+                          "eps must be in"),
+    "fgsm:alpha-nan": (lambda: attacks.fgsm(M, X, Y, 0.1, alpha=NAN), ValueError,
+                       "alpha must be in"),
+    "fgsm:setting-unknown": (lambda: attacks.fgsm(M, X, Y, 0.1, steps=3), TypeError,
+                             "steps"),
+    "check:unknown": (lambda: attacks.check("cw", M, X, Y, eps=0.3), ValueError,
+                      "attack name must be one of"),
+    "check:unknown-setting": (lambda: attacks.check("pgd", M, X, Y, eps=0.3, stpes=10),
+                              TypeError, "stpes"),
+    "check:eps-absurd": (lambda: attacks.check("pgd", M, X, Y, eps=2.0), ValueError,
+                         r"eps must be in \[0, 1\]"),
+    "check:no-eps": (lambda: attacks.check("pgd", M, X, Y), TypeError, "eps"),
+    "check:steps-zero": (lambda: attacks.check("pgd", M, X, Y, eps=0.1, steps=0),
+                         ValueError, "steps must be >= 1"),
+    "check:fgsm-steps": (lambda: attacks.check("fgsm", M, X, Y, eps=0.1, steps=3),
+                         TypeError, "steps"),
+    "eval_mode:model-str": (lambda: attacks.eval_mode("mnist-cnn-std").__enter__(),
+                            TypeError, "model must be"),
+}) + bad_images({
+    "attacks.fgsm": lambda x: attacks.fgsm(M, x, Y[:len(x)], 0.1),
+    "attacks.pgd": lambda x: attacks.pgd(M, x, Y[:len(x)], 0.1, steps=1),
+    "attacks.check": lambda x: attacks.check("pgd", M, x, Y[:len(x)], eps=0.1),
+}) + bad_labels({
+    "attacks.pgd": lambda y: attacks.pgd(M, X, y, 0.1, steps=1),
+    "attacks.fgsm": lambda y: attacks.fgsm(M, X, y, 0.1),
+    "attacks.check": lambda y: attacks.check("fgsm", M, X, y, eps=0.1),
+}) + not_a_model({
+    "attacks.pgd": lambda m: attacks.pgd(m, X, Y, 0.1),
+    "attacks.fgsm": lambda m: attacks.fgsm(m, X, Y, 0.1),
+    "attacks.check": lambda m: attacks.check("pgd", m, X, Y, eps=0.1),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -50,4 +50,5 @@ def test_chapter_notebook_is_clean_and_colab_ready(py):
     urls = re.findall(r"git\+(https://\S+?)(?:@[\w.-]+)?\"", src)
     assert urls == [CONFIG["repository"]["url"]], "the Colab cell must install from _config.yml's repository"
     assert f"@{CONFIG['repository']['branch']}" in src
-    assert any("assert " in "".join(c["source"]) for c in code), "a chapter must assert its claims"
+    assert any(".check(" in "".join(c["source"]) for c in code), \
+        "a chapter must check its claims (robustcore.claims.Claims.check)"

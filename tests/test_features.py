@@ -1,9 +1,11 @@
-import json
-
 import pytest
 import torch
+from torch import nn
 
-from robustcore import data, features, io, models, store, zoo
+from misuse import (
+    M, NAN, X, Y, bad_images, bad_labels, cases, corrupt, half_then_fail, misuse_test,
+    not_a_model)
+from robustcore import data, features, io, models, store
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +154,131 @@ def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
 
 @pytest.mark.slow
 def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
-    """Rebuild the binary D_NR from its recipe: the same images as the shipped copy, up to 8-bit rounding."""
+    """Rebuild the binary D_NR from its recipe: the shipped images, up to float reduction order.
+
+    Bit-identical on one machine and thread count; across CPUs, matrix products sum in another
+    order and 100 normalised gradient steps can carry that last-bit noise into a few pixels. So:
+    the same labels, at most 1 pixel in 1,000 off by more than one 8-bit level, and the same final
+    representation distance to 1 part in 1,000.
+    """
     shipped = features.load_constructed("mnist37-d_nr", "quick", build_if_missing=False)
     fresh = features.build(features.recipe("mnist37-d_nr", "quick"), progress=False)
     assert torch.equal(fresh.y, shipped.y)
-    assert (fresh.x - shipped.x).abs().max() <= 1 / 255 + 1e-6
+    off = (fresh.x - shipped.x).abs() > 1 / 255 + 1e-6
+    assert off.float().mean() <= 1e-3
+    d_fresh, d_shipped = (c.meta["final_distance_mean"] for c in (fresh, shipped))
+    assert abs(d_fresh - d_shipped) <= 1e-3 * d_shipped
+
+
+# ---- misuse: bad arguments are refused and nothing is written; interrupted and
+# corrupted files are refused
+
+MISUSE = cases("features", {
+    "invert:steps-zero": (lambda: features.invert(M, X, X, steps=0), ValueError,
+                          "steps must be >= 1"),
+    "invert:steps-absurd": (lambda: features.invert(M, X, X, steps=10**9), ValueError,
+                            "steps must be <="),
+    "invert:step_size-zero": (lambda: features.invert(M, X, X, step_size=0.0),
+                              ValueError, "step_size must be in"),
+    "invert:step_size-nan": (lambda: features.invert(M, X, X, step_size=NAN),
+                             ValueError, "step_size must be in"),
+    "invert:start-shape": (lambda: features.invert(M, X, X[:2]), ValueError,
+                           "start must have the shape"),
+    "invert:no-features": (lambda: features.invert(nn.Flatten(), X, X), TypeError,
+                           "features"),
+    "invert:batch_size-zero": (lambda: features.invert(M, X, X, batch_size=0),
+                               ValueError, "batch_size"),
+    "starting_points:init-unknown": (lambda: features.starting_points(X, "zeros"),
+                                     ValueError, "init must be one of"),
+    "starting_points:one-image": (lambda: features.starting_points(X[:1]), ValueError,
+                                  "at least 2"),
+    "starting_points:seed-str": (lambda: features.starting_points(X, seed="1"),
+                                 TypeError, "seed must be an int"),
+    "robust_dataset:steps-negative": (
+        lambda: features.robust_dataset(M, X, Y, steps=-1, progress=False),
+        ValueError, "steps must be >= 1"),
+    "relabelled_dataset:mode": (lambda: features.relabelled_dataset(M, X, Y, mode="x"),
+                                ValueError, "mode must be one of"),
+    "relabelled_dataset:eps-negative": (
+        lambda: features.relabelled_dataset(M, X, Y, eps=-3.0, progress=False),
+        ValueError, "eps must be in"),
+    "relabelled_dataset:num_classes-one": (
+        lambda: features.relabelled_dataset(M, X, Y, num_classes=1),
+        ValueError, "num_classes must be >= 2"),
+    "relabelled_dataset:labels-beyond": (
+        lambda: features.relabelled_dataset(M, X, Y, num_classes=3),
+        ValueError, r"y must hold class indices in \[0, 2\]"),
+    "save:not-a-dataset": (lambda: features.save({"x": X, "y": Y}, "ds.pt"), TypeError,
+                           "ds must be"),
+    "save:path-int": (lambda: features.save(features.Constructed(X, Y), 5), TypeError,
+                      "path must be"),
+    "load:path-none": (lambda: features.load(None), TypeError, "path must be"),
+    "recipe:unknown": (lambda: features.recipe("mnist-d_x"), ValueError,
+                       "unknown constructed dataset"),
+    "recipe:profile": (lambda: features.recipe("mnist-d_r", "medium"), ValueError,
+                       "profile must be one of"),
+    "load_constructed:unknown": (lambda: features.load_constructed("cifar100-d_r"),
+                                 ValueError, "unknown constructed dataset"),
+    "load_constructed:profile": (
+        lambda: features.load_constructed("mnist-d_r", "medium"),
+        ValueError, "profile must be one of"),
+    "build:not-a-recipe": (lambda: features.build("mnist-d_r"), TypeError,
+                           "rec must be a recipe"),
+    "build:incomplete": (lambda: features.build({"kind": "D_R"}), ValueError,
+                         "rec is not a"),
+    "build:unknown-source": (
+        lambda: features.build({**features.recipe("mnist-d_r", "quick"),
+                                "source": "nope"}),
+        ValueError, "unknown model name"),
+    "source_data:not-a-recipe": (lambda: features.source_data(None), TypeError,
+                                 "rec must be a recipe"),
+}) + bad_images({
+    "features.invert": lambda x: features.invert(M, x, x, steps=1, progress=False),
+    "features.starting_points": lambda x: features.starting_points(x),
+    "features.robust_dataset": lambda x: features.robust_dataset(
+        M, x, Y[:len(x)], steps=1, progress=False),
+    "features.non_robust_dataset": lambda x: features.non_robust_dataset(
+        M, x, Y[:len(x)], steps=1, progress=False),
+    "features.relabelled_dataset": lambda x: features.relabelled_dataset(
+        M, x, Y[:len(x)], steps=1, progress=False),
+    "features.save": lambda x: features.save(features.Constructed(x, Y[:len(x)]),
+                                             "ds.pt"),
+}) + bad_labels({
+    "features.robust_dataset": lambda y: features.robust_dataset(
+        M, X, y, steps=1, progress=False),
+    "features.relabelled_dataset": lambda y: features.relabelled_dataset(
+        M, X, y, steps=1, progress=False),
+}) + not_a_model({
+    "features.invert": lambda m: features.invert(m, X, X, progress=False),
+    "features.relabelled_dataset": lambda m: features.relabelled_dataset(
+        m, X, Y, progress=False),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_interrupted_dataset_save_leaves_nothing(tmp_path, monkeypatch):
+    ds = features.Constructed(X, Y, {"kind": "D_R"})
+    target = tmp_path / "constructed" / "d.pt"
+    monkeypatch.setattr(torch, "save", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        features.save(ds, target)
+    assert list(target.parent.iterdir()) == []
+    with pytest.raises(FileNotFoundError):
+        features.load(target)
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "empty"])
+def test_corrupted_constructed_dataset_is_refused(how, tmp_path):
+    target = tmp_path / "d.pt"
+    features.save(features.Constructed(X, Y, {"kind": "D_R"}), target)
+    corrupt(target, how)
+    with pytest.raises(io.ChecksumError):
+        features.load(target)
+
+
+def test_constructed_dataset_of_another_kind_is_refused(tmp_path):
+    target = tmp_path / "d.pt"
+    # float images: not what save writes
+    io.atomic_save({"x": X, "y": Y, "meta": {}}, target)
+    with pytest.raises(io.ChecksumError, match="not a robustcore constructed dataset"):
+        features.load(target)

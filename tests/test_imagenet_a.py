@@ -3,12 +3,16 @@ metrics against hand-computed values, the filter, and clear errors."""
 
 import math
 import urllib.error
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from misuse import (
+    BAD_Y, M, NAN, PROBS, X, Y, bad_images, bad_labels, cases, misuse_test, not_a_model,
+    written)
 from robustcore import data, imagenet_a as A
 
 
@@ -237,3 +241,233 @@ def test_evaluate_rejects_bad_sources():
         A.evaluate(Fixed(), [])
     with pytest.raises(ValueError, match="only 10 class scores"):
         A.evaluate(Fixed(), (torch.zeros(1, 1, 4, 4), torch.tensor([12])))
+
+
+# ---- misuse: bad arguments are refused, wrong folder layouts are named, and nothing
+# is written
+
+CONF = torch.tensor([0.9, 0.6, 0.3, 0.8])
+CORRECT = torch.tensor([True, False, True, True])
+PAIR = (X, Y)
+SOURCE = {  # f(model, source)
+    "imagenet_a.predict_proba": A.predict_proba,
+    "imagenet_a.evaluate": A.evaluate,
+    "imagenet_a.natural_adversarial_filter": A.natural_adversarial_filter,
+}
+MISUSE = cases("imagenet_a", {
+    "mask_logits:list": (lambda: A.mask_logits([[0.0] * 1000]), TypeError,
+                         "logits must be"),
+    "mask_logits:int": (lambda: A.mask_logits(torch.zeros(2, 1000, dtype=torch.long)),
+                        TypeError, "logits must be a floating"),
+    "mask_logits:200": (lambda: A.mask_logits(torch.zeros(2, 200)), ValueError,
+                        r"logits must have shape"),
+    "mask_logits:1d": (lambda: A.mask_logits(torch.zeros(1000)), ValueError,
+                       r"logits must have shape"),
+    "transform:normalize-str": (lambda: A.transform("no"), TypeError,
+                                "normalize must be True or False"),
+    "find:root-int": (lambda: A.find(3), TypeError, "root must be"),
+    "find:root-empty": (lambda: A.find(""), TypeError, "root must be"),
+    "check_layout:root-none": (lambda: A.check_layout(None), TypeError, "root must be"),
+    "check_layout:missing": (lambda: A.check_layout("nowhere"), FileNotFoundError,
+                             "root .* not a folder"),
+    "dataset:missing": (lambda: A.dataset("nowhere"), data.DataNotFoundError,
+                        "not on disk"),
+    "dataset:root-int": (lambda: A.dataset(7), TypeError, "root must be"),
+    "dataset:normalize-str": (lambda: A.dataset("nowhere", normalize="yes"), TypeError,
+                              "normalize must be"),
+    "loader:batch_size-zero": (lambda: A.loader("nowhere", batch_size=0), ValueError,
+                               "batch_size must be >= 1"),
+    "loader:batch_size-float": (lambda: A.loader("nowhere", batch_size=8.0), TypeError,
+                                "batch_size must be an int"),
+    "loader:num_workers-negative": (lambda: A.loader("nowhere", num_workers=-1),
+                                    ValueError, "num_workers must be >= 0"),
+    "loader:missing": (lambda: A.loader("nowhere", num_workers=0),
+                       data.DataNotFoundError, "not on disk"),
+    "download:root-int": (lambda: A.download(5), TypeError, "root must be"),
+    "download:offline": (lambda: A.download("ia-root/sub"), data.DataNotFoundError,
+                         "could not download ImageNet-A"),
+    "download:offline-default-root": (lambda: A.download(), data.DataNotFoundError,
+                                      "could not download ImageNet-A"),
+    "adaptive_bins:n-zero": (lambda: A.adaptive_bins(0), ValueError, "n must be >= 1"),
+    "adaptive_bins:n-float": (lambda: A.adaptive_bins(10.0), TypeError,
+                              "n must be an int"),
+    "adaptive_bins:beta-zero": (lambda: A.adaptive_bins(10, 0), ValueError,
+                                "beta must be >= 1"),
+    "adaptive_bins:beta-negative": (lambda: A.adaptive_bins(10, -5), ValueError,
+                                    "beta must be >= 1"),
+    "calibration_error:nan": (
+        lambda: A.calibration_error(torch.tensor([NAN, 0.5]), [1, 0]),
+        ValueError, "confidence must hold finite"),
+    "calibration_error:above-one": (
+        lambda: A.calibration_error([1.5, 0.5], [1, 0]),
+        ValueError, r"confidence must hold finite probabilities in \[0, 1\]"),
+    "calibration_error:negative": (lambda: A.calibration_error([-0.1, 0.5], [1, 0]),
+                                   ValueError, "confidence must hold"),
+    "calibration_error:empty": (lambda: A.calibration_error([], []), ValueError,
+                                "confidence is empty"),
+    "calibration_error:str": (lambda: A.calibration_error("high", [1]), TypeError,
+                              "confidence"),
+    "calibration_error:objects": (lambda: A.calibration_error([{"p": 0.5}], [1]),
+                                  TypeError, "confidence must be"),
+    "calibration_error:length": (
+        lambda: A.calibration_error(CONF, CORRECT[:2]),
+        ValueError, "confidence and correct must be 1-D and of equal length"),
+    "calibration_error:correct-2": (lambda: A.calibration_error(CONF, [0, 1, 2, 1]),
+                                    ValueError, "correct must hold booleans"),
+    "calibration_error:correct-nan": (lambda: A.calibration_error(CONF, [0, 1, NAN, 1]),
+                                      ValueError, "correct must hold booleans"),
+    "calibration_error:beta-zero": (lambda: A.calibration_error(CONF, CORRECT, 0),
+                                    ValueError, "beta must be >= 1"),
+    "calibration_error:beta-float": (lambda: A.calibration_error(CONF, CORRECT, 2.5),
+                                     TypeError, "beta must be an int"),
+    "rra_curve:2d": (lambda: A.rra_curve(PROBS, CORRECT), ValueError,
+                     "confidence and correct must be 1-D"),
+    "rra_curve:empty": (lambda: A.rra_curve(CONF[:0], CORRECT[:0]), ValueError,
+                        "confidence is empty"),
+    "aurra:correct-2": (lambda: A.aurra(CONF, torch.tensor([2, 0, 1, 1])), ValueError,
+                        "correct must hold"),
+    "aurra:inf": (lambda: A.aurra([math.inf, 0.2], [1, 0]), ValueError,
+                  "confidence must hold finite"),
+    "reliability_diagram:beta-zero": (
+        lambda: A.reliability_diagram(CONF, CORRECT, beta=0),
+        ValueError, "beta must be >= 1"),
+    "reliability_diagram:range": (lambda: A.reliability_diagram(CONF * 3, CORRECT),
+                                  ValueError, "confidence must hold"),
+    "reliability_diagram:ax-str": (
+        lambda: A.reliability_diagram(CONF, CORRECT, ax="left"),
+        TypeError, "ax must be a matplotlib Axes"),
+    "reliability_diagram:title-int": (
+        lambda: A.reliability_diagram(CONF, CORRECT, title=3),
+        TypeError, "title must be a str"),
+    "predict_proba:batch_size-zero": (lambda: A.predict_proba(M, PAIR, batch_size=0),
+                                      ValueError, "batch_size must be >= 1"),
+    "predict_proba:classes-negative": (
+        lambda: A.predict_proba(M, PAIR, classes=[-1, 2]),
+        ValueError, "classes must be >= 0"),
+    "predict_proba:classes-float": (
+        lambda: A.predict_proba(M, PAIR, classes=[0.5, 2.5]),
+        TypeError, "classes must hold int"),
+    "predict_proba:classes-str": (lambda: A.predict_proba(M, PAIR, classes="0123"),
+                                  TypeError, "classes must be a sequence"),
+    "predict_proba:classes-int": (lambda: A.predict_proba(M, PAIR, classes=5),
+                                  TypeError, "classes must be a sequence"),
+    "predict_proba:classes-empty": (lambda: A.predict_proba(M, PAIR, classes=[]),
+                                    ValueError, "classes must be a non-empty"),
+    "predict_proba:classes-repeat": (lambda: A.predict_proba(M, PAIR, classes=[1, 1]),
+                                     ValueError, "distinct"),
+    "predict_proba:classes-beyond": (
+        lambda: A.predict_proba(M, PAIR, classes=A.indices()),
+        ValueError, "classes holds index .* 10 logits"),
+    "predict_proba:source-str": (lambda: A.predict_proba(M, "imagenet-a"), TypeError,
+                                 "data must be"),
+    "predict_proba:source-int": (lambda: A.predict_proba(M, 42), TypeError,
+                                 "data must be"),
+    "predict_proba:source-dict": (lambda: A.predict_proba(M, {"x": X, "y": Y}),
+                                  TypeError, "data must be"),
+    "predict_proba:length": (lambda: A.predict_proba(M, (X, Y[:2])), ValueError,
+                             "differ in length"),
+    "predict_proba:empty": (lambda: A.predict_proba(M, (X[:0], Y[:0])), ValueError,
+                            "empty"),
+    "predict_proba:labels-beyond": (lambda: A.predict_proba(M, (X, Y + 8)), ValueError,
+                                    "only 10 class scores"),
+    "result:list": (lambda: A.result([[0.5, 0.5]], torch.tensor([0])), ValueError,
+                    r"probabilities must be a tensor of shape \(N, classes\)"),
+    "result:1d": (lambda: A.result(CONF, Y), ValueError,
+                  "probabilities must be a tensor of shape"),
+    "result:int": (lambda: A.result(PROBS.long(), Y), TypeError,
+                   "probabilities must be a floating"),
+    "result:nan": (lambda: A.result(torch.full((4, 10), NAN), Y), ValueError,
+                   r"probabilities must hold finite values in \[0, 1\]"),
+    "result:range": (lambda: A.result(PROBS * 20, Y), ValueError,
+                     "probabilities must hold finite"),
+    "result:empty": (lambda: A.result(PROBS[:0], Y[:0]), ValueError,
+                     "probabilities is empty"),
+    "result:labels-length": (lambda: A.result(PROBS, Y[:3]), ValueError,
+                             r"labels must have shape \(4,\)"),
+    "result:labels-beyond": (lambda: A.result(PROBS, Y + 7), ValueError,
+                             r"labels must hold class indices in \[0, 9\]"),
+    "result:labels-float": (lambda: A.result(PROBS, Y.float()), TypeError,
+                            "labels must be an integer"),
+    "result:beta-zero": (lambda: A.result(PROBS, Y, beta=0), ValueError,
+                         "beta must be >= 1"),
+    "evaluate:beta-zero": (lambda: A.evaluate(M, PAIR, beta=0), ValueError,
+                           "beta must be >= 1"),
+    "evaluate:batch_size-negative": (lambda: A.evaluate(M, PAIR, batch_size=-1),
+                                     ValueError, "batch_size must be >= 1"),
+    "evaluate:source-none": (lambda: A.evaluate(M, None), TypeError, "data must be"),
+    "evaluate:classes-float": (lambda: A.evaluate(M, PAIR, classes=[1.0, 2.0]),
+                               TypeError, "classes"),
+    "natural_adversarial_filter:min_confidence-nan": (
+        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=NAN),
+        ValueError, "min_confidence must be in"),
+    "natural_adversarial_filter:min_confidence-above": (
+        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=1.5),
+        ValueError, r"min_confidence must be in \[0, 1\]"),
+    "natural_adversarial_filter:min_confidence-str": (
+        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence="high"),
+        TypeError, "min_confidence must be a real number"),
+    "natural_adversarial_filter:source-triple": (
+        lambda: A.natural_adversarial_filter(M, (X, Y, Y)),
+        TypeError, "source must be"),
+    "natural_adversarial_filter:source-loader": (
+        lambda: A.natural_adversarial_filter(M, iter([PAIR])),
+        TypeError, "source must be"),
+    "natural_adversarial_filter:model-str": (
+        lambda: A.natural_adversarial_filter("resnet50", PAIR),
+        TypeError, "model must be"),
+    "natural_adversarial_filter:batch_size-zero": (
+        lambda: A.natural_adversarial_filter(M, PAIR, batch_size=0),
+        ValueError, "batch_size must be"),
+})
+MISUSE += bad_images({k: (lambda x, f=f: f(M, (x, Y))) for k, f in SOURCE.items()},
+                     defects=[("nan", ValueError, "source holds images with NaN")])
+MISUSE += bad_labels({k: (lambda y, f=f: f(M, (X, y))) for k, f in SOURCE.items()},
+                     defects=BAD_Y[:3], match="labels must|differ in length")
+MISUSE += not_a_model({k: (lambda m, f=f: f(m, PAIR)) for k, f in SOURCE.items()},
+                      model="resnet50", match="model must be")
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def _imagenet_a_tree(root: Path, layout: str) -> Path:
+    """A would-be ImageNet-A folder of one image per class, laid out wrongly in one
+    way."""
+    wnids = A.wnids()
+    folders = {"wrong-wnids": [f"n{i:08d}" for i in range(200)],
+               "missing-classes": wnids[:199], "extra-class": [*wnids, "n99999999"],
+               "no-images": wnids, "nested": wnids, "flat": []}[layout]
+    base = root / "imagenet-a"
+    if layout == "nested":
+        base = base / "imagenet-a"
+    base.mkdir(parents=True)
+    for w in folders:
+        (base / w).mkdir()
+        if layout != "no-images":
+            (base / w / "0.jpg").write_bytes(b"")
+    if layout == "flat":
+        for i in range(3):
+            (base / f"{wnids[i]}_0.jpg").write_bytes(b"")
+    return root / "imagenet-a"
+
+
+@pytest.mark.parametrize("layout, exc, match", [
+    ("wrong-wnids", ValueError, "200 missing.*200 unexpected"),
+    ("missing-classes", ValueError, "1 missing.*0 unexpected"),
+    ("extra-class", ValueError, r"0 missing.*1 unexpected .*n99999999"),
+    ("no-images", ValueError, "200 class folder.*hold no images"),
+    ("nested", ValueError, "not ImageNet-A's layout"),
+    ("flat", ValueError, "not ImageNet-A's layout"),
+])
+def test_imagenet_a_wrong_folder_layout(layout, exc, match, sandbox):
+    folder = _imagenet_a_tree(sandbox / "ia-root", layout)
+    before = written(sandbox)
+    with pytest.raises(exc, match=match):
+        A.check_layout(folder)
+    if layout in ("nested", "flat"):  # no wnid folder where it looks: not found at all
+        with pytest.raises(data.DataNotFoundError, match="ImageNet-A is not on disk"):
+            A.dataset(sandbox / "ia-root")
+    else:
+        with pytest.raises(exc, match=match):
+            A.dataset(sandbox / "ia-root")
+        with pytest.raises(exc, match=match):
+            A.loader(folder, num_workers=0)
+    assert written(sandbox) == before, "a refused layout left files or folders behind"

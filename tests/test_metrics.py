@@ -10,6 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score, roc_auc_score
 
+from misuse import ANOM, NAN, PROBS, SCORES, cases, misuse_test
 from robustcore import metrics
 
 # Four scores, two anomalies (label 1): ranked 0.8 (1), 0.4 (0), 0.35 (1), 0.1 (0).
@@ -278,3 +279,48 @@ def test_check_confidence_converts():
 def test_adaptive_bins_misuse(n, beta, err, match):
     with pytest.raises(err, match=match):
         metrics.adaptive_bins(n, beta)
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+
+def _score_cases(name: str, f) -> list:
+    """The misuse of a function of (scores, labels), ids ``metrics.name.defect``."""
+    return cases(f"metrics.{name}", {
+        "nan": (lambda: f(torch.tensor([0.1, NAN, 0.3, 0.4]), ANOM), ValueError,
+                "scores contain NaN"),
+        "inf": (lambda: f([0.1, math.inf, 0.3, 0.4], ANOM), ValueError,
+                "scores contain NaN or infinite"),
+        "one-class": (lambda: f(SCORES, torch.zeros(4, dtype=torch.long)), ValueError,
+                      "both normal"),
+        "labels-2": (lambda: f(SCORES, torch.tensor([0, 2, 1, 1])), ValueError,
+                     r"labels must be 0 \(normal\)"),
+        "length": (lambda: f(SCORES, ANOM[:3]), ValueError,
+                   "scores and labels must be 1-D of equal length"),
+        "2d": (lambda: f(PROBS, ANOM), ValueError, "scores and labels must be 1-D"),
+        "empty": (lambda: f([], []), ValueError, "scores and labels are empty"),
+        "str": (lambda: f("0.1 0.2", ANOM), TypeError,
+                "scores and labels must be sequences of numbers"),
+        "objects": (lambda: f([None, {}, 1, 2], ANOM), TypeError, "scores must be"),
+    })
+
+
+MISUSE = cases("metrics", {
+    "check_confidence:empty": (lambda: metrics.check_confidence([], []), ValueError,
+                               "confidence is empty"),
+    "check_confidence:above-one": (lambda: metrics.check_confidence([1.5], [1]),
+                                   ValueError, r"\[0, 1\]"),
+    "calibration_error:nan": (lambda: metrics.calibration_error([NAN, 0.5], [1, 0]),
+                              ValueError, "finite"),
+    "rra_curve:length": (lambda: metrics.rra_curve([0.5, 0.5], [1]), ValueError,
+                         "equal length"),
+    "aurra:str": (lambda: metrics.aurra("high", [1]), TypeError, "confidence"),
+    "adaptive_bins:n-zero": (lambda: metrics.adaptive_bins(0), ValueError,
+                             "n must be >= 1"),
+}) + [case for name, f in {
+    "auroc": metrics.auroc, "roc": metrics.roc,
+    "best_threshold": metrics.best_threshold,
+    "f1_at": lambda s, lab: metrics.f1_at(s, lab, 0.5),
+    "check_scores": metrics.check_scores,
+}.items() for case in _score_cases(name, f)]
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from misuse import cases, misuse_test, not_a_model
 from robustcore import models
 
 
@@ -33,3 +34,19 @@ def test_bad_names_and_sizes():
         models.build("mlp", num_classes=1)
     with pytest.raises(TypeError, match="in_channels"):
         models.build("mlp", in_channels="1")
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("models", {
+    "build:unknown": (lambda: models.build("vgg"), ValueError, "arch must be one of"),
+    "build:in_channels-zero": (lambda: models.build("mlp", in_channels=0), ValueError,
+                               "in_channels must be >= 1"),
+    "build:in_channels-float": (lambda: models.build("cnn", in_channels=1.5), TypeError,
+                                "in_channels must be an int"),
+    "build:num_classes-one": (lambda: models.build("cnn", num_classes=1), ValueError,
+                              "num_classes must be >= 2"),
+    "build:image_size-small": (lambda: models.build("resnet", image_size=4), ValueError,
+                               "image_size must be >= 8"),
+}) + not_a_model({"models.num_parameters": lambda m: models.num_parameters(m)})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -1,11 +1,16 @@
 import json
+import re
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import f1_score, roc_auc_score
 
+from misuse import (
+    ANOM, BAD_Y, M, NAN, SCORES, X, Y, bad_images, bad_labels, bad_x, cases, corrupt,
+    misuse_test, not_a_model, written)
 from robustcore import data, io, novelty, store
 
 
@@ -330,3 +335,397 @@ def test_shipped_novelty_checkpoint_verifies_and_matches_its_metrics(name, tmp_c
     assert m.meta["recipe"] == novelty.ARTIFACTS[name].recipe(profile)
     res = novelty.evaluate(m, novelty.split_of(m.meta["recipe"]))
     assert res["auroc"] == pytest.approx(m.meta["metrics"]["auroc"], abs=1e-6)
+
+
+# ---- misuse: bad arguments are refused and nothing is written; corrupted and tampered
+# checkpoints are refused, by the functions and by the command line
+
+AE = novelty.AutoEncoder().eval()
+X3 = torch.rand(4, 3, 32, 32)  # COIL-100-shaped: not what AE takes
+XS, YS = torch.rand(12, 1, 28, 28), torch.arange(12) % 3
+SPLIT = novelty.protocol2(XS, YS, XS, YS, 0)
+REC = novelty.recipe("mnist", "p2", 1, "dae", epochs=1)
+AE_FUNCS = {  # f(model, images)
+    "novelty.latent_distance": lambda m, x: novelty.latent_distance(m, x, x),
+    "novelty.latent_attack": lambda m, x: novelty.latent_attack(m, x, 0.1, steps=1),
+    "novelty.arae_loss": lambda m, x: novelty.arae_loss(m, x, x),
+    "novelty.dae_loss": lambda m, x: novelty.dae_loss(m, x),
+    "novelty.fit": lambda m, x: novelty.fit(m, x, epochs=1, steps=1,
+                                            progress_bar=False),
+    "novelty.scores": lambda m, x: novelty.scores(m, x),
+}
+
+
+def _recipe(**changes):
+    """novelty.recipe for MNIST, p2, class 1, ARAE, 1 epoch, with ``changes``."""
+    args = {"dataset": "mnist", "protocol": "p2", "normal": 1, "method": "arae",
+            "epochs": 1}
+    return novelty.recipe(**{**args, **changes})
+
+
+# The labels must be the dataset's classes.
+CLASSES_Y = [(d, y, exc, r"hold class indices in \[0, 9\]" if d == "negative" else m)
+             for d, y, exc, m in BAD_Y]
+MISUSE = cases("novelty", {
+    "load_dataset:unknown": (lambda: novelty.load_dataset("cifar10"), ValueError,
+                             "dataset must be one of"),
+    "load_dataset:none": (lambda: novelty.load_dataset(None), ValueError,
+                          "dataset must be one of"),
+    "load_dataset:root-int": (lambda: novelty.load_dataset("mnist", root=1), TypeError,
+                              "root must be"),
+    "load_dataset:missing": (
+        lambda: novelty.load_dataset("fashion_mnist", root="nowhere"),
+        data.DataNotFoundError, "FashionMNIST"),
+    "protocol1:dataset": (lambda: novelty.protocol1(X, Y, 0, dataset="svhn"),
+                          ValueError, "dataset must be one of"),
+    "protocol1:class-out-of-range": (lambda: novelty.protocol1(X, Y, 10), ValueError,
+                                     r"normal class must be <= 9"),
+    "protocol1:class-negative": (lambda: novelty.protocol1(X, Y, -1), ValueError,
+                                 "normal class must be >= 0"),
+    "protocol1:normal-str": (lambda: novelty.protocol1(X, Y, "3"), TypeError,
+                             "normal must be a class index"),
+    "protocol1:normal-float": (lambda: novelty.protocol1(X, Y, 3.0), TypeError,
+                               "normal must be"),
+    "protocol1:normal-empty": (lambda: novelty.protocol1(X, Y, []), TypeError,
+                               "normal must be"),
+    "protocol1:normal-repeat": (lambda: novelty.protocol1(X, Y, [1, 1]), ValueError,
+                                "normal must not repeat"),
+    "protocol1:normal-all": (lambda: novelty.protocol1(X, Y, list(range(10))),
+                             ValueError, "normal must leave at least one"),
+    "protocol1:y-beyond-classes": (lambda: novelty.protocol1(X, Y + 7, 0), ValueError,
+                                   r"y must hold class indices in \[0, 9\]"),
+    "protocol1:fraction-zero": (lambda: novelty.protocol1(X, Y, 0, 0.0), ValueError,
+                                r"anomaly_fraction must be in \(0, 1\)"),
+    "protocol1:fraction-one": (lambda: novelty.protocol1(X, Y, 0, 1.0), ValueError,
+                               "anomaly_fraction must be in"),
+    "protocol1:fraction-nan": (lambda: novelty.protocol1(X, Y, 0, NAN), ValueError,
+                               "anomaly_fraction must be in"),
+    "protocol1:fraction-str": (lambda: novelty.protocol1(X, Y, 0, "0.5"), TypeError,
+                               "anomaly_fraction must be"),
+    "protocol1:seed-negative": (lambda: novelty.protocol1(XS, YS, 0, seed=-1),
+                                ValueError, "seed must be >= 0"),
+    "protocol1:seed-float": (lambda: novelty.protocol1(XS, YS, 0, seed=0.5), TypeError,
+                             "seed must be an int"),
+    "protocol1:too-few-normal": (lambda: novelty.protocol1(X, Y, 0), ValueError,
+                                 "at least 5 images"),
+    "protocol2:x_test-nan": (lambda: novelty.protocol2(X, Y, bad_x("nan"), Y, 0),
+                             ValueError, "x_test contains NaN"),
+    "protocol2:x_test-shape": (lambda: novelty.protocol2(X, Y, X3, Y, 0), ValueError,
+                               "x_test must hold images of the shape of x_train"),
+    "protocol2:no-normal": (lambda: novelty.protocol2(X, Y, X, Y, 7), ValueError,
+                            "holds no image of the normal"),
+    "protocol2:test-all-normal": (
+        lambda: novelty.protocol2(X, Y, X, torch.zeros(4, dtype=torch.long), 0),
+        ValueError, "both normal and anomalous"),
+    "protocol2:dataset": (lambda: novelty.protocol2(X, Y, X, Y, 0, dataset="cifar10"),
+                          ValueError, "dataset must be one of"),
+    "protocol2:class-out-of-range": (lambda: novelty.protocol2(X, Y, X, Y, 12),
+                                     ValueError, "normal class must be"),
+    "prepare:dataset": (lambda: novelty.prepare("svhn", "p1", 0), ValueError,
+                        "dataset must be one of"),
+    "prepare:protocol": (lambda: novelty.prepare("mnist", "p3", 0), ValueError,
+                         "protocol must be one of"),
+    "prepare:class-out-of-range": (lambda: novelty.prepare("mnist", "p2", 10),
+                                   ValueError, r"normal class must be <= 9"),
+    "prepare:coil-class": (lambda: novelty.prepare("coil100", "p1", 100), ValueError,
+                           r"normal class must be <= 99"),
+    "prepare:fraction-above": (lambda: novelty.prepare("mnist", "p1", 0, 1.5),
+                               ValueError, r"anomaly_fraction must be in \(0, 1\)"),
+    "prepare:fraction-negative": (lambda: novelty.prepare("mnist", "p1", 0, -0.5),
+                                  ValueError, "anomaly_fraction must be in"),
+    "prepare:fraction-p2": (lambda: novelty.prepare("mnist", "p2", 0, 0.5), ValueError,
+                            "anomaly_fraction applies to protocol p1 only"),
+    "prepare:coil-p2": (lambda: novelty.prepare("coil100", "p2", 0), ValueError,
+                        "use protocol p1"),
+    "prepare:seed-str": (lambda: novelty.prepare("mnist", "p2", 0, seed="0"), TypeError,
+                         "seed must be an int"),
+    "prepare:max_train-one": (lambda: novelty.prepare("mnist", "p2", 0, max_train=1),
+                              ValueError, "max_train must be >= 2"),
+    "prepare:max_test-negative": (
+        lambda: novelty.prepare("mnist", "p2", 0, max_test=-5),
+        ValueError, "max_test must be >= 2"),
+    "prepare:max_test-float": (lambda: novelty.prepare("mnist", "p2", 0, max_test=1e3),
+                               TypeError, "max_test must be an int"),
+    "prepare:root-int": (lambda: novelty.prepare("mnist", "p2", 0, root=2), TypeError,
+                         "root must be"),
+    "prepare:missing": (
+        lambda: novelty.prepare("fashion_mnist", "p2", 0, root="nowhere"),
+        data.DataNotFoundError, "FashionMNIST"),
+    "latent_distance:x_other-shape": (lambda: novelty.latent_distance(AE, X, X[:2]),
+                                      ValueError, r"x_other must have the shape of x"),
+    "latent_distance:x_other-range": (
+        lambda: novelty.latent_distance(AE, X, X * 3),
+        ValueError, r"x_other must have values in \[0, 1\]"),
+    "latent_attack:eps-negative": (lambda: novelty.latent_attack(AE, X, -0.1),
+                                   ValueError, "eps must be in"),
+    "latent_attack:eps-absurd": (lambda: novelty.latent_attack(AE, X, 5.0), ValueError,
+                                 r"eps must be in \[0, 1\]"),
+    "latent_attack:eps-nan": (lambda: novelty.latent_attack(AE, X, NAN), ValueError,
+                              "eps must be in"),
+    "latent_attack:eps-str": (lambda: novelty.latent_attack(AE, X, "0.2"), TypeError,
+                              "eps must be a real number"),
+    "latent_attack:steps-zero": (lambda: novelty.latent_attack(AE, X, steps=0),
+                                 ValueError, "steps must be >= 1"),
+    "latent_attack:steps-absurd": (lambda: novelty.latent_attack(AE, X, steps=10**9),
+                                   ValueError, "steps must be <="),
+    "latent_attack:alpha-nan": (lambda: novelty.latent_attack(AE, X, alpha=NAN),
+                                ValueError, "alpha must be in"),
+    "latent_attack:generator": (lambda: novelty.latent_attack(AE, X, generator=0),
+                                TypeError, "generator must be a torch.Generator"),
+    "arae_loss:x_adv-shape": (lambda: novelty.arae_loss(AE, X, X[:1]), ValueError,
+                              "x_adv must have the shape"),
+    "arae_loss:x_adv-nan": (lambda: novelty.arae_loss(AE, X, bad_x("nan")), ValueError,
+                            "x_adv contains NaN"),
+    "arae_loss:gamma-negative": (lambda: novelty.arae_loss(AE, X, X, gamma=-1.0),
+                                 ValueError, "gamma must be in"),
+    "arae_loss:gamma-nan": (lambda: novelty.arae_loss(AE, X, X, gamma=NAN), ValueError,
+                            "gamma must be in"),
+    "dae_loss:noise_std-negative": (lambda: novelty.dae_loss(AE, X, -0.2), ValueError,
+                                    "noise_std must be in"),
+    "dae_loss:noise_std-nan": (lambda: novelty.dae_loss(AE, X, NAN), ValueError,
+                               "noise_std must be in"),
+    "dae_loss:noise_std-absurd": (lambda: novelty.dae_loss(AE, X, 1e9), ValueError,
+                                  "noise_std must be in"),
+    "dae_loss:generator": (lambda: novelty.dae_loss(AE, X, generator="g"), TypeError,
+                           "generator must be"),
+    "fit:epochs-zero": (lambda: novelty.fit(AE, X, epochs=0, progress_bar=False),
+                        ValueError, "epochs must be >= 1"),
+    "fit:epochs-negative": (lambda: novelty.fit(AE, X, epochs=-3), ValueError,
+                            "epochs must be >= 1"),
+    "fit:epochs-absurd": (lambda: novelty.fit(AE, X, epochs=10**9), ValueError,
+                          "epochs must be <="),
+    "fit:epochs-float": (lambda: novelty.fit(AE, X, epochs=2.0), TypeError,
+                         "epochs must be an int"),
+    "fit:batch_size-zero": (lambda: novelty.fit(AE, X, batch_size=0), ValueError,
+                            "batch_size must be >= 1"),
+    "fit:lr-zero": (lambda: novelty.fit(AE, X, lr=0.0), ValueError, "lr must be in"),
+    "fit:lr-nan": (lambda: novelty.fit(AE, X, lr=NAN), ValueError, "lr must be in"),
+    "fit:lr-absurd": (lambda: novelty.fit(AE, X, lr=1e6), ValueError, "lr must be in"),
+    "fit:gamma-negative": (lambda: novelty.fit(AE, X, gamma=-0.1), ValueError,
+                           "gamma must be in"),
+    "fit:eps-absurd": (lambda: novelty.fit(AE, X, eps=2.0), ValueError,
+                       r"eps must be in \[0, 1\]"),
+    "fit:eps-negative": (lambda: novelty.fit(AE, X, eps=-0.2), ValueError,
+                         "eps must be in"),
+    "fit:steps-zero": (lambda: novelty.fit(AE, X, steps=0), ValueError,
+                       "steps must be >= 1"),
+    "fit:steps-absurd": (lambda: novelty.fit(AE, X, steps=10**8), ValueError,
+                         "steps must be <="),
+    "fit:alpha-negative": (lambda: novelty.fit(AE, X, alpha=-0.01), ValueError,
+                           "alpha must be in"),
+    "fit:method": (lambda: novelty.fit(AE, X, method="vae"), ValueError,
+                   "method must be one of"),
+    "fit:noise_std-nan": (lambda: novelty.fit(AE, X, method="dae", noise_std=NAN),
+                          ValueError, "noise_std must be in"),
+    "fit:warmup-beyond-epochs": (
+        lambda: novelty.fit(AE, X, epochs=2, eps_warmup_epochs=5.0),
+        ValueError, "eps_warmup_epochs must be in"),
+    "fit:seed-str": (lambda: novelty.fit(AE, X, seed="0"), TypeError,
+                     "seed must be an int"),
+    "fit:seed-negative": (lambda: novelty.fit(AE, X, seed=-1), ValueError,
+                          "seed must be >= 0"),
+    "scores:batch_size-zero": (lambda: novelty.scores(AE, X, batch_size=0), ValueError,
+                               "batch_size must be >= 1"),
+    "scores:batch_size-float": (lambda: novelty.scores(AE, X, batch_size=10.0),
+                                TypeError, "batch_size must be an int"),
+    "f1_at:threshold-nan": (lambda: novelty.f1_at(SCORES, ANOM, NAN), ValueError,
+                            "threshold must be in"),
+    "f1_at:threshold-str": (lambda: novelty.f1_at(SCORES, ANOM, "0.5"), TypeError,
+                            "threshold must be a real"),
+    "evaluate:split-str": (lambda: novelty.evaluate(AE, "p2"), TypeError,
+                           "split must be a novelty.Split"),
+    "evaluate:split-dict": (lambda: novelty.evaluate(AE, {"x_test": X}), TypeError,
+                            "split must be"),
+    "evaluate:model-str": (lambda: novelty.evaluate("arae", SPLIT), TypeError,
+                           "model must be"),
+    "evaluate:model-shape": (
+        lambda: novelty.evaluate(novelty.AutoEncoder((3, 32, 32), (8,), 4), SPLIT),
+        ValueError, r"x must hold images of shape \(3, 32, 32\)"),
+    "recipe:dataset": (lambda: _recipe(dataset="svhn"), ValueError,
+                       "dataset must be one of"),
+    "recipe:protocol": (lambda: _recipe(protocol="p0"), ValueError,
+                        "protocol must be one of"),
+    "recipe:method": (lambda: _recipe(method="vae"), ValueError,
+                      "method must be one of"),
+    "recipe:class-out-of-range": (lambda: _recipe(normal=10), ValueError,
+                                  "normal class must be <= 9"),
+    "recipe:epochs-zero": (lambda: _recipe(epochs=0), ValueError,
+                           "epochs must be >= 1"),
+    "recipe:epochs-absurd": (lambda: _recipe(epochs=10**9), ValueError,
+                             "epochs must be <="),
+    "recipe:epochs-str": (lambda: _recipe(epochs="40"), TypeError,
+                          "epochs must be an int"),
+    "recipe:fraction": (lambda: _recipe(protocol="p1", anomaly_fraction=1.5),
+                        ValueError, r"anomaly_fraction must be in \(0, 1\)"),
+    "recipe:seed-negative": (lambda: _recipe(seed=-1), ValueError, "seed must be >= 0"),
+    "recipe:unknown-setting": (lambda: _recipe(stpes=3), ValueError,
+                               r"unknown recipe setting.*stpes"),
+    "recipe:steps-negative": (lambda: _recipe(steps=-1), ValueError,
+                              "steps must be >= 1"),
+    "recipe:batch_size-zero": (lambda: _recipe(batch_size=0), ValueError,
+                               "batch_size must be >= 1"),
+    "recipe:eps-absurd": (lambda: _recipe(eps=8.0), ValueError, "eps must be in"),
+    "recipe:lr-nan": (lambda: _recipe(lr=NAN), ValueError, "lr must be in"),
+    "recipe:max_test-one": (lambda: _recipe(max_test=1), ValueError,
+                            "max_test must be >= 2"),
+    "split_of:str": (lambda: novelty.split_of("novelty-mnist-p2-1-arae"), TypeError,
+                     "rec must be a recipe"),
+    "split_of:incomplete": (lambda: novelty.split_of({"dataset": "mnist"}), TypeError,
+                            "rec must be a recipe"),
+    "split_of:dataset": (lambda: novelty.split_of({**REC, "dataset": "svhn"}),
+                         ValueError, r"rec\['dataset'\] must be one of"),
+    "split_of:class-out-of-range": (lambda: novelty.split_of({**REC, "normal": [10]}),
+                                    ValueError, "normal class must be"),
+    "make:none": (lambda: novelty.make(None), TypeError, "rec must be a recipe"),
+    "make:dataset": (lambda: novelty.make({**REC, "dataset": "cifar10"}), ValueError,
+                     r"rec\['dataset'\]"),
+    "train_recipe:model-str": (lambda: novelty.train_recipe("arae", REC, False),
+                               TypeError, "model must be"),
+    "train_recipe:rec-str": (lambda: novelty.train_recipe(AE, "recipe", False),
+                             TypeError, "rec must be a recipe"),
+    "train_recipe:method": (
+        lambda: novelty.train_recipe(AE, {**REC, "method": "vae"}, False),
+        ValueError, r"rec\['method'\] must be one of"),
+    "train_recipe:epochs-zero": (
+        lambda: novelty.train_recipe(AE, {**REC, "epochs": 0}, False),
+        ValueError, r"rec\['epochs'\] must be >= 1"),
+    "train_recipe:steps-absurd": (
+        lambda: novelty.train_recipe(AE, {**REC, "steps": 10**9}, False),
+        ValueError, "steps must be <="),
+    "train_recipe:model-shape": (
+        lambda: novelty.train_recipe(
+            AE, {**REC, "dataset": "coil100", "protocol": "p1"}, False),
+        ValueError, r"rec\['dataset'\] 'coil100'"),
+    "train_recipe:root-int": (lambda: novelty.train_recipe(AE, REC, False, root=4),
+                              TypeError, "root must be"),
+    "zoo_name:protocol": (lambda: novelty.zoo_name("p3", 1, "arae"), ValueError,
+                          "protocol must be one of"),
+    "zoo_name:class-out-of-range": (lambda: novelty.zoo_name("p2", 10, "arae"),
+                                    ValueError, "normal must be <= 9"),
+    "zoo_name:class-str": (lambda: novelty.zoo_name("p2", "1", "arae"), TypeError,
+                           "normal must be an int"),
+    "zoo_name:method": (lambda: novelty.zoo_name("p2", 1, "vae"), ValueError,
+                        "method must be one of"),
+    "zoo_name:dataset": (lambda: novelty.zoo_name("p2", 1, "arae", "svhn"), ValueError,
+                         "dataset must be one of"),
+    "check_autoencoder:str": (lambda: novelty.check_autoencoder("ae"), TypeError,
+                              "model must be"),
+    "check_autoencoder:classifier": (lambda: novelty.check_autoencoder(M), TypeError,
+                                     "model must be an autoencoder"),
+    "fit_recipe:rec": (lambda: novelty.fit_recipe(AE, {"x": 1}), TypeError,
+                       "rec must be a recipe dict"),
+})
+MISUSE += bad_images({
+    "novelty.protocol1": lambda x: novelty.protocol1(x, Y[:len(x)], 0),
+    "novelty.protocol2": lambda x: novelty.protocol2(x, Y[:len(x)], X, Y, 0),
+    **{k: (lambda x, f=f: f(AE, x)) for k, f in AE_FUNCS.items()},
+})
+MISUSE += bad_labels({"novelty.protocol1": lambda y: novelty.protocol1(X, y, 0)},
+                     defects=CLASSES_Y)
+MISUSE += bad_labels({"novelty.protocol2": lambda y: novelty.protocol2(X, y, X, Y, 0)},
+                     "y_train", CLASSES_Y)
+MISUSE += bad_labels({"novelty.protocol2": lambda y: novelty.protocol2(X, Y, X, y, 0)},
+                     "y_test", CLASSES_Y)
+MISUSE += not_a_model({k: (lambda m, f=f: f(m, X)) for k, f in AE_FUNCS.items()},
+                      "arae", "model must be")
+MISUSE += [case for k, f in AE_FUNCS.items() for case in (
+    (f"{k}[x:image-size]", (lambda f=f: f(AE, X3)), ValueError,
+     r"x must hold images of shape \(1, 28, 28\)"),
+    (f"{k}[model:not-an-autoencoder]", (lambda f=f: f(M, X)), TypeError,
+     "model must be an autoencoder"))]
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def _novelty_checkpoint(folder: Path) -> Path:
+    """A novelty checkpoint as ``python -m robustcore.novelty train`` writes it
+    (untrained weights)."""
+    rec = novelty.recipe("mnist", "p2", 1, "dae", epochs=1, max_train=8, max_test=8)
+    state = {k: v.detach().clone() for k, v in novelty.make(rec).state_dict().items()}
+    target = folder / "model.pt"
+    meta = {"recipe": rec, "metrics": {}, "root": None}
+    io.atomic_save({"state_dict": state, "meta": meta}, target)
+    return target
+
+
+def _cli_refuses(argv, match, capsys):
+    with pytest.raises(SystemExit) as e:
+        novelty.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty"])
+def test_corrupted_novelty_checkpoint_is_refused(how, tmp_path, capsys):
+    ckpt = _novelty_checkpoint(tmp_path)
+    corrupt(ckpt, how)
+    before = ckpt.read_bytes()
+    argv = ["--dir", str(tmp_path), "test", str(ckpt)]
+    _cli_refuses(argv, "corrupted or was modified", capsys)
+    assert ckpt.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "model.pt.sha256"]
+
+
+@pytest.mark.parametrize("content, match", [
+    ({"weights": torch.zeros(2)}, "not a novelty checkpoint"),
+    ({"state_dict": {"w": torch.zeros(2)}, "meta": {}}, "not a novelty checkpoint"),
+    ("state_dict", "not a novelty checkpoint"),
+    ("wrong-shapes", "not a novelty checkpoint of its recipe"),
+    ("wrong-dataset", "not a novelty checkpoint of its recipe"),
+])
+def test_tampered_novelty_checkpoint_with_a_forged_digest_is_refused(content, match,
+                                                                     tmp_path, capsys):
+    """Someone edits the file and its .sha256: the content must still be a novelty
+    checkpoint."""
+    ckpt = _novelty_checkpoint(tmp_path)
+    if content in ("wrong-shapes", "wrong-dataset"):
+        obj = torch.load(ckpt, weights_only=True)
+        if content == "wrong-shapes":
+            obj["state_dict"] = novelty.AutoEncoder(latent=16).state_dict()
+        else:
+            obj["meta"]["recipe"]["dataset"] = "svhn"
+        content = obj
+    torch.save(content, ckpt)
+    ckpt.with_name(ckpt.name + ".sha256").write_text(io.sha256(ckpt))
+    _cli_refuses(["--dir", str(tmp_path), "test", str(ckpt)], match, capsys)
+
+
+def test_novelty_checkpoint_without_digest_or_file_is_refused(tmp_path, capsys):
+    ckpt = _novelty_checkpoint(tmp_path)
+    ckpt.with_name(ckpt.name + ".sha256").unlink()
+    argv = ["--dir", str(tmp_path), "test"]
+    _cli_refuses([*argv, str(ckpt)], "unverified", capsys)
+    _cli_refuses([*argv, str(tmp_path / "other.pt")], "no file at", capsys)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["prepare", "mnist", "p3", "1"], "protocol must be one of"),
+    (["prepare", "mnist", "p1", "nan", "1"], r"anomaly_fraction must be in \(0, 1\)"),
+    (["prepare", "mnist", "p1", "0", "1"], r"anomaly_fraction must be in \(0, 1\)"),
+    (["prepare", "mnist", "p2", "-1"], "normal class must be >= 0"),
+    (["prepare", "coil100", "p1", "0.5", "100"], r"normal class must be <= 99"),
+    (["prepare", "mnist", "p2", "1", "--max-train", "0"], "max_train must be >= 2"),
+    (["prepare", "mnist", "p2", "1", "--seed", "-3"], "seed must be >= 0"),
+])
+def test_cli_misuse_writes_nothing(argv, match, sandbox, capsys):
+    _cli_refuses(["--dir", str(sandbox / "run"), *argv], match, capsys)
+    assert written(sandbox) == []
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["train", "--epochs", "0"], "epochs must be >= 1"),
+    (["train", "--steps", "-1"], "steps must be >= 1"),
+    (["train", "--batch-size", "0"], "batch_size must be >= 1"),
+    (["train", "--eps", "3"], "eps must be in"),
+    (["train", "--lr", "nan"], "lr must be in"),
+])
+def test_cli_train_misuse_writes_no_model(argv, match, sandbox, capsys):
+    run = sandbox / "run"
+    run.mkdir()
+    split = {"dataset": "mnist", "protocol": "p2", "normal": [1],
+             "anomaly_fraction": None, "seed": 0, "root": None, "max_train": 8,
+             "max_test": 8}
+    io.atomic_write_json(split, run / "split.json")
+    before = written(sandbox)
+    _cli_refuses(["--dir", str(run), *argv], match, capsys)
+    assert written(sandbox) == before

@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch import nn
 
+from misuse import M, NAN, X, Y, bad_images, bad_labels, cases, misuse_test, not_a_model
 from robustcore import attacks
 
 
@@ -180,3 +181,80 @@ def test_bad_images_and_values():
         attacks.exhaustive_one_pixel(linear(), torch.rand(2, 1, 6, 6), y, (0.0, 2.0))
     with pytest.raises(ValueError, match="candidates"):
         attacks.apply_pixels(torch.rand(2, 1, 6, 6), torch.zeros(2, 1, 4))
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+CANDS = torch.zeros(4, 1, 3)
+RESULT = attacks.OnePixelResult(X, Y > 0, Y, Y, Y, CANDS)
+MISUSE = cases("attacks", {
+    "one_pixel:pixels-zero": (lambda: attacks.one_pixel(M, X, Y, pixels=0), ValueError,
+                              "pixels must be >= 1"),
+    "one_pixel:pixels-absurd": (lambda: attacks.one_pixel(M, X, Y, pixels=10**6),
+                                ValueError, "pixels must be <="),
+    "one_pixel:popsize-small": (lambda: attacks.one_pixel(M, X, Y, popsize=3),
+                                ValueError, "popsize must be >= 4"),
+    "one_pixel:popsize-absurd": (lambda: attacks.one_pixel(M, X, Y, popsize=10**9),
+                                 ValueError, "popsize must be <="),
+    "one_pixel:generations-negative": (
+        lambda: attacks.one_pixel(M, X, Y, generations=-1),
+        ValueError, "generations must be >= 0"),
+    "one_pixel:generations-absurd": (
+        lambda: attacks.one_pixel(M, X, Y, generations=10**9),
+        ValueError, "generations must be <="),
+    "one_pixel:F-zero": (lambda: attacks.one_pixel(M, X, Y, F=0.0), ValueError,
+                         "F must be in"),
+    "one_pixel:F-nan": (lambda: attacks.one_pixel(M, X, Y, F=NAN), ValueError,
+                        "F must be in"),
+    "one_pixel:strategy": (lambda: attacks.one_pixel(M, X, Y, strategy="best2"),
+                           ValueError, "strategy must be one of"),
+    "one_pixel:bounds": (lambda: attacks.one_pixel(M, X, Y, bounds="wrap"), ValueError,
+                         "bounds must be one of"),
+    "one_pixel:target-equals-y": (lambda: attacks.one_pixel(M, X, Y, target=Y),
+                                  ValueError, "target must differ"),
+    "one_pixel:target-shape": (lambda: attacks.one_pixel(M, X, Y, target=Y[:2]),
+                               ValueError, "target must have"),
+    "one_pixel:batch_size-zero": (lambda: attacks.one_pixel(M, X, Y, batch_size=0),
+                                  ValueError, "batch_size must be"),
+    "one_pixel:seed-float": (lambda: attacks.one_pixel(M, X, Y, seed=1.5), TypeError,
+                             "seed must be an int"),
+    "exhaustive_one_pixel:values-range": (
+        lambda: attacks.exhaustive_one_pixel(M, X, Y, (2.0,)),
+        ValueError, "values"),
+    "exhaustive_one_pixel:values-empty": (
+        lambda: attacks.exhaustive_one_pixel(M, X, Y, ()),
+        ValueError, "values must be"),
+    "exhaustive_one_pixel:values-str": (
+        lambda: attacks.exhaustive_one_pixel(M, X, Y, "white"),
+        TypeError, "values must be"),
+    "exhaustive_one_pixel:values-nan": (
+        lambda: attacks.exhaustive_one_pixel(M, X, Y, (NAN,)),
+        ValueError, "values"),
+    "exhaustive_one_pixel:batch_size": (
+        lambda: attacks.exhaustive_one_pixel(M, X, Y, batch_size=0),
+        ValueError, "batch_size"),
+    "apply_pixels:shape": (lambda: attacks.apply_pixels(X, CANDS[:2]), ValueError,
+                           "candidates must have shape"),
+    "apply_pixels:x-list": (lambda: attacks.apply_pixels([X], CANDS), ValueError,
+                            "x must be"),
+    "apply_pixels:candidates-list": (lambda: attacks.apply_pixels(X, [0, 0, 0]),
+                                     TypeError, "candidates must be"),
+    "decode:shape": (lambda: attacks.decode(torch.zeros(3), 28, 28), ValueError,
+                     "candidates must be"),
+    "decode:height": (lambda: attacks.decode(CANDS, 0, 28), ValueError,
+                      "height must be >= 1"),
+    "success_by_generation:negative": (lambda: RESULT.success_by_generation(-1),
+                                       ValueError, "generations must be >= 0"),
+}) + bad_images({
+    "attacks.one_pixel": lambda x: attacks.one_pixel(M, x, Y[:len(x)], popsize=4,
+                                                     generations=0, progress=False),
+    "attacks.exhaustive_one_pixel": lambda x: attacks.exhaustive_one_pixel(
+        M, x, Y[:len(x)]),
+}) + bad_labels({
+    "attacks.one_pixel": lambda y: attacks.one_pixel(M, X, y, popsize=4, generations=0,
+                                                     progress=False),
+}) + not_a_model({
+    "attacks.one_pixel": lambda m: attacks.one_pixel(m, X, Y, progress=False),
+    "attacks.exhaustive_one_pixel": lambda m: attacks.exhaustive_one_pixel(m, X, Y),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -2,6 +2,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
+from misuse import M, X, Y, bad_images, cases, misuse_test, not_a_model
 from robustcore import plotting, widgets
 
 
@@ -104,3 +105,87 @@ def test_one_pixel_explorer_builds_and_reruns(trained_mlp, mnist_test):
     plt.close("all")
     with pytest.raises(ValueError, match="models must map at least one"):
         widgets.one_pixel_explorer({}, x[:4], y[:4])
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("plotting", {
+    "reproductions:unit": (lambda: plotting.reproductions([], unit=1), TypeError,
+                           "unit must be a string"),
+    "image_grid:nrow": (lambda: plotting.image_grid(X, nrow=0), ValueError,
+                        "nrow must be >= 1"),
+    "image_grid:padding": (lambda: plotting.image_grid(X, padding=-1), ValueError,
+                           "padding must be >= 0"),
+    "show_predictions:pred-length": (lambda: plotting.show_predictions(X, Y[:2]),
+                                     ValueError, "pred must be"),
+    "show_predictions:y-length": (lambda: plotting.show_predictions(X, Y, Y[:3]),
+                                  ValueError, "y must be"),
+    "show_predictions:ncols": (lambda: plotting.show_predictions(X, Y, ncols=0),
+                               ValueError, "ncols must be"),
+    "eps_curves:length": (lambda: plotting.eps_curves([0.0, 0.1], {"a": [1.0]}),
+                          ValueError, "curve 'a'"),
+    "eps_curves:not-a-mapping": (lambda: plotting.eps_curves([0.0], [[1.0]]), TypeError,
+                                 "curves must map"),
+    "grouped_bars:length": (lambda: plotting.grouped_bars(["g1"], {"s": [0.1, 0.2]}),
+                            ValueError, "series 's'"),
+    "grouped_bars:not-a-mapping": (lambda: plotting.grouped_bars(["g1"], [0.1]),
+                                   TypeError, "series must map"),
+    "changed_pixels:shape": (lambda: plotting.changed_pixels(X, X[:2], Y, Y),
+                             ValueError, "x_adv must have"),
+    "pixel_map:3d": (lambda: plotting.pixel_map(X[0]), ValueError, "values must be a"),
+    "pixel_map:background": (lambda: plotting.pixel_map(X[0, 0], background=X[0]),
+                             ValueError, "background must be"),
+}) + cases("widgets", {
+    "attack_one:x-batch": (lambda: widgets.attack_one(M, X, 0, 0.1), ValueError,
+                           "x must be one image"),
+    "attack_one:x-range": (lambda: widgets.attack_one(M, X[0] * 2, 0, 0.1), ValueError,
+                           r"\[0, 1\]"),
+    "attack_one:y-str": (lambda: widgets.attack_one(M, X[0], "seven", 0.1), TypeError,
+                         "y must be"),
+    "attack_one:y-negative": (lambda: widgets.attack_one(M, X[0], -1, 0.1), ValueError,
+                              "y must be"),
+    "attack_one:eps-negative": (lambda: widgets.attack_one(M, X[0], 0, -0.1),
+                                ValueError, "eps must be"),
+    "attack_one:attack": (lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="cw"),
+                          ValueError, "attack must be"),
+    "attack_one:fgsm-l2": (
+        lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="fgsm", norm="l2"),
+        ValueError, "norm must be 'linf'"),
+    "one_pixel_one:pixels": (lambda: widgets.one_pixel_one(M, X[0], 0, pixels=0),
+                             ValueError, "pixels must be"),
+    "one_pixel_one:target": (lambda: widgets.one_pixel_one(M, X[0], 0, target=0),
+                             ValueError, "target must differ"),
+    "one_pixel_one:x-batch": (lambda: widgets.one_pixel_one(M, X, 0), ValueError,
+                              "x must be one image"),
+    "eps_slider:no-models": (lambda: widgets.eps_slider({}, X, Y), ValueError,
+                             "models must map"),
+    "one_pixel_explorer:not-a-model": (
+        lambda: widgets.one_pixel_explorer({"m": "cnn"}, X, Y),
+        TypeError, r"models\['m'\]"),
+    "one_pixel_explorer:empty": (
+        lambda: widgets.one_pixel_explorer({"m": M}, X[:0], Y[:0]),
+        ValueError, "empty"),
+}) + bad_images({
+    "plotting.image_grid": lambda x: plotting.image_grid(x),
+    "plotting.show_predictions": lambda x: plotting.show_predictions(x, Y[:len(x)]),
+    "plotting.changed_pixels": lambda x: plotting.changed_pixels(x, x, Y[:len(x)],
+                                                                 Y[:len(x)]),
+    "widgets.eps_slider": lambda x: widgets.eps_slider({"m": M}, x, Y[:len(x)]),
+    "widgets.one_pixel_explorer": lambda x: widgets.one_pixel_explorer({"m": M}, x,
+                                                                       Y[:len(x)]),
+}) + not_a_model({"widgets.eps_slider": lambda m: widgets.eps_slider({"m": m}, X, Y)})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_reproductions_plots_only_reproductions_with_their_intervals():
+    rows = [{"kind": "reproduction", "value": 90.0, "low": 85.0, "high": 94.0, "reference": 93.2,
+             "unit": "%"},
+            {"kind": "analogue", "value": 5.0, "low": None, "high": None, "reference": 63.0,
+             "unit": "%"}]
+    fig = plotting.reproductions(rows)
+    (bars,) = [c for c in fig.axes[0].containers]
+    (x, y), = bars.lines[0].get_xydata()
+    assert (x, y) == (93.2, 90.0)
+    segs = bars.lines[2][0].get_segments()
+    assert [tuple(p) for p in segs[0]] == [(93.2, 85.0), (93.2, 94.0)]
+    plt.close(fig)

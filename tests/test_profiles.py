@@ -1,6 +1,7 @@
 import pytest
 
-from robustcore import profiles
+from misuse import cases, misuse_test, written
+from robustcore import profiles, zoo
 
 
 def test_env_override(monkeypatch):
@@ -26,3 +27,23 @@ def test_bad_profile(monkeypatch):
         profiles.current()
     with pytest.raises(ValueError, match="profile must be one of"):
         profiles.Profile("fast")
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("profiles", {
+    "Profile:unknown": (lambda: profiles.Profile("medium"), ValueError,
+                        "profile must be one of"),
+    "pick:positional": (lambda: profiles.Profile("quick").pick(1, 2), TypeError,
+                        "positional"),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_profile_environment_variable(monkeypatch, sandbox):
+    monkeypatch.setenv("ROBUSTCORE_PROFILE", "medium")
+    with pytest.raises(ValueError, match="ROBUSTCORE_PROFILE must be one of"):
+        profiles.current()
+    with pytest.raises(ValueError, match="ROBUSTCORE_PROFILE must be one of"):
+        zoo.load("mnist-cnn-std")
+    assert written(sandbox) == []

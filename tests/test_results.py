@@ -8,8 +8,10 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
-from robustcore import results
+from misuse import NAN, cases, misuse_test
+from robustcore import io, results, stats
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,12 +24,17 @@ def res_dir(tmp_path, monkeypatch):
 
 
 def test_record_load_roundtrip_in_order(res_dir):
-    results.record("02", "b", 2.0, reference=3.0, unit="%", what="paper", profile="quick")
+    results.record("02", "b", 2.0, reference="ilyas/D_R/clean", dataset="MNIST", unit="%",
+                   what="ours", profile="quick")
     results.record("02", "a", 1.0, profile="quick")
-    results.record("02", "b", 2.5, reference=3.0, unit="%", profile="quick")  # replaces, keeps its place
+    results.record("02", "b", 2.5, reference="ilyas/D_R/clean", dataset="MNIST", unit="%",
+                   profile="quick")  # replaces, keeps its place
     recs = results.load("02", "quick")
     assert list(recs) == ["b", "a"]
-    assert recs["b"]["value"] == 2.5 and recs["b"]["reference"] == 3.0 and recs["b"]["profile"] == "quick"
+    b = recs["b"]
+    assert b["value"] == 2.5 and b["reference"] == 84 and b["profile"] == "quick"
+    assert b["reference_key"] == "ilyas/D_R/clean" and b["kind"] == "analogue"
+    assert b["source"].startswith("MadryLab/constructed-datasets") and b["cite"]
     assert results.load("02", "full") == {}
     assert list(results.load_all("quick")) == ["02"]
     assert sorted(p.name for p in res_dir.iterdir()) == ["chapter02-quick.json"]
@@ -37,18 +44,34 @@ def test_numpy_and_tensor_values_are_plain_numbers(res_dir):
     import numpy as np
     import torch
 
-    rec = results.record("01", "x", np.float32(0.5), reference=torch.tensor(0.75), profile="quick")
-    assert type(rec["value"]) is float and type(rec["reference"]) is float
+    rec = results.record("01", "x", np.float32(0.5), profile="quick")
+    assert type(rec["value"]) is float
+    rec = results.record("01", "y", torch.tensor(0.75), profile="quick")
+    assert type(rec["value"]) is float
     json.loads((res_dir / "chapter01-quick.json").read_text())
 
 
-def test_table_gaps_and_missing_chapters(res_dir):
-    results.record("01", "clean", 98.0, reference=98.8, unit="%", profile="quick")
-    results.record("01", "range", 1.0, reference="0–2", unit="%", profile="quick")
-    rows = results.table("quick", chapters=("01", "05"))
+def test_an_estimate_keeps_n_and_its_interval_in_percent(res_dir):
+    rec = results.record("01", "acc", stats.wilson(466, 500), unit="%", profile="quick")
+    assert rec["n"] == 500 and math.isclose(rec["value"], 93.2)
+    assert rec["low"] < 93.2 < rec["high"] and rec["high"] <= 100
+    raw = results.record("05", "auc", stats.Estimate(0.9, 10, 0.8, 0.95), profile="quick")
+    assert (raw["value"], raw["low"], raw["high"]) == (0.9, 0.8, 0.95)
+
+
+def test_table_gaps_only_for_reproductions_and_missing_chapters(res_dir):
+    results.record("01", "clean", 98.0, reference="madry/clean", dataset="MNIST", unit="%",
+                   profile="quick")
+    results.record("01", "other protocol", 98.0, reference="madry/clean", dataset="MNIST",
+                   same_protocol=False, unit="%", profile="quick")
+    results.record("03", "1 pixel", 2.5, reference="hyperparticle/ResNet/1px/untargeted",
+                   dataset="MNIST", unit="%", profile="quick")
+    rows = results.table("quick", chapters=("01", "03", "05"))
     by = {(r["chapter"], r["name"]): r for r in rows}
-    assert math.isclose(by["01", "clean"]["gap"], -0.8)
-    assert by["01", "range"]["gap"] is None
+    assert math.isclose(by["01", "clean"]["gap"], -0.8) and by["01", "clean"]["kind"] == "reproduction"
+    assert by["01", "other protocol"]["gap"] is None
+    assert by["01", "other protocol"]["kind"] == "analogue"
+    assert by["03", "1 pixel"]["gap"] is None and by["03", "1 pixel"]["reference"] == 34.0
     assert by["05", "(no results recorded)"]["value"] is None and by["05", "(no results recorded)"]["what"] == "not run here"
     assert results.table("full") == []
 
@@ -56,7 +79,7 @@ def test_table_gaps_and_missing_chapters(res_dir):
 def test_compare_identical_and_different(tmp_path, monkeypatch, capsys):
     for sub, v in (("a", 1.0), ("b", 1.0), ("c", 1.5)):
         monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / sub))
-        results.record("01", "x", v, reference=2.0, profile="quick")
+        results.record("01", "x", v, profile="quick")
     assert results.compare(tmp_path / "a", tmp_path / "b") == []
     diffs = results.compare(tmp_path / "a", tmp_path / "c")
     assert len(diffs) == 1 and "'x' value 1.0 != 1.5" in diffs[0]
@@ -71,9 +94,10 @@ def test_compare_identical_and_different(tmp_path, monkeypatch, capsys):
 
 
 def test_show_cli(res_dir, capsys):
-    results.record("03", "1 pixel", 2.5, reference=34, unit="%", profile="quick")
+    results.record("03", "1 pixel", 2.5, reference="hyperparticle/ResNet/1px/untargeted",
+                   dataset="MNIST", unit="%", profile="quick")
     assert results.main(["show", "--profile", "quick"]) == 0
-    assert "03  1 pixel: 2.5%  (reference 34.0)" in capsys.readouterr().out
+    assert "03  1 pixel: 2.5%  (analogue of 34.0)" in capsys.readouterr().out
 
 
 def _run_page(name: str, cwd: Path, monkeypatch) -> dict:
@@ -90,15 +114,21 @@ def _run_page(name: str, cwd: Path, monkeypatch) -> dict:
 def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROBUSTCORE_PROFILE", "quick")
     # run from book/, as the build does: the page reads the chapters from ../_toc.yml
-    ns = _run_page("reproductions", ROOT / "book", monkeypatch)  # nothing recorded: says so, does not fail
+    ns = _run_page("reproductions", ROOT / "book", monkeypatch)  # nothing recorded: says so
     assert [r["value"] for r in ns["rows"]] == [None] * 5
-    results.record("01", "Adv. trained CNN, clean", 98.1, reference=98.8, unit="%", profile="quick")
-    results.record("03", "CNN, 1 pixel", 2.5, reference="0–2", unit="%", profile="quick")
+    results.record("01", "Adv. trained CNN, clean", stats.wilson(981, 1000), unit="%",
+                   reference="madry/clean", dataset="MNIST", profile="quick")
+    results.record("03", "CNN, 1 pixel", 2.5, reference="hyperparticle/LeNet/1px/untargeted",
+                   dataset="MNIST", unit="%", profile="quick")
+    results.record("03", "CNN, 2 pixels", 5.0, unit="%", profile="quick")
     ns = _run_page("reproductions", ROOT / "book", monkeypatch)
-    assert len(ns["recorded"]) == 2 and ns["missing"] == ["02", "04", "05"]
-    table = ns["summary_table"](ns["rows"])
-    assert "| 01 | Adv. trained CNN, clean | 98.1% | 98.8% | -0.7 pp | quick |" in table
-    assert "not run here" in table
+    assert len(ns["recorded"]) == 3 and ns["missing"] == ["02", "04", "05"]
+    repro = results.markdown(ns["rows"], "reproduction")
+    assert "| 01 | Adv. trained CNN, clean | 98.1% [97.1, 98.8], n=1,000 | 98.8% | -0.7 pp |" in repro
+    assert "CNN, 1 pixel" not in repro
+    analogue = results.markdown(ns["rows"], "analogue")
+    assert "| 03 | CNN, 1 pixel | 2.5% | 63.0% | Keras LeNet" in analogue and "pp" not in analogue
+    assert "| 03 | CNN, 2 pixels | 5.0% |" in results.markdown(ns["rows"], None)
 
 
 def test_benchmarks_page_reads_what_run_all_writes(tmp_path, monkeypatch, capsys):
@@ -159,3 +189,83 @@ def test_compare_fails_when_a_chapter_of_the_toc_recorded_nothing(tmp_path, monk
     monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / "b"))
     results.record("02", "y", 2.0, profile="quick")
     assert results.main(argv) == 0
+
+
+# ---- misuse: bad arguments are refused and nothing is written; an interrupted or
+# corrupted results file is not lost silently
+
+MISUSE = cases("results", {
+    "markdown:kind": (lambda: results.markdown([], "gap"), ValueError, "kind must be one of"),
+    "book_chapters:toc-int": (lambda: results.book_chapters(3), TypeError,
+                              "toc must be"),
+    "book_chapters:missing": (lambda: results.book_chapters("nowhere/_toc.yml"),
+                              FileNotFoundError, "no table of contents"),
+    "record:chapter-int": (lambda: results.record(4, "x", 1.0), TypeError,
+                           "chapter must be"),
+    "record:chapter-path": (lambda: results.record("../04", "x", 1.0), ValueError,
+                            "chapter must be"),
+    "record:name-empty": (lambda: results.record("04", "", 1.0), TypeError,
+                          "name must be"),
+    "record:value-nan": (lambda: results.record("04", "x", NAN), ValueError,
+                         "value must be"),
+    "record:value-str": (lambda: results.record("04", "x", "98%"), TypeError,
+                         "value must be"),
+    "record:value-tensor": (lambda: results.record("04", "x", torch.ones(3)),
+                            ValueError, "value must be a single"),
+    "record:reference-number": (lambda: results.record("04", "x", 1.0, reference=2.5,
+                                                       dataset="MNIST"),
+                                ValueError, "key must name an entry"),
+    "record:reference-unknown": (lambda: results.record("04", "x", 1.0, reference="nobody/1",
+                                                        dataset="MNIST"),
+                                 ValueError, "key must name an entry"),
+    "record:reference-no-dataset": (lambda: results.record("04", "x", 1.0,
+                                                           reference="madry/clean"),
+                                    ValueError, "dataset must name"),
+    "record:dataset-int": (lambda: results.record("04", "x", 1.0, dataset=1), TypeError,
+                           "dataset must be"),
+    "record:same-protocol": (lambda: results.record("04", "x", 1.0, reference="madry/clean",
+                                                    dataset="MNIST", same_protocol="yes"),
+                             TypeError, "same_protocol must be"),
+    "record:unit-int": (lambda: results.record("04", "x", 1.0, unit=1), TypeError,
+                        "unit must be"),
+    "record:profile": (lambda: results.record("04", "x", 1.0, profile="medium"),
+                       ValueError, "profile must be one of"),
+    "load:profile": (lambda: results.load("04", "medium"), ValueError,
+                     "profile must be one of"),
+    "load:chapter-none": (lambda: results.load(None), TypeError, "chapter must be"),
+    "load_all:profile": (lambda: results.load_all("paper"), ValueError,
+                         "profile must be one of"),
+    "table:chapters": (lambda: results.table("quick", chapters=(4,)), TypeError,
+                       "chapter must be"),
+    "compare:not-a-folder": (lambda: results.compare("nowhere", "."), ValueError,
+                             "dir_a must be"),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_interrupted_results_write_keeps_the_previous_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    results.record("04", "accuracy", 31.0, profile="quick")
+    real = io._atomic_write
+
+    def interrupted(path, write):
+        def half(f):
+            f.write(b'{"accuracy": {"val')
+            raise KeyboardInterrupt
+        return real(path, half)
+
+    monkeypatch.setattr(io, "_atomic_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.record("04", "accuracy", 99.0, profile="quick")
+    assert results.load("04", "quick")["accuracy"]["value"] == 31.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chapter04-quick.json"]
+
+
+def test_corrupted_results_file_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    (tmp_path / "chapter04-quick.json").write_text('{"accuracy": {"val')
+    with pytest.raises(ValueError, match="not a results file"):
+        results.load("04", "quick")
+    with pytest.raises(ValueError, match="not a results file"):
+        results.record("04", "accuracy", 1.0, profile="quick")
+    assert (tmp_path / "chapter04-quick.json").read_text() == '{"accuracy": {"val'

@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from robustcore import io, store
+from misuse import cases, misuse_test
+from robustcore import io, store, zoo
 from robustcore.__main__ import catalog, main
 
 
@@ -168,3 +169,22 @@ def test_module_entry_point_runs(tmp_cache):
     bad = subprocess.run([sys.executable, "-m", "robustcore", "artifacts", "build", "nope"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode != 0 and "unknown artifact 'nope'" in bad.stderr
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("store", {
+    "lookup:unknown": (lambda: store.lookup(zoo.ARTIFACTS, "nope", "model name"),
+                       ValueError, "unknown model name 'nope'"),
+    "lookup:int": (lambda: store.lookup(zoo.ARTIFACTS, 3), ValueError,
+                   "unknown name 3"),
+    "fetch:profile": (lambda: store.fetch(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+                      ValueError, "profile must be one of"),
+    "build:profile": (lambda: store.build(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+                      ValueError, "profile must be one of"),
+    "ship:profile": (lambda: store.ship(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+                     ValueError, "profile must be one of"),
+    "Artifact:profiles": (lambda: store.Artifact("x", {"full": {}}, None), ValueError,
+                          "no recipe for profile"),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -3,6 +3,7 @@ import random
 import numpy as np
 import torch
 
+from misuse import cases, misuse_test, not_a_model
 from robustcore import utils
 
 
@@ -33,3 +34,21 @@ def test_progress_respects_switch_and_env(monkeypatch):
     assert utils.progress(range(2), enabled=False).disable
     monkeypatch.setenv("TQDM_DISABLE", "1")
     assert utils.progress(range(2)).disable
+
+
+# ---- misuse: bad arguments are refused and nothing is written
+
+MISUSE = cases("utils", {
+    "eval_mode:model-str": (lambda: utils.eval_mode("mnist-cnn-std").__enter__(),
+                            TypeError, "model must be"),
+    "set_seed:str": (lambda: utils.set_seed("0"), TypeError, "seed must be an int"),
+    "set_seed:negative": (lambda: utils.set_seed(-1), ValueError,
+                          "seed must be an int"),
+    "batches:batch_size-zero": (lambda: list(utils.batches(10, 0)), ValueError,
+                                "batch_size must be >= 1"),
+    "batches:n-negative": (lambda: list(utils.batches(-1, 2)), ValueError,
+                           "n must be >= 0"),
+    "batches:n-float": (lambda: list(utils.batches(2.5, 2)), TypeError,
+                        "n must be an int"),
+}) + not_a_model({"utils.model_device": lambda m: utils.model_device(m)})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from robustcore import models, store, train, zoo
+from misuse import cases, corrupt, half_then_fail, misuse_test, written
+from robustcore import io, models, store, train, zoo
 
 
 @pytest.fixture
@@ -83,3 +84,93 @@ def test_recipe_reproduces_shipped_checkpoint(tmp_cache):
     shipped = zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
     fresh = store.build(zoo.ARTIFACTS["mnist-mlp-std"], "quick", progress=False)
     assert fresh["meta"]["metrics"]["test_acc"] == pytest.approx(shipped.meta["metrics"]["test_acc"], abs=0.005)
+
+
+# ---- misuse: bad arguments are refused and nothing is written; interrupted writes
+# leave nothing that loads; corrupted and tampered checkpoints are refused
+
+MISUSE = cases("zoo", {
+    "load:unknown": (lambda: zoo.load("mnist-vgg"), ValueError, "unknown model name"),
+    "load:name-int": (lambda: zoo.load(3), ValueError, "unknown model name"),
+    "load:profile": (lambda: zoo.load("mnist-cnn-std", profile="medium"), ValueError,
+                     "profile must be one of"),
+    "load:device": (lambda: zoo.load("mnist-cnn-std", device="tpu"), ValueError,
+                    "device must name"),
+    "load:train_if_missing": (lambda: zoo.load("mnist-cnn-std", train_if_missing="no"),
+                              TypeError, "train_if_missing must be"),
+    "recipe:unknown": (lambda: zoo.recipe("nope"), ValueError, "unknown model name"),
+    "model_artifact:profiles": (
+        lambda: zoo.model_artifact("x", {"quick": {}}, None, None),
+        ValueError, "no recipe for profile"),
+    "load_model:profile": (
+        lambda: zoo.load_model(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+        ValueError, "profile must be one of"),
+    "task_data:dataset": (lambda: zoo.task_data({"dataset": "svhn"}), ValueError,
+                          "dataset must be one of"),
+})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def _tiny_entry(monkeypatch):
+    """A zoo entry that trains in no time, declared for this test only."""
+    rec = {"arch": "mlp", "seed": 0}
+    entry = zoo.model_artifact("tiny-mlp", {"quick": rec, "full": rec},
+                               lambda r: models.build("mlp"),
+                               lambda m, r, progress: {"test_acc": 0.0},
+                               description="test only")
+    monkeypatch.setitem(zoo.ARTIFACTS, "tiny-mlp", entry)
+    return entry
+
+
+def test_interrupted_zoo_checkpoint_leaves_nothing_that_loads(tmp_cache, monkeypatch):
+    _tiny_entry(monkeypatch)
+    monkeypatch.setattr(torch, "save", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        store.build(zoo.ARTIFACTS["tiny-mlp"], "quick", progress=False)
+    assert [p.name for p in tmp_cache.rglob("*") if p.is_file()] == []
+    monkeypatch.undo()
+    _tiny_entry(monkeypatch)
+    monkeypatch.setenv("ROBUSTCORE_CACHE", str(tmp_cache))
+    with pytest.raises(FileNotFoundError, match="no 'tiny-mlp'"):
+        zoo.load("tiny-mlp", "quick", train_if_missing=False)
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty"])
+def test_corrupted_cached_checkpoint_is_refused_not_retrained(how, tmp_cache, monkeypatch):
+    _tiny_entry(monkeypatch)
+    store.build(zoo.ARTIFACTS["tiny-mlp"], "quick", progress=False)
+    ckpt = tmp_cache / zoo.ARTIFACTS["tiny-mlp"].filename("quick")
+    corrupt(ckpt, how)
+    before = ckpt.read_bytes()
+    with pytest.raises(io.ChecksumError):
+        zoo.load("tiny-mlp", "quick", progress=False)
+    assert ckpt.read_bytes() == before, "a refused checkpoint was replaced silently"
+
+
+def test_tampered_checkpoint_with_a_forged_digest_is_refused(tmp_cache, monkeypatch):
+    """Someone edits the file and its .sha256: the content still has to be a robustcore
+    checkpoint of the current recipe, loaded with weights_only=True."""
+    _tiny_entry(monkeypatch)
+    store.build(zoo.ARTIFACTS["tiny-mlp"], "quick", progress=False)
+    ckpt = tmp_cache / zoo.ARTIFACTS["tiny-mlp"].filename("quick")
+    torch.save({"weights": torch.zeros(2)}, ckpt)  # not a checkpoint
+    ckpt.with_name(ckpt.name + ".sha256").write_text(io.sha256(ckpt))
+    with pytest.raises(io.ChecksumError, match="not a robustcore artifact"):
+        zoo.load("tiny-mlp", "quick", progress=False)
+
+
+def test_tampered_shipped_checkpoint_is_refused(tmp_path, tmp_cache, monkeypatch):
+    weights = tmp_path / "shipped"
+    weights.mkdir()
+    entry = zoo.ARTIFACTS["mnist-mlp-std"]
+    name = store.shipped_name(entry, "quick")
+    (weights / name).write_bytes((store.CHECKOUT_ARTIFACTS / name).read_bytes())
+    monkeypatch.setenv(store.SHIPPED_ENV, str(weights))
+    assert zoo.load("mnist-mlp-std", "quick", train_if_missing=False,
+                    device="cpu") is not None
+    (tmp_cache / entry.filename("quick")).unlink()
+    (tmp_cache / entry.filename("quick")).with_suffix(".pt.sha256").unlink()
+    corrupt(weights / name, "flipped")
+    with pytest.raises(io.ChecksumError, match="corrupted or was modified"):
+        zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
+    assert written(tmp_cache) == []

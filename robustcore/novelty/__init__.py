@@ -47,12 +47,12 @@ from .model import (DAE_NOISE_STD, MAX_EPOCHS, MAX_STEPS, METHODS, AutoEncoder, 
                     dae_loss, evaluate, fit, latent_attack, latent_distance, scores)
 from .protocols import (COIL_FRACTIONS, DATASETS, NUM_CLASSES, PROTOCOLS, SHAPES, Split, load_dataset,
                         prepare, protocol1, protocol2)
-from .recipes import (ARTIFACTS, BATCH_SIZE, EPOCHS, EPS, P1_FRACTION, PUBLISHED_P2_AUROC, QUICK, STEPS,
+from .recipes import (ARTIFACTS, BATCH_SIZE, EPOCHS, EPS, P1_FRACTION, QUICK, STEPS,
                       fit_recipe, load, make, recipe, split_of, train_recipe, zoo_name)
 
 __all__ = [
     "ARTIFACTS", "BATCH_SIZE", "COIL_FRACTIONS", "DAE_NOISE_STD", "DATASETS", "EPOCHS", "EPS", "MAX_EPOCHS",
-    "MAX_STEPS", "METHODS", "NUM_CLASSES", "P1_FRACTION", "PROTOCOLS", "PUBLISHED_P2_AUROC", "QUICK", "SHAPES",
+    "MAX_STEPS", "METHODS", "NUM_CLASSES", "P1_FRACTION", "PROTOCOLS", "QUICK", "SHAPES",
     "STEPS", "AutoEncoder", "Split", "arae_loss", "auroc", "best_threshold", "check_autoencoder", "dae_loss",
     "evaluate", "f1_at", "fit", "fit_recipe", "latent_attack", "latent_distance", "load", "load_dataset",
     "main", "make", "prepare", "protocol1", "protocol2", "recipe", "roc", "scores", "split_of", "train_recipe",

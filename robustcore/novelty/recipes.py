@@ -17,8 +17,6 @@ from .protocols import (DATASETS, NUM_CLASSES, PROTOCOLS, SHAPES, Split, anomaly
 EPS = {"mnist": 0.2, "fashion_mnist": 0.05, "coil100": 0.05}
 STEPS = {"mnist": 40, "fashion_mnist": 40, "coil100": 20}
 BATCH_SIZE = {"mnist": 256, "fashion_mnist": 256, "coil100": 16}
-# Published ARAE AUROCs on MNIST, protocol p2, normal class 0..9 (the public union model).
-PUBLISHED_P2_AUROC = (0.991, 0.988, 0.953, 0.971, 0.978, 0.982, 0.992, 0.972, 0.959, 0.972)
 
 
 def recipe(dataset: str, protocol: str, normal: int | Sequence[int], method: str, *, epochs: int,

@@ -1,0 +1,66 @@
+"""The independent, stronger evaluation: torchattacks' AutoAttack and Square on our models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from misuse import M, X, Y, cases, misuse_test, not_a_model
+from robustcore import audit, data, train, zoo
+
+pytest.importorskip("torchattacks")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """The shipped standard CNN and eight test digits it classifies right."""
+    x, y = data.mnist(train=False)
+    return zoo.load("mnist-cnn-std", train_if_missing=False, progress=False), x[:8], y[:8]
+
+
+def test_autoattack_is_seeded_and_at_least_as_strong_as_pgd(tiny):
+    """At ε = 0.15 PGD breaks this model on every digit; AutoAttack must too (a weaker run
+    would mean the wrapper mis-wires labels, mode or device); at ε = 1 nothing survives.
+    (Below ~0.1 some digits survive and AutoAttack's FAB and Square take minutes on a CPU.)"""
+    m, x, y = tiny
+    assert train.correct(m, x, y).all()
+    pgd = train.correct(m, x, y, {"name": "pgd", "eps": 0.15, "steps": 10})
+    aa = audit.autoattack(m, x, y, 0.15)
+    assert aa.dtype == torch.bool and aa.shape == (8,)
+    assert int(aa.sum()) <= int(pgd.sum())
+    assert torch.equal(aa, audit.autoattack(m, x, y, 0.15))
+    assert not audit.autoattack(m, x, y, 1.0, parts=("apgd-ce",)).any()
+
+
+def test_square_never_helps_and_is_seeded(tiny):
+    m, x, y = tiny
+    sq = audit.square(m, x, y, 0.1, queries=50)
+    assert sq.shape == (8,)
+    assert torch.equal(sq, audit.square(m, x, y, 0.1, queries=50))
+    wrong = y.clone()
+    wrong[:4] = (y[:4] + 1) % 10  # four labels the model does not give
+    assert not audit.square(m, x, wrong, 0.1, queries=10)[:4].any()  # never counted right
+
+
+def test_correct_matches_evaluate(tiny):
+    m, x, y = tiny
+    spec = {"name": "pgd", "eps": 0.05, "steps": 5}
+    assert train.correct(m, x, y, spec).float().mean().item() == train.evaluate(m, x, y, spec)
+    assert train.correct(m, x, y).float().mean().item() == train.evaluate(m, x, y)
+
+
+MISUSE = cases("audit", {
+    "autoattack:eps-zero": (lambda: audit.autoattack(M, X, Y, 0.0), ValueError, "eps must be"),
+    "autoattack:parts": (lambda: audit.autoattack(M, X, Y, 0.1, parts=("pgd",)), ValueError,
+                         "parts must be"),
+    "autoattack:norm": (lambda: audit.autoattack(M, X, Y, 0.1, norm="L1"), ValueError,
+                        "norm must be one of"),
+    "autoattack:labels": (lambda: audit.autoattack(M, X, Y[:2], 0.1), ValueError, "y"),
+    "square:queries": (lambda: audit.square(M, X, Y, 0.1, queries=0), ValueError,
+                       "queries must be"),
+    "square:x-nan": (lambda: audit.square(M, X * float("nan"), Y, 0.1), ValueError, "NaN"),
+    "audit:restarts": (lambda: audit.audit(M, X, Y, 0.1, restarts=0), ValueError,
+                       "restarts must be"),
+}) + not_a_model({"audit.autoattack": lambda m: audit.autoattack(m, X, Y, 0.1),
+                  "audit.square": lambda m: audit.square(m, X, Y, 0.1)})
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
