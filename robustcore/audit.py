@@ -35,6 +35,15 @@ def _torchattacks() -> Any:
     return torchattacks
 
 
+def _check(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
+           norm: str) -> tuple[torch.Tensor, float]:
+    """The checks shared by the attacks below; returns the labels as int64 and eps."""
+    checks.module(model)
+    checks.images(x)
+    checks.choice(norm, "norm", ("Linf", "L2"))
+    return checks.labels(y, x.shape[0]), checks.number(eps, "eps", 0.0, 1e3, lo_open=True)
+
+
 def _still_right(model: torch.nn.Module, attack: Any, x: torch.Tensor, y: torch.Tensor,
                  batch_size: int) -> torch.Tensor:
     device = model_device(model)
@@ -63,11 +72,7 @@ def autoattack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: fl
 
     x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units (L∞: [0, 1]).
     """
-    checks.module(model)
-    checks.images(x)
-    y = checks.labels(y, x.shape[0])
-    eps = checks.number(eps, "eps", 0.0, 1e3, lo_open=True)
-    norm = checks.choice(norm, "norm", ("Linf", "L2"))
+    y, eps = _check(model, x, y, eps, norm)
     if not isinstance(parts, tuple) or not parts or not set(parts) <= set(STANDARD):
         raise ValueError(f"parts must be a non-empty tuple of {STANDARD}, got {parts!r}")
     queries = checks.integer(queries, "queries", 1)
@@ -89,11 +94,7 @@ def square(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
            batch_size: int = 250) -> torch.Tensor:
     """Per image (N,) bool: still right after the gradient-free Square attack (``queries`` model
     calls per image; torchattacks)."""
-    checks.module(model)
-    checks.images(x)
-    y = checks.labels(y, x.shape[0])
-    eps = checks.number(eps, "eps", 0.0, 1e3, lo_open=True)
-    norm = checks.choice(norm, "norm", ("Linf", "L2"))
+    y, eps = _check(model, x, y, eps, norm)
     queries = checks.integer(queries, "queries", 1)
     seed, batch_size = checks.seed(seed), checks.integer(batch_size, "batch_size", 1)
     attack = _torchattacks().Square(model, norm=norm, eps=eps, n_queries=queries, seed=seed)
