@@ -15,11 +15,12 @@ endif
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval pairing bench browser mutation clean
+.PHONY: help venv book test unit nbval pairing format lint bench browser mutation clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (executes every chapter)"
 	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
+	@echo "make format reformat library, tests and chapters at 88 columns (ruff), re-pair the chapters"
 	@echo "make bench  run benchmarks/ (and time the whole book), write benchmarks/results.json"
 	@echo "make browser  open every page of the built book in headless Chromium (builds it if missing)"
 	@echo "make mutation  mutation-test the algorithm modules (slow, not in CI): _build/mutation/report.md;"
@@ -48,13 +49,24 @@ pairing: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb --update book/*.py
 	git diff --exit-code -- book/ || (echo "book/*.ipynb out of sync with book/*.py: run 'make pairing' and commit"; exit 1)
 
+# Chapters are formatted in their notebooks (ruff understands cells and magics, the percent
+# .py files hold commented magics it cannot parse), then the .py files are re-paired from them.
+FORMATTED := robustcore tests tools benchmarks book/*.ipynb
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(FORMATTED)
+	$(VENV)/bin/jupytext --to py:percent book/*.ipynb
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check $(FORMATTED) || (echo "run 'make format' and commit"; exit 1)
+	$(VENV)/bin/ruff check robustcore book/*.ipynb
+
 unit: $(STAMP)
 	$(PY) -m pytest tests -q --durations=10
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval book -q --nbval-cell-timeout=900 --durations=10
 
-test: pairing $(STAMP)
+test: pairing lint $(STAMP)
 	$(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q --durations=15
 
 bench: $(STAMP)
@@ -68,7 +80,7 @@ browser: $(STAMP)
 # Mutation testing (slow; not in CI): one mutant at a time in a copy of the package, only that module's
 # tests, niced. tools/mutation.py is the engine (standard library only: why not mutmut, see its doc);
 # tools/mutation_equivalent.json lists the surviving mutants that cannot change behaviour.
-MUTATE        ?= pgd fgsm base onepixel metrics novelty store
+MUTATE        ?= pgd fgsm base onepixel differential_evolution metrics novelty store
 MUTATION_JOBS ?= 2
 MUTATION_ARGS ?=
 mutation: $(STAMP)

@@ -13,12 +13,19 @@ from typing import Any
 import torch
 
 
-def parser(doc: str, *, model: str, batch: int, repeats: int) -> argparse.ArgumentParser:
+def parser(
+    doc: str, *, model: str, batch: int, repeats: int
+) -> argparse.ArgumentParser:
     """The options every benchmark takes; a script adds its own."""
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--model", default=model, help="a zoo model name")
     ap.add_argument("--batch", type=int, default=batch)
-    ap.add_argument("--repeats", type=int, default=repeats, help="timed runs of each; the median is kept")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=repeats,
+        help="timed runs of each; the median is kept",
+    )
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     return ap
@@ -28,8 +35,9 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
-def interleaved(runs: dict[str, Callable[[], Any]], device: torch.device,
-                repeats: int) -> tuple[dict[str, float], dict[str, Any]]:
+def interleaved(
+    runs: dict[str, Callable[[], Any]], device: torch.device, repeats: int
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Warm each run up once, then time the runs in turn ``repeats`` times (so machine load affects
     them alike). Returns the median seconds of each run and each run's last output."""
 

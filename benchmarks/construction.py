@@ -45,21 +45,31 @@ def main(argv: list[str] | None = None) -> dict:
     start = features.starting_points(x, "image", seed=0)
     xd, sd = x.to(device), start.to(device)
     runs = {
-        "robustcore": lambda: features.robust_dataset(model, x, y, steps=args.steps, batch_size=args.batch,
-                                                      progress=False),
+        "robustcore": lambda: features.robust_dataset(
+            model, x, y, steps=args.steps, batch_size=args.batch, progress=False
+        ),
         "bare": lambda: bare(model, sd, xd, args.steps),
     }
 
     med, _ = _harness.interleaved(runs, device, args.repeats)
     res = {
-        "benchmark": "construction", "model": args.model, "steps": args.steps, "batch": args.batch,
-        "device": str(device), "machine": _harness.machine(),
-        "seconds": med, "images_per_second": {k: args.batch / v for k, v in med.items()},
+        "benchmark": "construction",
+        "model": args.model,
+        "steps": args.steps,
+        "batch": args.batch,
+        "device": str(device),
+        "machine": _harness.machine(),
+        "seconds": med,
+        "images_per_second": {k: args.batch / v for k, v in med.items()},
         "ratio_vs_bare": med["robustcore"] / med["bare"],
     }
-    print(f"D_R construction, {args.steps} steps, batch {args.batch}, {args.model} on {res['machine']}, {device}")
+    print(
+        f"D_R construction, {args.steps} steps, batch {args.batch}, {args.model} on {res['machine']}, {device}"
+    )
     for k, v in med.items():
-        print(f"  {k:11s} {v:8.2f} s  ({args.batch / v:,.1f} images/s, {args.batch * args.steps / v:,.0f} image-steps/s)")
+        print(
+            f"  {k:11s} {v:8.2f} s  ({args.batch / v:,.1f} images/s, {args.batch * args.steps / v:,.0f} image-steps/s)"
+        )
     print(f"  ratio vs bare cost: {res['ratio_vs_bare']:.3f}  (target <= 1.15)")
     _harness.write_json(res, args.json)
     return res

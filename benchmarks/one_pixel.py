@@ -36,11 +36,24 @@ def raw_forward(model, x, n: int, chunk: int) -> None:
 def main(argv: list[str] | None = None) -> dict:
     ap = _harness.parser(__doc__, model="mnist-cnn-std", batch=16, repeats=1)
     ap.add_argument("--pixels", type=int, default=1)
-    ap.add_argument("--strategy", default="rand1", help="our DE's mutation: rand1 (the paper's) or best1")
-    ap.add_argument("--bounds", default="clip", help="our DE's rule for numbers out of bounds: clip or resample")
+    ap.add_argument(
+        "--strategy",
+        default="rand1",
+        help="our DE's mutation: rand1 (the paper's) or best1",
+    )
+    ap.add_argument(
+        "--bounds",
+        default="clip",
+        help="our DE's rule for numbers out of bounds: clip or resample",
+    )
     ap.add_argument("--popsize", type=int, default=400)
     ap.add_argument("--generations", type=int, default=100)
-    ap.add_argument("--chunk", type=int, default=512, help="images per forward pass for robustcore and raw")
+    ap.add_argument(
+        "--chunk",
+        type=int,
+        default=512,
+        help="images per forward pass for robustcore and raw",
+    )
     args = ap.parse_args(argv)
 
     import torchattacks  # the reference implementation
@@ -50,47 +63,102 @@ def main(argv: list[str] | None = None) -> dict:
     x, y = data.mnist(train=False)
     x, y = x[: args.batch].to(device), y[: args.batch].to(device)
     seen = {"n": 0}
-    model.register_forward_hook(lambda m, inp, out: seen.__setitem__("n", seen["n"] + inp[0].shape[0]))
-    ta = torchattacks.OnePixel(model, pixels=args.pixels, steps=args.generations, popsize=args.popsize, inf_batch=args.chunk)
+    model.register_forward_hook(
+        lambda m, inp, out: seen.__setitem__("n", seen["n"] + inp[0].shape[0])
+    )
+    ta = torchattacks.OnePixel(
+        model,
+        pixels=args.pixels,
+        steps=args.generations,
+        popsize=args.popsize,
+        inf_batch=args.chunk,
+    )
 
     def counted(fn):
         def run():
             seen["n"] = 0
             out = fn()
             return out, seen["n"]
+
         return run
 
-    ours_run = counted(lambda: attacks.one_pixel(model, x, y, pixels=args.pixels, popsize=args.popsize,
-                                                 generations=args.generations, strategy=args.strategy, bounds=args.bounds, batch_size=args.chunk,
-                                                 progress=False))
-    n_ours = ours_run()[1]  # the same every run (seeded): the raw floor forwards as many images
-    runs = {"robustcore": ours_run, "torchattacks": counted(lambda: ta(x, y)),
-            "raw": counted(lambda: raw_forward(model, x, n_ours, args.chunk))}
+    ours_run = counted(
+        lambda: attacks.one_pixel(
+            model,
+            x,
+            y,
+            pixels=args.pixels,
+            popsize=args.popsize,
+            generations=args.generations,
+            strategy=args.strategy,
+            bounds=args.bounds,
+            batch_size=args.chunk,
+            progress=False,
+        )
+    )
+    n_ours = ours_run()[
+        1
+    ]  # the same every run (seeded): the raw floor forwards as many images
+    runs = {
+        "robustcore": ours_run,
+        "torchattacks": counted(lambda: ta(x, y)),
+        "raw": counted(lambda: raw_forward(model, x, n_ours, args.chunk)),
+    }
     med, outs = _harness.interleaved(runs, device, args.repeats)
     ours, n_ours = outs["robustcore"]
     adv_ta, n_ta = outs["torchattacks"]
     with torch.no_grad():
-        success = {"robustcore": float(ours.success.float().mean()),
-                   "torchattacks": float((model(adv_ta).argmax(1) != y).float().mean())}
+        success = {
+            "robustcore": float(ours.success.float().mean()),
+            "torchattacks": float((model(adv_ta).argmax(1) != y).float().mean()),
+        }
     raw = outs["raw"][1] / med["raw"]
-    thr = {"robustcore": n_ours / med["robustcore"], "torchattacks": n_ta / med["torchattacks"], "raw": raw}
+    thr = {
+        "robustcore": n_ours / med["robustcore"],
+        "torchattacks": n_ta / med["torchattacks"],
+        "raw": raw,
+    }
     res = {
-        "benchmark": "one_pixel", "model": args.model, "pixels": args.pixels, "strategy": args.strategy, "bounds": args.bounds, "batch": args.batch, "popsize": args.popsize,
-        "generations": args.generations, "chunk": args.chunk, "device": str(device), "machine": _harness.machine(),
-        "seconds": med, "images_evaluated": {"robustcore": n_ours, "torchattacks": n_ta},
-        "throughput": thr, "success_rate": success,
+        "benchmark": "one_pixel",
+        "model": args.model,
+        "pixels": args.pixels,
+        "strategy": args.strategy,
+        "bounds": args.bounds,
+        "batch": args.batch,
+        "popsize": args.popsize,
+        "generations": args.generations,
+        "chunk": args.chunk,
+        "device": str(device),
+        "machine": _harness.machine(),
+        "seconds": med,
+        "images_evaluated": {"robustcore": n_ours, "torchattacks": n_ta},
+        "throughput": thr,
+        "success_rate": success,
         "speedup_vs_torchattacks": med["torchattacks"] / med["robustcore"],
         "throughput_vs_raw": thr["robustcore"] / raw,
-        "queries_per_image": {"robustcore": n_ours / args.batch, "torchattacks": n_ta / args.batch},
+        "queries_per_image": {
+            "robustcore": n_ours / args.batch,
+            "torchattacks": n_ta / args.batch,
+        },
     }
-    print(f"one-pixel attack (ours: DE/{args.strategy}, {args.bounds}), {args.pixels} pixel(s), population {args.popsize}, {args.generations} generations, {args.batch} "
-          f"images, {args.model} on {res['machine']}, {device}")
+    print(
+        f"one-pixel attack (ours: DE/{args.strategy}, {args.bounds}), {args.pixels} pixel(s), population {args.popsize}, {args.generations} generations, {args.batch} "
+        f"images, {args.model} on {res['machine']}, {device}"
+    )
     for k in ("robustcore", "torchattacks"):
-        print(f"  {k:13s} {med[k]:7.1f} s  {res['images_evaluated'][k]:>9,} images evaluated "
-              f"({thr[k]:,.0f} img/s)  success {success[k]:.1%}")
-    print(f"  raw forward   {med['raw']:7.1f} s  {outs['raw'][1]:>9,} images ({raw:,.0f} img/s at batch {args.chunk})")
-    print(f"  speed-up vs torchattacks: {res['speedup_vs_torchattacks']:.2f}x  (target >= 1.5 on a CPU)")
-    print(f"  throughput vs raw forward: {res['throughput_vs_raw']:.3f}  (target >= 0.9)")
+        print(
+            f"  {k:13s} {med[k]:7.1f} s  {res['images_evaluated'][k]:>9,} images evaluated "
+            f"({thr[k]:,.0f} img/s)  success {success[k]:.1%}"
+        )
+    print(
+        f"  raw forward   {med['raw']:7.1f} s  {outs['raw'][1]:>9,} images ({raw:,.0f} img/s at batch {args.chunk})"
+    )
+    print(
+        f"  speed-up vs torchattacks: {res['speedup_vs_torchattacks']:.2f}x  (target >= 1.5 on a CPU)"
+    )
+    print(
+        f"  throughput vs raw forward: {res['throughput_vs_raw']:.3f}  (target >= 0.9)"
+    )
     _harness.write_json(res, args.json)
     return res
 

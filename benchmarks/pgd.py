@@ -27,7 +27,9 @@ def bare(model, x, y, eps, alpha, steps):
     x_adv = x.clone()
     for _ in range(steps):
         x_adv.requires_grad_(True)
-        (g,) = torch.autograd.grad(F.cross_entropy(model(x_adv), y, reduction="sum"), x_adv)
+        (g,) = torch.autograd.grad(
+            F.cross_entropy(model(x_adv), y, reduction="sum"), x_adv
+        )
         x_adv = x_adv.detach()
     return x_adv
 
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> dict:
     x, y = data.mnist(train=False)
     x, y = x[: args.batch].to(device), y[: args.batch].to(device)
     alpha = 2.5 * args.eps / args.steps
-    ta = torchattacks.PGD(model, eps=args.eps, alpha=alpha, steps=args.steps, random_start=True)
+    ta = torchattacks.PGD(
+        model, eps=args.eps, alpha=alpha, steps=args.steps, random_start=True
+    )
     runs = {
         "robustcore": lambda: pgd(model, x, y, args.eps, steps=args.steps, alpha=alpha),
         "torchattacks": lambda: ta(x, y),
@@ -54,19 +58,36 @@ def main(argv: list[str] | None = None) -> dict:
 
     med, outs = _harness.interleaved(runs, device, args.repeats)
     with torch.no_grad():
-        acc = {k: float((model(outs[k]).argmax(1) == y).float().mean()) for k in ("robustcore", "torchattacks")}
+        acc = {
+            k: float((model(outs[k]).argmax(1) == y).float().mean())
+            for k in ("robustcore", "torchattacks")
+        }
     res = {
-        "benchmark": "pgd", "model": args.model, "eps": args.eps, "steps": args.steps, "batch": args.batch,
-        "device": str(device), "machine": _harness.machine(),
-        "seconds": med, "accuracy_after_attack": acc,
+        "benchmark": "pgd",
+        "model": args.model,
+        "eps": args.eps,
+        "steps": args.steps,
+        "batch": args.batch,
+        "device": str(device),
+        "machine": _harness.machine(),
+        "seconds": med,
+        "accuracy_after_attack": acc,
         "ratio_vs_torchattacks": med["robustcore"] / med["torchattacks"],
         "ratio_vs_bare": med["robustcore"] / med["bare"],
     }
-    print(f"PGD-{args.steps} L∞ ε={args.eps}, batch {args.batch}, {args.model} on {res['machine']}, {device}")
+    print(
+        f"PGD-{args.steps} L∞ ε={args.eps}, batch {args.batch}, {args.model} on {res['machine']}, {device}"
+    )
     for k, v in med.items():
-        print(f"  {k:13s} {v * 1000:8.1f} ms  ({args.batch * args.steps / v:,.0f} image-steps/s)")
-    print(f"  accuracy after attack: robustcore {acc['robustcore']:.3f}, torchattacks {acc['torchattacks']:.3f}")
-    print(f"  ratio vs torchattacks: {res['ratio_vs_torchattacks']:.3f}  (target <= 1.0)")
+        print(
+            f"  {k:13s} {v * 1000:8.1f} ms  ({args.batch * args.steps / v:,.0f} image-steps/s)"
+        )
+    print(
+        f"  accuracy after attack: robustcore {acc['robustcore']:.3f}, torchattacks {acc['torchattacks']:.3f}"
+    )
+    print(
+        f"  ratio vs torchattacks: {res['ratio_vs_torchattacks']:.3f}  (target <= 1.0)"
+    )
     print(f"  ratio vs bare cost:    {res['ratio_vs_bare']:.3f}  (target <= 1.15)")
     _harness.write_json(res, args.json)
     return res

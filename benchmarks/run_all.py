@@ -32,9 +32,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCHMARKS = ("pgd", "one_pixel", "construction", "book")
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
-SMOKE = {"pgd": ["--steps", "2", "--batch", "16", "--repeats", "1"],
-         "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
-         "one_pixel": ["--batch", "2", "--popsize", "12", "--generations", "2", "--chunk", "64"]}
+SMOKE = {
+    "pgd": ["--steps", "2", "--batch", "16", "--repeats", "1"],
+    "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
+    "one_pixel": [
+        "--batch",
+        "2",
+        "--popsize",
+        "12",
+        "--generations",
+        "2",
+        "--chunk",
+        "64",
+    ],
+}
 
 
 def machine() -> str:
@@ -66,54 +77,106 @@ def _script(name: str):
 
 def book(results_dir: str | None) -> dict:
     """Every notebook of book/ under ``pytest --nbval`` in a child process: wall time, peak memory."""
-    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb"))
-    cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-cell-timeout=900", "-q", "-p", "no:cacheprovider",
-           *notebooks]
+    notebooks = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb")
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval",
+        "--nbval-cell-timeout=900",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *notebooks,
+    ]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "TQDM_DISABLE": "1", "ROBUSTCORE_RESULTS": results_dir or tmp}
+        env = {
+            **os.environ,
+            "TQDM_DISABLE": "1",
+            "ROBUSTCORE_RESULTS": results_dir or tmp,
+        }
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env=env)
         seconds = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB: the largest process waited for
-    res = {"benchmark": "book", "command": "pytest --nbval book/*.ipynb", "notebooks": len(notebooks),
-           "profile": profiles.default_name(), "seconds": seconds, "peak_rss_mib": max(peak, before) / 1024,
-           "returncode": proc.returncode}
-    print(f"whole book ({len(notebooks)} notebooks, {res['profile']} profile): {seconds:.0f} s, "
-          f"peak memory {res['peak_rss_mib']:,.0f} MiB, {'passed' if proc.returncode == 0 else 'FAILED'}")
+        peak = resource.getrusage(
+            resource.RUSAGE_CHILDREN
+        ).ru_maxrss  # KiB: the largest process waited for
+    res = {
+        "benchmark": "book",
+        "command": "pytest --nbval book/*.ipynb",
+        "notebooks": len(notebooks),
+        "profile": profiles.default_name(),
+        "seconds": seconds,
+        "peak_rss_mib": max(peak, before) / 1024,
+        "returncode": proc.returncode,
+    }
+    print(
+        f"whole book ({len(notebooks)} notebooks, {res['profile']} profile): {seconds:.0f} s, "
+        f"peak memory {res['peak_rss_mib']:,.0f} MiB, {'passed' if proc.returncode == 0 else 'FAILED'}"
+    )
     return res
 
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
+    ap.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated subset of {BENCHMARKS}",
+    )
     ap.add_argument("--out", default=str(HERE / "results.json"))
-    ap.add_argument("--results-dir", default=None, help="where the book run records its headline numbers")
-    ap.add_argument("--smoke", action="store_true", help="tiny settings, to check that everything runs")
+    ap.add_argument(
+        "--results-dir",
+        default=None,
+        help="where the book run records its headline numbers",
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny settings, to check that everything runs",
+    )
     args = ap.parse_args(argv)
     todo = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(todo) - set(BENCHMARKS)
     if unknown:
-        ap.error(f"unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHMARKS)}")
+        ap.error(
+            f"unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHMARKS)}"
+        )
     out = Path(args.out)
     earlier = json.loads(out.read_text()) if out.is_file() else {}
     # a partial run (--only) keeps the other benchmarks' earlier results, if measured on this machine
-    previous = earlier.get("benchmarks", {}) if earlier.get("machine") == machine() else {}
+    previous = (
+        earlier.get("benchmarks", {}) if earlier.get("machine") == machine() else {}
+    )
     found: dict[str, dict] = {}
     t0 = time.perf_counter()
-    if "book" in todo:  # first, so that its peak memory is not mixed with anything else's
+    if (
+        "book" in todo
+    ):  # first, so that its peak memory is not mixed with anything else's
         found["book"] = book(args.results_dir)
     for name in ("pgd", "one_pixel", "construction"):
         if name in todo:
             print(f"== {name}", flush=True)
             found[name] = _script(name).main(SMOKE[name] if args.smoke else [])
-    res = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
-           "command": "python benchmarks/run_all.py --smoke" if args.smoke else "make bench",
-           "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
-           "total_seconds": round(time.perf_counter() - t0, 1),
-           "benchmarks": {**previous, **found}}
+    res = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/run_all.py --smoke"
+        if args.smoke
+        else "make bench",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "total_seconds": round(time.perf_counter() - t0, 1),
+        "benchmarks": {**previous, **found},
+    }
     io.atomic_write_json(res, out)
-    print(f"wrote {out} ({', '.join(sorted(res['benchmarks']))}) in {res['total_seconds']:.0f} s")
+    print(
+        f"wrote {out} ({', '.join(sorted(res['benchmarks']))}) in {res['total_seconds']:.0f} s"
+    )
     if found.get("book", {}).get("returncode", 0) != 0:
         sys.exit("the whole-book run failed: see the pytest output above")
     return res

@@ -17,8 +17,9 @@
 # In Colab, install robustcore from the repository; elsewhere it is already installed.
 import sys
 
+REPO = "git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
 if "google.colab" in sys.modules:
-    # %pip install -q "robustcore @ git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
+    # %pip install -q {REPO}
 
 # %% [markdown]
 # # Benchmarks
@@ -49,10 +50,20 @@ root = here.parent if (here / "intro.md").is_file() else here
 RESULTS = root / "benchmarks" / "results.json"
 bench = json.loads(RESULTS.read_text()) if RESULTS.is_file() else None
 if bench is None:
-    display(Markdown("No benchmark results recorded yet: run `make bench` to create `benchmarks/results.json`."))
+    display(
+        Markdown(
+            "No benchmark results recorded yet: "
+            "run `make bench` to create `benchmarks/results.json`."
+        )
+    )
 else:
-    display(Markdown(f"Measured on **{bench['machine']}** on {bench['date']} "
-                     f"(`{bench.get('command', 'make bench')}`, torch {bench.get('torch', '?')})."))
+    display(
+        Markdown(
+            f"Measured on **{bench['machine']}** on {bench['date']} "
+            f"(`{bench.get('command', 'make bench')}`, "
+            f"torch {bench.get('torch', '?')})."
+        )
+    )
 
 # %% tags=["hide-input"]
 rows, ratios = [], {}
@@ -61,37 +72,69 @@ if bench is not None:
     if "pgd" in b:
         r = b["pgd"]
         s = r["seconds"]
-        rows.append(("PGD", f"PGD-{r['steps']} L∞, batch {r['batch']}, `{r['model']}`",
-                     f"{s['robustcore'] * 1000:.0f} ms", f"torchattacks {s['torchattacks'] * 1000:.0f} ms; "
-                     f"bare {s['bare'] * 1000:.0f} ms",
-                     f"{r['ratio_vs_torchattacks']:.2f}× torchattacks' time; {r['ratio_vs_bare']:.2f}× bare cost"))
+        rows.append(
+            (
+                "PGD",
+                f"PGD-{r['steps']} L∞, batch {r['batch']}, `{r['model']}`",
+                f"{s['robustcore'] * 1000:.0f} ms",
+                f"torchattacks {s['torchattacks'] * 1000:.0f} ms; "
+                f"bare {s['bare'] * 1000:.0f} ms",
+                f"{r['ratio_vs_torchattacks']:.2f}× torchattacks' time; "
+                f"{r['ratio_vs_bare']:.2f}× bare cost",
+            )
+        )
         ratios["PGD: time / torchattacks"] = r["ratio_vs_torchattacks"]
         ratios["PGD: time / bare"] = r["ratio_vs_bare"]
     if "one_pixel" in b:
         r = b["one_pixel"]
         s, t = r["seconds"], r["throughput"]
-        rows.append(("one-pixel", f"{r['pixels']} px, population {r['popsize']}, {r['generations']} generations, "
-                     f"{r['batch']} images, `{r['model']}`",
-                     f"{s['robustcore']:.1f} s ({t['robustcore']:,.0f} img/s)",
-                     f"torchattacks {s['torchattacks']:.1f} s ({t['torchattacks']:,.0f} img/s); "
-                     f"raw forward {t['raw']:,.0f} img/s",
-                     f"{r['speedup_vs_torchattacks']:.2f}× faster than torchattacks; "
-                     f"{r['throughput_vs_raw']:.2f}× raw throughput"))
+        rows.append(
+            (
+                "one-pixel",
+                f"{r['pixels']} px, population {r['popsize']}, "
+                f"{r['generations']} generations, {r['batch']} images, `{r['model']}`",
+                f"{s['robustcore']:.1f} s ({t['robustcore']:,.0f} img/s)",
+                f"torchattacks {s['torchattacks']:.1f} s "
+                f"({t['torchattacks']:,.0f} img/s); "
+                f"raw forward {t['raw']:,.0f} img/s",
+                f"{r['speedup_vs_torchattacks']:.2f}× faster than torchattacks; "
+                f"{r['throughput_vs_raw']:.2f}× raw throughput",
+            )
+        )
         ratios["one-pixel: torchattacks time / ours"] = r["speedup_vs_torchattacks"]
         ratios["one-pixel: throughput / raw"] = r["throughput_vs_raw"]
     if "construction" in b:
         r = b["construction"]
         s = r["seconds"]
-        rows.append(("D_R construction", f"{r['steps']} steps, batch {r['batch']}, `{r['model']}`",
-                     f"{s['robustcore']:.2f} s ({r['images_per_second']['robustcore']:,.1f} img/s)",
-                     f"bare {s['bare']:.2f} s", f"{r['ratio_vs_bare']:.2f}× bare cost"))
+        rows.append(
+            (
+                "D_R construction",
+                f"{r['steps']} steps, batch {r['batch']}, `{r['model']}`",
+                f"{s['robustcore']:.2f} s "
+                f"({r['images_per_second']['robustcore']:,.1f} img/s)",
+                f"bare {s['bare']:.2f} s",
+                f"{r['ratio_vs_bare']:.2f}× bare cost",
+            )
+        )
         ratios["D_R: time / bare"] = r["ratio_vs_bare"]
     if "book" in b:
         r = b["book"]
-        rows.append(("whole book", f"`{r['command']}` ({r['notebooks']} notebooks, {r['profile']} profile)",
-                     f"{r['seconds']:.0f} s", f"peak memory {r['peak_rss_mib']:,.0f} MiB (largest process)",
-                     "passed" if r["returncode"] == 0 else f"FAILED (exit {r['returncode']})"))
-    table = ["| benchmark | setting | robustcore | reference | ratio |", "|---|---|---|---|---|"]
+        rows.append(
+            (
+                "whole book",
+                f"`{r['command']}` "
+                f"({r['notebooks']} notebooks, {r['profile']} profile)",
+                f"{r['seconds']:.0f} s",
+                f"peak memory {r['peak_rss_mib']:,.0f} MiB (largest process)",
+                "passed"
+                if r["returncode"] == 0
+                else f"FAILED (exit {r['returncode']})",
+            )
+        )
+    table = [
+        "| benchmark | setting | robustcore | reference | ratio |",
+        "|---|---|---|---|---|",
+    ]
     table += [f"| {' | '.join(row)} |" for row in rows]
     display(Markdown("\n".join(table)))
 

@@ -17,8 +17,9 @@
 # In Colab, install robustcore from the repository; elsewhere it is already installed.
 import sys
 
+REPO = "git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
 if "google.colab" in sys.modules:
-    # %pip install -q "robustcore @ git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
+    # %pip install -q {REPO}
 
 # %% [markdown]
 # # Reproductions at a glance
@@ -45,7 +46,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from robustcore import plotting, profiles, results
+from robustcore import plotting, profiles, results, tables
 
 P = profiles.current()
 TITLES = results.book_chapters("../_toc.yml")  # chapter id → title, for every chapter
@@ -53,16 +54,19 @@ rows = results.table(P.name, chapters=tuple(TITLES))
 recorded = [r for r in rows if r["value"] is not None]
 missing = sorted({r["chapter"] for r in rows if r["value"] is None})
 where = sorted({r["machine"] for r in recorded if r["machine"]})
-display(Markdown(
-    f"**Profile {P.name}**, measured on {'; '.join(where) or '—'}. Chapters: "
-    + ", ".join(f"{c} {t}" for c, t in TITLES.items())
-    + (f". Not run here: {', '.join(missing)}." if missing else ".")))
+display(
+    Markdown(
+        f"**Profile {P.name}**, measured on {'; '.join(where) or '—'}. Chapters: "
+        + ", ".join(f"{c} {t}" for c, t in TITLES.items())
+        + (f". Not run here: {', '.join(missing)}." if missing else ".")
+    )
+)
 
 # %% [markdown]
 # ## Reproductions: same data, same protocol
 
 # %% tags=["hide-input"]
-display(Markdown(results.markdown(rows, "reproduction")))
+display(Markdown(tables.records(rows, "reproduction")))
 units = sorted({r["unit"] for r in recorded if r["kind"] == "reproduction"}) or ["%"]
 fig, axes = plt.subplots(1, len(units), figsize=(4.4 * len(units), 4.0), squeeze=False)
 for ax, unit in zip(axes[0], units):
@@ -77,13 +81,13 @@ plt.show()
 # you what the method does there, not what it should do on digits.
 
 # %% tags=["hide-input"]
-display(Markdown(results.markdown(rows, "analogue")))
+display(Markdown(tables.records(rows, "analogue")))
 
 # %% [markdown]
 # ## Our own measurements
 
 # %% tags=["hide-input"]
-display(Markdown(results.markdown(rows, None)))
+display(Markdown(tables.records(rows, None)))
 
 # %% [markdown]
 # ## The other profile
@@ -96,7 +100,11 @@ other = "full" if P.name == "quick" else "quick"
 other_rows = [r for r in results.table(other) if r["value"] is not None]
 for kind in ("reproduction", "analogue", None):
     if any(r["kind"] == kind for r in other_rows):
-        display(Markdown(f"**Profile {other}, {kind or 'ours only'}**\n\n"
-                         + results.markdown(other_rows, kind)))
+        display(
+            Markdown(
+                f"**Profile {other}, {kind or 'ours only'}**\n\n"
+                + tables.records(other_rows, kind)
+            )
+        )
 if not other_rows:
     print(f"no {other}-profile results recorded on this machine")

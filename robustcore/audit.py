@@ -1,18 +1,23 @@
 """Strong, independent evaluation of a robust model (Carlini et al. 2019).
 
-A model trained against PGD and tested only with PGD can look robust because of the attack,
-not the model. :func:`audit` attacks it, on the same images, with
+A model trained against PGD and tested only with PGD can look robust because of the
+attack, not the model. :func:`outcomes` attacks it, on the same images, with
 
 * PGD-40 and PGD-100 with restarts (robustcore's own attacks),
-* AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square; Croce & Hein 2020), built
-  from torchattacks' attacks — an implementation independent of ours,
-* Square alone, a gradient-free attack: if it beats the white-box attacks, gradients are masked,
-* and a sanity check: at ε = 1 every image can be turned into any other, so accuracy must be 0.
+* AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square; Croce & Hein 2020),
+  built from torchattacks' attacks — an implementation independent of ours,
+* Square alone, a gradient-free attack: if it beats the white-box attacks, gradients are
+  masked,
+* and a sanity check: at ε = 1 every image can be turned into any other, so accuracy
+  must be 0;
 
-torchattacks (3.5.1) pins ``requests~=2.25.1`` and ``tqdm~=4.56`` although its attacks import
-neither; install it without its dependencies (``pip install --no-deps torchattacks==3.5.1``),
-as the book's Makefile and the chapters' Colab cells do, so that a reader's environment keeps
-its own versions.
+:func:`audit` gives each accuracy with its 95% interval, :func:`table` several models'
+side by side.
+
+torchattacks (3.5.1) pins ``requests~=2.25.1`` and ``tqdm~=4.56`` although its attacks
+import neither; install it without its dependencies
+(``pip install --no-deps torchattacks==3.5.1``), as the book's Makefile and the
+chapters' Colab cells do, so that a reader's environment keeps its own versions.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import torch
 
-from . import checks, stats, train
+from . import checks, stats, tables, train
 from .utils import batches, eval_mode, model_device
 
 INSTALL = "pip install --no-deps torchattacks==3.5.1"
@@ -31,21 +36,31 @@ def _torchattacks() -> Any:
     try:
         import torchattacks
     except ImportError:  # an optional dependency of the book, not of the library
-        raise ImportError(f"the independent attacks come from torchattacks: {INSTALL}") from None
+        raise ImportError(
+            f"the independent attacks come from torchattacks: {INSTALL}"
+        ) from None
     return torchattacks
 
 
-def _check(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
-           norm: str) -> tuple[torch.Tensor, float]:
+def _check(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, norm: str
+) -> tuple[torch.Tensor, float]:
     """The checks shared by the attacks below; returns the labels as int64 and eps."""
     checks.module(model)
     checks.images(x)
     checks.choice(norm, "norm", ("Linf", "L2"))
-    return checks.labels(y, x.shape[0]), checks.number(eps, "eps", 0.0, 1e3, lo_open=True)
+    return checks.labels(y, x.shape[0]), checks.number(
+        eps, "eps", 0.0, 1e3, lo_open=True
+    )
 
 
-def _still_right(model: torch.nn.Module, attack: Any, x: torch.Tensor, y: torch.Tensor,
-                 batch_size: int) -> torch.Tensor:
+def _still_right(
+    model: torch.nn.Module,
+    attack: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+) -> torch.Tensor:
     device = model_device(model)
     out = []
     with eval_mode(model):
@@ -57,66 +72,157 @@ def _still_right(model: torch.nn.Module, attack: Any, x: torch.Tensor, y: torch.
     return torch.cat(out)
 
 
-# AutoAttack's standard version (Croce & Hein 2020): four attacks, each run on the images the
-# previous ones left standing. torchattacks.AutoAttack builds it with 10 steps per gradient attack;
-# the paper and its reference code use 100, so we assemble it from torchattacks' parts.
+# AutoAttack's standard version (Croce & Hein 2020): four attacks, each run on the
+# images the previous ones left standing. torchattacks.AutoAttack builds it with 10
+# steps per gradient attack; the paper and its reference code use 100, so we assemble it
+# from torchattacks' parts.
 STANDARD = ("apgd-ce", "apgd-t", "fab-t", "square")
 STEPS = 100
 
 
-def autoattack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-               parts: tuple[str, ...] = STANDARD, queries: int = 5000, norm: str = "Linf",
-               seed: int = 0, batch_size: int = 250) -> torch.Tensor:
-    """Per image (N,) bool: still classified right after AutoAttack's ``parts`` (default: the
-    standard four, with 100 steps each and Square with ``queries`` model calls per image).
+def autoattack(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    parts: tuple[str, ...] = STANDARD,
+    queries: int = 5000,
+    norm: str = "Linf",
+    seed: int = 0,
+    batch_size: int = 250,
+) -> torch.Tensor:
+    """Per image (N,) bool: still classified right after AutoAttack's ``parts``
+    (default: the standard four, with 100 steps each and Square with ``queries`` model
+    calls per image).
 
     x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units (L∞: [0, 1]).
     """
     y, eps = _check(model, x, y, eps, norm)
     if not isinstance(parts, tuple) or not parts or not set(parts) <= set(STANDARD):
-        raise ValueError(f"parts must be a non-empty tuple of {STANDARD}, got {parts!r}")
+        raise ValueError(
+            f"parts must be a non-empty tuple of {STANDARD}, got {parts!r}"
+        )
     queries = checks.integer(queries, "queries", 1)
     seed, batch_size = checks.seed(seed), checks.integer(batch_size, "batch_size", 1)
     ta = _torchattacks()
     k = int(train.predict(model, x[:1]).shape[1])  # the number of classes
     common = {"norm": norm, "eps": eps, "seed": seed}
-    make = {"apgd-ce": lambda: ta.APGD(model, steps=STEPS, loss="ce", **common),
-            "apgd-t": lambda: ta.APGDT(model, steps=STEPS, n_classes=k, **common),
-            "fab-t": lambda: ta.FAB(model, steps=STEPS, multi_targeted=True, n_classes=k, **common),
-            "square": lambda: ta.Square(model, n_queries=queries, **common)}
+    make = {
+        "apgd-ce": lambda: ta.APGD(model, steps=STEPS, loss="ce", **common),
+        "apgd-t": lambda: ta.APGDT(model, steps=STEPS, n_classes=k, **common),
+        "fab-t": lambda: ta.FAB(
+            model, steps=STEPS, multi_targeted=True, n_classes=k, **common
+        ),
+        "square": lambda: ta.Square(model, n_queries=queries, **common),
+    }
     chosen = [make[p]() for p in STANDARD if p in parts]
-    attack = chosen[0] if len(chosen) == 1 else ta.MultiAttack(chosen)  # (it wants two or more)
+    # (it wants two or more)
+    attack = chosen[0] if len(chosen) == 1 else ta.MultiAttack(chosen)
     return _still_right(model, attack, x, y, batch_size)
 
 
-def square(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-           queries: int = 5000, norm: str = "Linf", seed: int = 0,
-           batch_size: int = 250) -> torch.Tensor:
-    """Per image (N,) bool: still right after the gradient-free Square attack (``queries`` model
-    calls per image; torchattacks)."""
+def square(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    queries: int = 5000,
+    norm: str = "Linf",
+    seed: int = 0,
+    batch_size: int = 250,
+) -> torch.Tensor:
+    """Per image (N,) bool: still right after the gradient-free Square attack
+    (``queries`` model calls per image; torchattacks)."""
     y, eps = _check(model, x, y, eps, norm)
     queries = checks.integer(queries, "queries", 1)
     seed, batch_size = checks.seed(seed), checks.integer(batch_size, "batch_size", 1)
-    attack = _torchattacks().Square(model, norm=norm, eps=eps, n_queries=queries, seed=seed)
+    attack = _torchattacks().Square(
+        model, norm=norm, eps=eps, n_queries=queries, seed=seed
+    )
     return _still_right(model, attack, x, y, batch_size)
 
 
-def audit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-          restarts: int = 5, parts: tuple[str, ...] = STANDARD, queries: int = 5000,
-          seed: int = 0) -> dict[str, stats.Estimate]:
-    """Accuracy (with its 95% interval) of ``model`` on (x, y) at L∞ ``eps`` under each attack
-    of this module's list, all on the same images; keys: ``"clean"``, ``"PGD-40"``,
-    ``f"PGD-100 ×{restarts}"``, ``"AutoAttack"`` (its ``parts``), ``"Square"``,
-    ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack at ``eps``)."""
+def outcomes(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    restarts: int = 5,
+    parts: tuple[str, ...] = STANDARD,
+    queries: int = 5000,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """Per image (N,) bool, right or not, of ``model`` on (x, y) at L∞ ``eps`` under
+    each attack of this module's list, all on the same images; keys: ``"clean"``,
+    ``"PGD-40"``, ``f"PGD-100 ×{restarts}"``, ``"AutoAttack"`` (its ``parts``),
+    ``"Square"``, ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack at
+    ``eps``). Per-image outcomes let two models be compared pairwise on the same images
+    (:func:`robustcore.stats.difference`)."""
     restarts = checks.integer(restarts, "restarts", 1)
     pgd = {"name": "pgd", "eps": eps, "alpha": 0.01}
-    hits = {"clean": train.correct(model, x, y, seed=seed),
-            "PGD-40": train.correct(model, x, y, {**pgd, "steps": 40}, seed=seed),
-            f"PGD-100 ×{restarts}": train.correct(model, x, y, {**pgd, "steps": 100,
-                                                                 "restarts": restarts}, seed=seed),
-            "AutoAttack": autoattack(model, x, y, eps, parts=parts, queries=queries, seed=seed),
-            "Square": square(model, x, y, eps, queries=queries, seed=seed),
-            "PGD-40, ε = 1": train.correct(model, x, y, {"name": "pgd", "eps": 1.0, "steps": 40,
-                                                         "alpha": 0.1}, seed=seed)}
-    worst = torch.stack([v for k, v in hits.items() if k not in ("clean", "PGD-40, ε = 1")]).all(0)
-    return {**{k: stats.proportion(v) for k, v in hits.items()}, "worst case": stats.proportion(worst)}
+    hits = {
+        "clean": train.correct(model, x, y, seed=seed),
+        "PGD-40": train.correct(model, x, y, {**pgd, "steps": 40}, seed=seed),
+        f"PGD-100 ×{restarts}": train.correct(
+            model, x, y, {**pgd, "steps": 100, "restarts": restarts}, seed=seed
+        ),
+        "AutoAttack": autoattack(
+            model, x, y, eps, parts=parts, queries=queries, seed=seed
+        ),
+        "Square": square(model, x, y, eps, queries=queries, seed=seed),
+        "PGD-40, ε = 1": train.correct(
+            model,
+            x,
+            y,
+            {"name": "pgd", "eps": 1.0, "steps": 40, "alpha": 0.1},
+            seed=seed,
+        ),
+    }
+    at_eps = [v for k, v in hits.items() if k not in ("clean", "PGD-40, ε = 1")]
+    return {**hits, "worst case": torch.stack(at_eps).all(0)}
+
+
+def audit(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    restarts: int = 5,
+    parts: tuple[str, ...] = STANDARD,
+    queries: int = 5000,
+    seed: int = 0,
+) -> dict[str, stats.Estimate]:
+    """Accuracy, with its 95% interval, under each attack of :func:`outcomes` (same
+    keys)."""
+    hits = outcomes(
+        model, x, y, eps, restarts=restarts, parts=parts, queries=queries, seed=seed
+    )
+    return {k: stats.proportion(v) for k, v in hits.items()}
+
+
+def table(audits: dict[str, dict[str, stats.Estimate]], caption: str = "") -> str:
+    """Audits side by side as a Markdown table: ``audits`` maps a model's name to what
+    :func:`audit` returned for it (on the same images); one row per attack, one column
+    per model, each cell the accuracy with its 95% interval and n."""
+    ok = (
+        isinstance(audits, dict)
+        and audits
+        and all(
+            isinstance(a, dict)
+            and all(isinstance(e, stats.Estimate) for e in a.values())
+            for a in audits.values()
+        )
+    )
+    if not ok:
+        raise TypeError(
+            "audits must map a model's name to audit's result (attack → stats.Estimate)"
+        )
+    attacks = list(next(iter(audits.values())))
+    if any(list(a) != attacks for a in audits.values()):
+        raise ValueError("audits must all hold the same attacks (one audit call each)")
+    rows = [(k, *(f"{a[k]:.1%}" for a in audits.values())) for k in attacks]
+    return tables.markdown(["attack", *audits], rows, caption)

@@ -20,41 +20,72 @@ Fn = TypeVar("Fn", bound=Callable[..., Any])
 def images(x: Any, name: str = "x", channels: int | None = None) -> torch.Tensor:
     """Check a batch of images: floating tensor, NCHW, finite, values in [0, 1]."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor of images, got {type(x).__name__}"
+        )
     if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating tensor with values in [0, 1], got dtype {x.dtype}")
+        raise TypeError(
+            f"{name} must be a floating tensor with values in [0, 1], got dtype "
+            f"{x.dtype}"
+        )
     if x.dim() != 4:
-        raise ValueError(f"{name} must be a batch of images of shape (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must be a batch of images of shape (N, C, H, W), got shape "
+            f"{tuple(x.shape)}"
+        )
     if x.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (N=0); pass at least one image")
     if channels is not None and x.shape[1] != channels:
-        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}"
+        )
     if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values; images must lie in [0, 1]")
+        raise ValueError(
+            f"{name} contains NaN or infinite values; images must lie in [0, 1]"
+        )
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"{name} must have values in [0, 1], got range [{lo:.4g}, {hi:.4g}]")
+        raise ValueError(
+            f"{name} must have values in [0, 1], got range [{lo:.4g}, {hi:.4g}]"
+        )
     return x
 
 
-def labels(y: Any, n: int, name: str = "y", num_classes: int | None = None) -> torch.Tensor:
+def labels(
+    y: Any, n: int, name: str = "y", num_classes: int | None = None
+) -> torch.Tensor:
     """Check integer class labels of shape (n,)."""
     if not isinstance(y, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of class indices, got {type(y).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor of class indices, got {type(y).__name__}"
+        )
     if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
-        raise TypeError(f"{name} must be an integer tensor of class indices, got dtype {y.dtype}")
+        raise TypeError(
+            f"{name} must be an integer tensor of class indices, got dtype {y.dtype}"
+        )
     if y.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) to match the images, got {tuple(y.shape)}")
+        raise ValueError(
+            f"{name} must have shape ({n},) to match the images, got {tuple(y.shape)}"
+        )
     if n and num_classes is None and int(y.min()) < 0:
-        raise ValueError(f"{name} must hold class indices >= 0, got minimum {int(y.min())}")
-    if num_classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"{name} must hold class indices in [0, {num_classes - 1}], "
-                         f"got range [{int(y.min())}, {int(y.max())}]")
+        raise ValueError(
+            f"{name} must hold class indices >= 0, got minimum {int(y.min())}"
+        )
+    if (
+        num_classes is not None
+        and n
+        and (int(y.min()) < 0 or int(y.max()) >= num_classes)
+    ):
+        raise ValueError(
+            f"{name} must hold class indices in [0, {num_classes - 1}], "
+            f"got range [{int(y.min())}, {int(y.max())}]"
+        )
     return y.long()
 
 
-def number(v: Any, name: str, lo: float = 0.0, hi: float = math.inf,
-           lo_open: bool = False) -> float:
+def number(
+    v: Any, name: str, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False
+) -> float:
     """Check a finite real number in [lo, hi] (or (lo, hi] with ``lo_open``)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
@@ -88,14 +119,19 @@ def path(v: Any, name: str = "path"):
     from pathlib import Path
 
     if isinstance(v, bool) or not isinstance(v, (str, os.PathLike)) or v == "":
-        raise TypeError(f"{name} must be a non-empty path (str or os.PathLike), got {type(v).__name__} {v!r}")
+        raise TypeError(
+            f"{name} must be a non-empty path (str or os.PathLike), got "
+            f"{type(v).__name__} {v!r}"
+        )
     return Path(v).expanduser()
 
 
 def choice(v: Any, name: str, options: tuple[str, ...]) -> str:
     """Check that ``v`` is one of ``options``."""
     if isinstance(v, bool) or v not in options:
-        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r}"
+        )
     return v
 
 
@@ -109,11 +145,12 @@ def module(m: Any, name: str = "model") -> torch.nn.Module:
 def checked(validate: Callable[..., dict[str, Any]]) -> Callable[[Fn], Fn]:
     """Decorator: check a call's arguments with ``validate`` before the function runs.
 
-    ``validate`` receives every argument by name (defaults filled in), raises on misuse and returns
-    the arguments it normalises (labels as int64, ε as a float, ...), which replace the caller's.
-    The decorated function keeps two attributes: ``unchecked``, the function itself — no checks:
-    callers validate, for loops over batches of data checked once — and ``check(*args, **kwargs)``,
-    the checks alone, returning every argument by name, normalised.
+    ``validate`` receives every argument by name (defaults filled in), raises on misuse
+    and returns the arguments it normalises (labels as int64, ε as a float, ...), which
+    replace the caller's. The decorated function keeps two attributes: ``unchecked``,
+    the function itself — no checks: callers validate, for loops over batches of data
+    checked once — and ``check(*args, **kwargs)``, the checks alone, returning every
+    argument by name, normalised.
     """
 
     def decorate(fn: Fn) -> Fn:

@@ -44,7 +44,8 @@ def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual mode
+        # mkstemp makes 0600 files; give the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -57,21 +58,31 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def _target(path: Any) -> Path:
-    """A path to write a file to: a str or os.PathLike that is not an existing folder."""
+    """A path to write a file to: a str or os.PathLike that is not an existing
+    folder."""
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)) or path == "":
-        raise TypeError(f"path must be a non-empty str or os.PathLike, got {type(path).__name__} {path!r}")
+        raise TypeError(
+            f"path must be a non-empty str or os.PathLike, got {type(path).__name__} "
+            f"{path!r}"
+        )
     path = Path(path).expanduser()
     if path.is_dir():
         raise ValueError(f"path must name a file, got the folder {path}")
     return path
 
 
-def atomic_save(obj: Any, path: str | os.PathLike, *, compress: bool = False,
-                digest_file: bool = True) -> str:
+def atomic_save(
+    obj: Any,
+    path: str | os.PathLike,
+    *,
+    compress: bool = False,
+    digest_file: bool = True,
+) -> str:
     """``torch.save`` to a temp file in the same folder, then rename; return the sha256.
 
-    ``compress``: xz-compress the bytes (for files that ship; :func:`load_verified` reads them
-    back). ``digest_file``: also write ``<path>.sha256`` (atomically) next to it.
+    ``compress``: xz-compress the bytes (for files that ship; :func:`load_verified`
+    reads them back). ``digest_file``: also write ``<path>.sha256`` (atomically) next to
+    it.
     """
     path = _target(path)
     if compress:
@@ -83,7 +94,9 @@ def atomic_save(obj: Any, path: str | os.PathLike, *, compress: bool = False,
         _atomic_write(path, lambda f: torch.save(obj, f))
     digest = sha256(path)
     if digest_file:
-        _atomic_write(path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode()))
+        _atomic_write(
+            path.with_name(path.name + ".sha256"), lambda f: f.write(digest.encode())
+        )
     return digest
 
 
@@ -97,31 +110,44 @@ def atomic_write_json(obj: Any, path: str | os.PathLike) -> None:
 def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -> Any:
     """Verify a file's sha256, then ``torch.load(weights_only=True)`` it.
 
-    The expected digest is ``expected_sha256`` if given, else the ``.sha256``
-    file written by :func:`atomic_save`. A ``.xz`` file is decompressed in memory. Raises :class:`ChecksumError` on a
-    mismatch or a missing digest, ``FileNotFoundError`` if the file is absent.
+    The expected digest is ``expected_sha256`` if given, else the ``.sha256`` file
+    written by :func:`atomic_save`. A ``.xz`` file is decompressed in memory. Raises
+    :class:`ChecksumError` on a mismatch or a missing digest, ``FileNotFoundError`` if
+    the file is absent.
     """
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    if expected_sha256 is not None and (not isinstance(expected_sha256, str) or len(expected_sha256) != 64
-                                        or any(ch not in "0123456789abcdef" for ch in expected_sha256)):
-        raise ValueError(f"expected_sha256 must be 64 lowercase hex digits, got {expected_sha256!r}")
+    if expected_sha256 is not None and (
+        not isinstance(expected_sha256, str)
+        or len(expected_sha256) != 64
+        or any(ch not in "0123456789abcdef" for ch in expected_sha256)
+    ):
+        raise ValueError(
+            f"expected_sha256 must be 64 lowercase hex digits, got {expected_sha256!r}"
+        )
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path}")
     if expected_sha256 is None:
         side = path.with_name(path.name + ".sha256")
         if not side.is_file():
-            raise ChecksumError(f"{path} has no {side.name}; refusing to load an unverified file")
+            raise ChecksumError(
+                f"{path} has no {side.name}; refusing to load an unverified file"
+            )
         expected_sha256 = side.read_text().strip()
     actual = sha256(path)
     if actual != expected_sha256:
-        raise ChecksumError(f"{path} is corrupted or was modified: sha256 {actual[:12]}… "
-                            f"!= expected {expected_sha256[:12]}…")
+        raise ChecksumError(
+            f"{path} is corrupted or was modified: sha256 {actual[:12]}… "
+            f"!= expected {expected_sha256[:12]}…"
+        )
     try:
         if path.suffix == ".xz":
-            return torch.load(_bytes_io.BytesIO(lzma.decompress(path.read_bytes())),
-                              map_location="cpu", weights_only=True)
+            return torch.load(
+                _bytes_io.BytesIO(lzma.decompress(path.read_bytes())),
+                map_location="cpu",
+                weights_only=True,
+            )
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a file whose digest matches but does not unpickle safely
         raise ChecksumError(f"{path} could not be loaded safely: {e}") from None
@@ -135,11 +161,15 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
 
 
-def download(url: str, path: str | os.PathLike, expected_sha256: str, timeout: float = 60.0) -> Path:
-    """Fetch ``url`` into ``path`` unless a file with ``expected_sha256`` is already there.
+def download(
+    url: str, path: str | os.PathLike, expected_sha256: str, timeout: float = 60.0
+) -> Path:
+    """Fetch ``url`` into ``path`` unless a file with ``expected_sha256`` is already
+    there.
 
-    The bytes go to a temp file beside ``path`` and are renamed only once their sha256 matches,
-    so an interrupted or tampered download leaves nothing behind (:class:`ChecksumError`).
+    The bytes go to a temp file beside ``path`` and are renamed only once their sha256
+    matches, so an interrupted or tampered download leaves nothing behind
+    (:class:`ChecksumError`).
     """
     path = _target(path)
     if path.is_file() and sha256(path) == expected_sha256:
@@ -152,8 +182,10 @@ def download(url: str, path: str | os.PathLike, expected_sha256: str, timeout: f
                 h.update(block)
                 f.write(block)
         if h.hexdigest() != expected_sha256:
-            raise ChecksumError(f"{url} does not have the expected sha256 "
-                                f"({h.hexdigest()[:12]}… != {expected_sha256[:12]}…)")
+            raise ChecksumError(
+                f"{url} does not have the expected sha256 "
+                f"({h.hexdigest()[:12]}… != {expected_sha256[:12]}…)"
+            )
 
     _atomic_write(path, write)
     return path

@@ -17,7 +17,8 @@ from . import checks
 
 
 class Classifier(nn.Module):
-    """``body`` → ``head``: ``features(x)`` is the body's output, the penultimate representation."""
+    """``body`` → ``head``: ``features(x)`` is the body's output, the penultimate
+    representation."""
 
     body: nn.Module
     head: nn.Module
@@ -32,11 +33,21 @@ class Classifier(nn.Module):
 class MLP(Classifier):
     """Fully connected: flatten → 256 → 256 → classes (ReLU)."""
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, width: int = 256):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        image_size: int = 28,
+        width: int = 256,
+    ):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Flatten(), nn.Linear(in_channels * image_size**2, width), nn.ReLU(),
-            nn.Linear(width, width), nn.ReLU())
+            nn.Flatten(),
+            nn.Linear(in_channels * image_size**2, width),
+            nn.ReLU(),
+            nn.Linear(width, width),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(width, num_classes)
 
 
@@ -47,13 +58,24 @@ class SmallCNN(Classifier):
     about three times the CPU throughput, which adversarial training multiplies.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, width: int = 128):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        image_size: int = 28,
+        width: int = 128,
+    ):
         super().__init__()
         side = image_size // 4
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(64 * side * side, width), nn.ReLU())
+            nn.Conv2d(in_channels, 32, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(64 * side * side, width),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(width, num_classes)
 
 
@@ -68,7 +90,9 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(c_out)
         self.shortcut = nn.Sequential()
         if stride != 1 or c_in != c_out:
-            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -76,14 +100,27 @@ class BasicBlock(nn.Module):
 
 
 class SmallResNet(Classifier):
-    """A stem and three residual stages (w, 2w, 4w channels), global average pool, linear head."""
+    """A stem and three residual stages (w, 2w, 4w channels), global average pool,
+    linear head."""
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, width: int = 16):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        image_size: int = 28,
+        width: int = 16,
+    ):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, width, 3, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            BasicBlock(width, width, 1), BasicBlock(width, 2 * width, 2), BasicBlock(2 * width, 4 * width, 2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+            nn.Conv2d(in_channels, width, 3, 2, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            BasicBlock(width, width, 1),
+            BasicBlock(width, 2 * width, 2),
+            BasicBlock(2 * width, 4 * width, 2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(4 * width, num_classes)
 
 
@@ -94,13 +131,18 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build(arch: str, in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> nn.Module:
-    """A freshly initialised model of architecture ``arch`` (one of :data:`ARCHITECTURES`)."""
+def build(
+    arch: str, in_channels: int = 1, num_classes: int = 10, image_size: int = 28
+) -> nn.Module:
+    """A freshly initialised model of architecture ``arch``
+    (one of :data:`ARCHITECTURES`)."""
     checks.choice(arch, "arch", tuple(ARCHITECTURES))
     checks.integer(in_channels, "in_channels", 1)
     checks.integer(num_classes, "num_classes", 2)
     checks.integer(image_size, "image_size", 8)
-    return ARCHITECTURES[arch](in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+    return ARCHITECTURES[arch](
+        in_channels=in_channels, num_classes=num_classes, image_size=image_size
+    )
 
 
 def num_parameters(model: nn.Module) -> int:

@@ -1,4 +1,5 @@
-"""Figures used across the book: image grids with predictions, ε-sweep curves, grouped bars.
+"""Figures used across the book: image grids with predictions, ε-sweep curves, grouped
+bars.
 
 Every function returns the matplotlib ``Figure`` (and draws into ``ax`` when given one).
 """
@@ -15,13 +16,20 @@ from torchvision.utils import make_grid
 from . import checks
 
 
-def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title: str | None = None):
-    """A batch (N, C, H, W) in [0, 1] as one picture, tiled by ``torchvision.utils.make_grid``."""
+def image_grid(
+    x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title: str | None = None
+):
+    """A batch (N, C, H, W) in [0, 1] as one picture, tiled by
+    ``torchvision.utils.make_grid``."""
     checks.images(x)
     checks.integer(nrow, "nrow", 1)
     checks.integer(padding, "padding", 0)
     grid = make_grid(x.detach().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
+    fig, ax = (
+        (ax.figure, ax)
+        if ax is not None
+        else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
+    )
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
@@ -29,13 +37,20 @@ def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2, ax=None, title
     return fig
 
 
-def show_predictions(x: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None = None,
-                     ncols: int = 8, row_titles: Sequence[str] | None = None, size: float = 1.3,
-                     prob: torch.Tensor | None = None):
-    """Images with their predicted label above each (green if equal to ``y``, red otherwise).
+def show_predictions(
+    x: torch.Tensor,
+    pred: torch.Tensor,
+    y: torch.Tensor | None = None,
+    ncols: int = 8,
+    row_titles: Sequence[str] | None = None,
+    size: float = 1.3,
+    prob: torch.Tensor | None = None,
+):
+    """Images with their predicted label above each (green if equal to ``y``, red
+    otherwise).
 
-    ``x``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,). With ``row_titles`` the grid has
-    one row per title, ``ncols`` images a row. ``prob`` (N,) adds the confidence.
+    ``x``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,). With ``row_titles`` the grid
+    has one row per title, ``ncols`` images a row. ``prob`` (N,) adds the confidence.
     """
     checks.images(x)
     n = len(x)
@@ -44,37 +59,67 @@ def show_predictions(x: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None
         if v is None and arg != "pred":
             continue
         if not isinstance(v, torch.Tensor) or v.shape != (n,):
-            raise ValueError(f"{arg} must be a tensor of shape ({n},) to match x, got {getattr(v, 'shape', type(v).__name__)}")
+            raise ValueError(
+                f"{arg} must be a tensor of shape ({n},) to match x, got "
+                f"{getattr(v, 'shape', type(v).__name__)}"
+            )
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i >= n:
             continue
         img = x[i].detach().cpu()
         ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
-        label = f"{int(pred[i])}" + (f" ({float(prob[i]):.0%})" if prob is not None else "")
-        color = "black" if y is None else ("tab:green" if int(pred[i]) == int(y[i]) else "tab:red")
+        label = f"{int(pred[i])}" + (
+            f" ({float(prob[i]):.0%})" if prob is not None else ""
+        )
+        color = (
+            "black"
+            if y is None
+            else ("tab:green" if int(pred[i]) == int(y[i]) else "tab:red")
+        )
         ax.set_title(label, color=color, fontsize=9)
     if row_titles:
         for r, t in enumerate(row_titles[:nrows]):
-            axes[r, 0].text(-0.15, 0.5, t, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=10)
+            axes[r, 0].text(
+                -0.15,
+                0.5,
+                t,
+                transform=axes[r, 0].transAxes,
+                ha="right",
+                va="center",
+                fontsize=10,
+            )
     fig.tight_layout()
     return fig
 
 
-def eps_curves(eps: Sequence[float], curves: Mapping[str, Sequence[float]], *, title: str = "",
-               xlabel: str = "ε", ax=None, reference: Mapping[str, tuple[float, float]] | None = None):
+def eps_curves(
+    eps: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+    xlabel: str = "ε",
+    ax=None,
+    reference: Mapping[str, tuple[float, float]] | None = None,
+):
     """Accuracy-vs-ε lines, one per entry of ``curves`` (name → accuracies in [0, 1]).
 
     ``reference`` adds published points as markers: label → (ε, accuracy).
     """
     if not isinstance(curves, Mapping):
-        raise TypeError(f"curves must map names to accuracies, got {type(curves).__name__}")
+        raise TypeError(
+            f"curves must map names to accuracies, got {type(curves).__name__}"
+        )
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
     for name, acc in curves.items():
         if len(acc) != len(eps):
-            raise ValueError(f"curve {name!r} has {len(acc)} values for {len(eps)} ε values")
+            raise ValueError(
+                f"curve {name!r} has {len(acc)} values for {len(eps)} ε values"
+            )
         ax.plot(eps, np.asarray(acc) * 100, marker="o", label=name)
     for name, (e, a) in (reference or {}).items():
         ax.plot([e], [a * 100], marker="*", markersize=12, linestyle="none", label=name)
@@ -88,18 +133,30 @@ def eps_curves(eps: Sequence[float], curves: Mapping[str, Sequence[float]], *, t
     return fig
 
 
-def grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str = "accuracy (%)",
-                 title: str = "", ax=None, percent: bool = True):
-    """A table as a bar chart: one cluster per group, one bar per series (values in [0, 1])."""
+def grouped_bars(
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str = "accuracy (%)",
+    title: str = "",
+    ax=None,
+    percent: bool = True,
+):
+    """A table as a bar chart: one cluster per group, one bar per series
+    (values in [0, 1])."""
     if not isinstance(series, Mapping):
         raise TypeError(f"series must map names to values, got {type(series).__name__}")
     width_in = 2.5 + 0.45 * len(groups) * max(1, len(series))
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width_in, 3.6))
+    fig, ax = (
+        (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width_in, 3.6))
+    )
     width = 0.8 / max(1, len(series))
     pos = np.arange(len(groups))
     for i, (name, vals) in enumerate(series.items()):
         if len(vals) != len(groups):
-            raise ValueError(f"series {name!r} has {len(vals)} values for {len(groups)} groups")
+            raise ValueError(
+                f"series {name!r} has {len(vals)} values for {len(groups)} groups"
+            )
         v = np.asarray(vals, dtype=float) * (100 if percent else 1)
         bars = ax.bar(pos + (i - (len(series) - 1) / 2) * width, v, width, label=name)
         ax.bar_label(bars, fmt="%.1f" if percent else "%.3f", fontsize=7)
@@ -112,36 +169,68 @@ def grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float]], *
     return fig
 
 
-def changed_pixels(x: torch.Tensor, x_adv: torch.Tensor, pred: torch.Tensor, y: torch.Tensor, *,
-                   ncols: int = 8, size: float = 1.4, prob: torch.Tensor | None = None):
-    """Adversarial images with every changed pixel circled and the prediction above (red when it
-    is not ``y``). ``x``, ``x_adv``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,)."""
+def changed_pixels(
+    x: torch.Tensor,
+    x_adv: torch.Tensor,
+    pred: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    ncols: int = 8,
+    size: float = 1.4,
+    prob: torch.Tensor | None = None,
+):
+    """Adversarial images with every changed pixel circled and the prediction above (red
+    when it is not ``y``). ``x``, ``x_adv``: (N, C, H, W) in [0, 1]; ``pred``, ``y``:
+    (N,)."""
     checks.images(x)
     checks.images(x_adv, "x_adv")
     if x_adv.shape != x.shape:
-        raise ValueError(f"x_adv must have the shape of x {tuple(x.shape)}, got {tuple(x_adv.shape)}")
+        raise ValueError(
+            f"x_adv must have the shape of x {tuple(x.shape)}, got {tuple(x_adv.shape)}"
+        )
     fig = show_predictions(x_adv, pred, y, ncols=ncols, size=size, prob=prob)
     changed = (x_adv - x).abs().amax(1) > 0  # (N, H, W)
     for ax, mask in zip(fig.axes, changed):
         rows, cols = mask.nonzero(as_tuple=True)
         for r, c in zip(rows.tolist(), cols.tolist()):
-            ax.add_patch(plt.Circle((c, r), 1.6, fill=False, color="tab:red", linewidth=1.2))
+            ax.add_patch(
+                plt.Circle((c, r), 1.6, fill=False, color="tab:red", linewidth=1.2)
+            )
     return fig
 
 
-def pixel_map(values: torch.Tensor, *, ax=None, title: str = "", cmap: str = "magma", label: str = "",
-              background: torch.Tensor | None = None):
-    """A (H, W) map of numbers (counts, probabilities) as a heat map with a colour bar; an image
-    ``background`` (H, W) in [0, 1] is drawn faintly underneath."""
+def pixel_map(
+    values: torch.Tensor,
+    *,
+    ax=None,
+    title: str = "",
+    cmap: str = "magma",
+    label: str = "",
+    background: torch.Tensor | None = None,
+):
+    """A (H, W) map of numbers (counts, probabilities) as a heat map with a colour bar;
+    an image ``background`` (H, W) in [0, 1] is drawn faintly underneath."""
     if not isinstance(values, torch.Tensor) or values.dim() != 2:
-        raise ValueError(f"values must be a (H, W) tensor, got {getattr(values, 'shape', type(values).__name__)}")
-    if background is not None and (not isinstance(background, torch.Tensor) or background.shape != values.shape):
-        raise ValueError(f"background must be a tensor of the shape of values {tuple(values.shape)}, "
-                         f"got {getattr(background, 'shape', type(background).__name__)}")
+        raise ValueError(
+            "values must be a (H, W) tensor, got "
+            f"{getattr(values, 'shape', type(values).__name__)}"
+        )
+    if background is not None and (
+        not isinstance(background, torch.Tensor) or background.shape != values.shape
+    ):
+        raise ValueError(
+            "background must be a tensor of the shape of values "
+            f"{tuple(values.shape)}, got "
+            f"{getattr(background, 'shape', type(background).__name__)}"
+        )
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(3.4, 3.0))
     if background is not None:
         ax.imshow(background.detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-    im = ax.imshow(values.detach().cpu().numpy(), cmap=cmap, alpha=0.75 if background is not None else 1.0)
+    im = ax.imshow(
+        values.detach().cpu().numpy(),
+        cmap=cmap,
+        alpha=0.75 if background is not None else 1.0,
+    )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
     ax.set_axis_off()
     if title:
@@ -149,27 +238,53 @@ def pixel_map(values: torch.Tensor, *, ax=None, title: str = "", cmap: str = "ma
     return fig
 
 
-def reproductions(rows: Sequence[Mapping], unit: str = "%", *, ax=None,
-                  title: str = "Reproductions: ours vs published"):
-    """Ours (with its 95% interval where recorded) against the published number, one point per
-    *reproduction* row in ``unit`` of :func:`robustcore.results.table`; on the diagonal, ours
-    equals the published number. Analogues (other data) are left out: theirs is no target."""
+def reproductions(
+    rows: Sequence[Mapping],
+    unit: str = "%",
+    *,
+    ax=None,
+    title: str = "Reproductions: ours vs published",
+):
+    """Ours (with its 95% interval where recorded) against the published number, one
+    point per *reproduction* row in ``unit`` of :func:`robustcore.results.table`; on the
+    diagonal, ours equals the published number. Analogues (other data) are left out:
+    theirs is no target."""
     if not isinstance(unit, str):
         raise TypeError(f"unit must be a string such as '%' or 'AUROC', got {unit!r}")
-    rows = [r for r in rows if r.get("kind") == "reproduction" and r.get("value") is not None
-            and r.get("unit") == unit]
+    rows = [
+        r
+        for r in rows
+        if r.get("kind") == "reproduction"
+        and r.get("value") is not None
+        and r.get("unit") == unit
+    ]
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.4, 4.0))
     if rows:
         ref = np.array([r["reference"] for r in rows], dtype=float)
         val = np.array([r["value"] for r in rows], dtype=float)
-        err = np.array([[r["value"] - r["low"], r["high"] - r["value"]]
-                        if r.get("low") is not None else [0.0, 0.0] for r in rows]).T
+        err = np.array(
+            [
+                [r["value"] - r["low"], r["high"] - r["value"]]
+                if r.get("low") is not None
+                else [0.0, 0.0]
+                for r in rows
+            ]
+        ).T
         ax.errorbar(ref, val, yerr=err, fmt="o", ms=4, capsize=2)
-        lims = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
+        lims = [
+            min(ax.get_xlim()[0], ax.get_ylim()[0]),
+            max(ax.get_xlim()[1], ax.get_ylim()[1]),
+        ]
         ax.plot(lims, lims, color="grey", ls=":", lw=1)
     else:
-        ax.text(0.5, 0.5, "no reproduction recorded yet", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no reproduction recorded yet",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     ax.set_xlabel(f"published ({unit})" if unit else "published")
     ax.set_ylabel("ours, 95% interval")
     ax.set_title(title, fontsize=10)

@@ -5,7 +5,8 @@ The quick profile (CPU, CI) uses subsets and short schedules; the full profile
 hardware — ``full`` when a GPU is visible, else ``quick`` — and the environment
 variable ``ROBUSTCORE_PROFILE=quick|full`` overrides it.
 
-Chapters write ``P = profiles.current()`` once and then ``P.pick(quick=500, full=10_000)``.
+Chapters write ``P = profiles.current()`` once and then
+``P.pick(quick=500, full=10_000)``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Profile:
 
 
 def default_name() -> str:
-    """``$ROBUSTCORE_PROFILE`` if set, else ``full`` with a GPU and ``quick`` without."""
+    """``$ROBUSTCORE_PROFILE`` if set, else ``full`` with a GPU and ``quick``
+    without."""
     env = os.environ.get(ENV_VAR, "").strip().lower()
     if env:
         return checks.choice(env, ENV_VAR, NAMES)
@@ -55,5 +57,8 @@ def current() -> Profile:
 
 
 def resolve(profile: str | None) -> str:
-    """``profile`` checked against :data:`NAMES`, or the default (:func:`default_name`) for None."""
-    return default_name() if profile is None else checks.choice(profile, "profile", NAMES)
+    """``profile`` checked against :data:`NAMES`, or the default (:func:`default_name`)
+    for None."""
+    return (
+        default_name() if profile is None else checks.choice(profile, "profile", NAMES)
+    )

@@ -1,15 +1,18 @@
 """Headline results that chapters record as they run, for the reproduction summary.
 
-A chapter calls :func:`record` for each number it puts beside a published one; the book's
-reproduction summary reads them back with :func:`load_all` — nothing in the summary is typed.
-Records live in ``$ROBUSTCORE_RESULTS`` (default ``~/.cache/robustcore/results``), one JSON
-file per chapter and profile, written atomically::
+A chapter calls :func:`record` for each number it puts beside a published one; the
+book's reproduction summary reads them back with :func:`load_all` — nothing in the
+summary is typed. Records live in ``$ROBUSTCORE_RESULTS`` (default
+``~/.cache/robustcore/results``), one JSON file per chapter and profile, written
+atomically::
 
-    results.record("01", "Adv. trained CNN, PGD-40", stats.proportion(correct), unit="%",
-                   reference="madry/pgd40", dataset="MNIST")
+    results.record("01", "Adv. trained CNN, PGD-40", stats.proportion(correct),
+                   unit="%", reference="madry/pgd40", dataset="MNIST")
 
-Command line: ``python -m robustcore.results show [--profile quick|full]`` prints them;
-``python -m robustcore.results compare DIR_A DIR_B`` exits 1 unless two runs recorded identical numbers.
+:func:`table` gives them as rows, :func:`robustcore.tables.records` as Markdown
+tables. Command line: ``python -m robustcore.results show [--profile quick|full]``
+prints them; ``python -m robustcore.results compare DIR_A DIR_B`` exits 1 unless two
+runs recorded identical numbers.
 """
 
 from __future__ import annotations
@@ -44,31 +47,52 @@ def machine() -> str:
     """A one-line description of where this runs (GPU name, or CPU and core count)."""
     if torch.cuda.is_available():
         return f"GPU {torch.cuda.get_device_name(0)}"
-    return f"CPU {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
+    return (
+        f"CPU {platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__.split('+')[0]}"
+    )
 
 
 def _plain(v: Any, name: str) -> Any:
-    """A one-element tensor or NumPy scalar as a Python number (chapters often hold those)."""
+    """A one-element tensor or NumPy scalar as a Python number (chapters often hold
+    those)."""
     if isinstance(v, torch.Tensor):
         if v.numel() != 1:
-            raise ValueError(f"{name} must be a single number, got a tensor of shape {tuple(v.shape)}")
+            raise ValueError(
+                f"{name} must be a single number, "
+                f"got a tensor of shape {tuple(v.shape)}"
+            )
         return v.item()
-    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+    if (
+        type(v).__module__ == "numpy"
+        and hasattr(v, "item")
+        and getattr(v, "ndim", 1) == 0
+    ):
         return v.item()
     return v
 
 
-def record(chapter: str, name: str, value: float | stats.Estimate, *, reference: str | None = None,
-           dataset: str = "", same_protocol: bool = True, unit: str = "", what: str = "",
-           profile: str | None = None) -> dict[str, Any]:
+def record(
+    chapter: str,
+    name: str,
+    value: float | stats.Estimate,
+    *,
+    reference: str | None = None,
+    dataset: str = "",
+    same_protocol: bool = True,
+    unit: str = "",
+    what: str = "",
+    profile: str | None = None,
+) -> dict[str, Any]:
     """Record one headline number of ``chapter`` (e.g. ``"04"``) under ``name``.
 
-    ``value``: a number, or a :class:`robustcore.stats.Estimate` (its n and interval are kept;
-    a proportion is stored in percent when ``unit`` is ``"%"``). ``reference``: the key of the
-    published number it stands beside (:data:`robustcore.references.REFERENCES`); ``dataset``
-    and ``same_protocol`` say whether ours is a *reproduction* of it (same data and protocol: a
-    gap is shown) or an *analogue* (:func:`robustcore.references.comparison`). ``what``: a note
-    on what we measured. Recording the same name again replaces it. Returns the stored record.
+    ``value``: a number, or a :class:`robustcore.stats.Estimate` (its n and interval
+    are kept; a proportion is stored in percent when ``unit`` is ``"%"``).
+    ``reference``: the key of the published number it stands beside
+    (:data:`robustcore.references.REFERENCES`); ``dataset`` and ``same_protocol`` say
+    whether ours is a *reproduction* of it (same data and protocol: a gap is shown) or
+    an *analogue* (:func:`robustcore.references.comparison`). ``what``: a note on what
+    we measured. Recording the same name again replaces it. Returns the stored record.
     """
     _check_chapter(chapter)
     if not isinstance(name, str) or not name:
@@ -84,47 +108,79 @@ def record(chapter: str, name: str, value: float | stats.Estimate, *, reference:
     ref: dict[str, Any] = {"reference": None, "kind": None}
     if reference is not None:
         if not dataset:
-            raise ValueError("dataset must name what ours was measured on (e.g. 'MNIST') when a "
-                             "reference is given")
+            raise ValueError(
+                "dataset must name what ours was measured on (e.g. 'MNIST') when a "
+                "reference is given"
+            )
         entry = references.get(reference)
-        ref = {"reference": entry.value, "reference_key": reference,
-               "kind": references.comparison(reference, dataset, same_protocol),
-               "source": entry.source, "measured": entry.measured, "cite": entry.cite,
-               "dataset": dataset}
+        ref = {
+            "reference": entry.value,
+            "reference_key": reference,
+            "kind": references.comparison(reference, dataset, same_protocol),
+            "source": entry.source,
+            "measured": entry.measured,
+            "cite": entry.cite,
+            "dataset": dataset,
+        }
     profile = profiles.resolve(profile)
     path = _path(chapter, profile)
     stored = _read(path)
-    rec = {"value": value, "n": n, "low": low, "high": high, **ref, "unit": unit, "what": what,
-           "profile": profile, "machine": machine(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
-           "order": stored.get(name, {}).get("order", len(stored))}
+    rec = {
+        "value": value,
+        "n": n,
+        "low": low,
+        "high": high,
+        **ref,
+        "unit": unit,
+        "what": what,
+        "profile": profile,
+        "machine": machine(),
+        "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "order": stored.get(name, {}).get("order", len(stored)),
+    }
     stored[name] = rec
     io.atomic_write_json(stored, path)
     return rec
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:
-    """A chapter's records file, or ``{}`` if absent; ``ValueError`` naming the file if it is unreadable."""
+    """A chapter's records file, or ``{}`` if absent; ``ValueError`` naming the file if
+    it is unreadable."""
     if not path.is_file():
         return {}
     try:
         stored = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path} is not a results file (invalid JSON: {e}); delete it and rerun the chapter") from None
-    if not isinstance(stored, dict) or not all(isinstance(v, dict) and "value" in v for v in stored.values()):
-        raise ValueError(f"{path} is not a results file ({{name: {{'value': ...}}}}); delete it and rerun the chapter")
+        raise ValueError(
+            f"{path} is not a results file (invalid JSON: {e}); "
+            "delete it and rerun the chapter"
+        ) from None
+    if not isinstance(stored, dict) or not all(
+        isinstance(v, dict) and "value" in v for v in stored.values()
+    ):
+        raise ValueError(
+            f"{path} is not a results file ({{name: {{'value': ...}}}}); "
+            "delete it and rerun the chapter"
+        )
     return stored
 
 
 def _check_chapter(chapter: Any) -> str:
     if not isinstance(chapter, str) or not chapter:
-        raise TypeError(f"chapter must be a non-empty string such as '04', got {chapter!r}")
+        raise TypeError(
+            f"chapter must be a non-empty string such as '04', got {chapter!r}"
+        )
     if not chapter.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"chapter must be letters, digits, '-' or '_' (it names a file), got {chapter!r}")
+        raise ValueError(
+            "chapter must be letters, digits, '-' or '_' (it names a file), "
+            f"got {chapter!r}"
+        )
     return chapter
 
 
 def load(chapter: str, profile: str | None = None) -> dict[str, dict[str, Any]]:
-    """The records of one chapter in one profile (empty if it has not run), in recording order."""
+    """The records of one chapter in one profile (empty if it has not run), in recording
+    order."""
     _check_chapter(chapter)
     profile = profiles.resolve(profile)
     stored = _read(_path(chapter, profile))
@@ -132,30 +188,50 @@ def load(chapter: str, profile: str | None = None) -> dict[str, dict[str, Any]]:
 
 
 def load_all(profile: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every chapter's records in ``profile``: ``{chapter: {name: record}}``, chapters sorted."""
+    """Every chapter's records in ``profile``: ``{chapter: {name: record}}``, chapters
+    sorted."""
     profile = profiles.resolve(profile)
     found = sorted(results_dir().glob(f"chapter*-{profile}.json"))
-    return {p.name[len("chapter"):-len(f"-{profile}.json")]: load(p.name[len("chapter"):-len(f"-{profile}.json")], profile)
-            for p in found}
+    return {
+        p.name[len("chapter") : -len(f"-{profile}.json")]: load(
+            p.name[len("chapter") : -len(f"-{profile}.json")], profile
+        )
+        for p in found
+    }
 
 
 def gap(rec: dict[str, Any]) -> float | None:
-    """``value − reference`` of a reproduction; None for an analogue (other data or protocol:
-    no gap) or a record without a reference."""
+    """``value − reference`` of a reproduction; None for an analogue (other data or
+    protocol: no gap) or a record without a reference."""
     ref = rec.get("reference")
     if ref is None or isinstance(ref, str) or rec.get("kind") != "reproduction":
         return None
     return rec["value"] - ref
 
 
-_ROW_FIELDS = ("value", "n", "low", "high", "reference", "reference_key", "kind", "source",
-               "measured", "cite", "gap")
+_ROW_FIELDS = (
+    "value",
+    "n",
+    "low",
+    "high",
+    "reference",
+    "reference_key",
+    "kind",
+    "source",
+    "measured",
+    "cite",
+    "gap",
+)
 
 
-def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every record of ``profile`` as rows ``{chapter, name, value, n, low, high, reference,
-    reference_key, kind, source, measured, cite, gap, unit, what, profile, machine, recorded}``. A chapter of ``chapters`` without records gets one row whose ``value`` is
-    None ("not run here"), so a summary shows what is missing instead of hiding it."""
+def table(
+    profile: str | None = None, chapters: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Every record of ``profile`` as rows ``{chapter, name, value, n, low, high,
+    reference, reference_key, kind, source, measured, cite, gap, unit, what, profile,
+    machine, recorded}``. A chapter of ``chapters`` without records gets one row whose
+    ``value`` is None ("not run here"), so a summary shows what is missing instead of
+    hiding it."""
     profile = profiles.resolve(profile)
     for c in chapters:
         _check_chapter(c)
@@ -164,117 +240,125 @@ def table(profile: str | None = None, chapters: tuple[str, ...] = ()) -> list[di
     for chapter in sorted(set(found) | set(chapters)):
         recs = found.get(chapter, {})
         if not recs:
-            rows.append({**dict.fromkeys(_ROW_FIELDS), "chapter": chapter,
-                         "name": "(no results recorded)", "unit": "", "what": "not run here",
-                         "profile": profile, "machine": "", "recorded": ""})
+            rows.append(
+                {
+                    **dict.fromkeys(_ROW_FIELDS),
+                    "chapter": chapter,
+                    "name": "(no results recorded)",
+                    "unit": "",
+                    "what": "not run here",
+                    "profile": profile,
+                    "machine": "",
+                    "recorded": "",
+                }
+            )
         for name, rec in recs.items():
-            rows.append({**{f: rec.get(f) for f in _ROW_FIELDS}, "chapter": chapter, "name": name,
-                         "gap": gap(rec), "unit": rec.get("unit", ""), "what": rec.get("what", ""),
-                         "profile": rec.get("profile", profile), "machine": rec.get("machine", ""),
-                         "recorded": rec.get("recorded", "")})
+            rows.append(
+                {
+                    **{f: rec.get(f) for f in _ROW_FIELDS},
+                    "chapter": chapter,
+                    "name": name,
+                    "gap": gap(rec),
+                    "unit": rec.get("unit", ""),
+                    "what": rec.get("what", ""),
+                    "profile": rec.get("profile", profile),
+                    "machine": rec.get("machine", ""),
+                    "recorded": rec.get("recorded", ""),
+                }
+            )
     return rows
-
-
-def _fmt(v: float | None, unit: str) -> str:
-    if v is None:
-        return "—"
-    return f"{v:.1f}%" if unit == "%" else f"{v:.3g}{' ' + unit if unit else ''}"
-
-
-def _ours(row: dict[str, Any]) -> str:
-    """A row's value as text: ``"93.2% [90.6, 95.1], n=500"`` (interval and n where recorded)."""
-    if row["value"] is None:
-        return "not run here"
-    text = _fmt(row["value"], row["unit"])
-    if row.get("low") is not None:
-        lo, hi = (_fmt(row[k], row["unit"]).rstrip("%") for k in ("low", "high"))
-        text += f" [{lo}, {hi}]"
-    return text + (f", n={row['n']:,}" if row.get("n") else "")
-
-
-def markdown(rows: list[dict[str, Any]], kind: str | None) -> str:
-    """The rows of one ``kind`` as a Markdown table: ``"reproduction"`` (with the gap, ours minus
-    the published number), ``"analogue"`` (the published number is context: no gap) or None (ours
-    only: no published counterpart)."""
-    if kind not in (*references.KINDS, None):
-        raise ValueError(f"kind must be one of {references.KINDS} or None, got {kind!r}")
-    rows = [r for r in rows if r.get("kind") == kind]
-    if kind is None:
-        head = ["| ch. | result | ours | note |", "|---|---|---|---|"]
-        body = [f"| {r['chapter']} | {r['name']} | {_ours(r)} | {r['what'] or ''} |" for r in rows]
-        return "\n".join(head + body)
-    gap_col = kind == "reproduction"
-    head = ["| ch. | result | ours | published" + (" | gap" if gap_col else "")
-            + " | what was published | source |",
-            "|---|---|---|---|" + ("---|" if gap_col else "") + "---|---|"]
-    body = []
-    for r in rows:
-        gap_txt = "" if not gap_col else " | —" if r["gap"] is None else (
-            f" | {r['gap']:+.1f} pp" if r["unit"] == "%" else f" | {r['gap']:+.3f}")
-        body.append(f"| {r['chapter']} | {r['name']} | {_ours(r)} | "
-                    f"{_fmt(r['reference'], r['unit'])}{gap_txt} | {r['measured']} | {r['source']} |")
-    return "\n".join(head + body)
 
 
 def book_chapters(toc: str | os.PathLike) -> dict[str, str]:
     """Chapter id → title for every chapter listed in a Jupyter Book ``_toc.yml``.
 
-    A chapter is an entry ``file: book/NN_name`` (NN: its two-digit id); its title is the first
-    ``# # Heading`` line of the paired ``book/NN_name.py``. Adding a chapter to the table of
-    contents is all it takes for the summary page and the CI check to know it.
+    A chapter is an entry ``file: book/NN_name`` (NN: its two-digit id); its title is
+    the first ``# # Heading`` line of the paired ``book/NN_name.py``. Adding a chapter
+    to the table of contents is all it takes for the summary page and the CI check to
+    know it.
     """
     toc = checks.path(toc, "toc")
     if not toc.is_file():
         raise FileNotFoundError(f"no table of contents at {toc}")
     out = {}
-    for m in re.finditer(r"^\s*-?\s*file:\s*(\S*?(\d\d)_[\w-]+)\s*$", toc.read_text(), re.M):
+    for m in re.finditer(
+        r"^\s*-?\s*file:\s*(\S*?(\d\d)_[\w-]+)\s*$", toc.read_text(), re.M
+    ):
         src = toc.parent / f"{m[1]}.py"
-        heads = re.findall(r"^# # (.+)$", src.read_text(), re.M) if src.is_file() else []
+        heads = (
+            re.findall(r"^# # (.+)$", src.read_text(), re.M) if src.is_file() else []
+        )
         out[m[2]] = heads[0].strip() if heads else m[1]
     return out
 
 
 def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
-    """Differences between the headline numbers recorded in two results folders (empty: identical).
+    """Differences between the headline numbers recorded in two results folders (empty:
+    identical).
 
-    Compares every ``value`` and ``reference`` of every chapter and profile found in either folder;
-    the time and machine of a record are not compared. Used to check that two runs of the book with
-    the same seeds give the same numbers.
+    Compares every ``value`` and ``reference`` of every chapter and profile found in
+    either folder; the time and machine of a record are not compared. Used to check that
+    two runs of the book with the same seeds give the same numbers.
     """
     a, b = Path(dir_a), Path(dir_b)
     for arg, d in (("dir_a", a), ("dir_b", b)):
         if not d.is_dir():
-            raise ValueError(f"{arg} must be a results folder, got {str(d)!r} (not a directory)")
-    names = sorted({p.name for p in a.glob("chapter*-*.json")} | {p.name for p in b.glob("chapter*-*.json")})
+            raise ValueError(
+                f"{arg} must be a results folder, got {str(d)!r} (not a directory)"
+            )
+    names = sorted(
+        {p.name for p in a.glob("chapter*-*.json")}
+        | {p.name for p in b.glob("chapter*-*.json")}
+    )
     diffs = []
     for fname in names:
         ra, rb = _read(a / fname), _read(b / fname)
         for key in sorted(set(ra) | set(rb)):
             if key not in ra or key not in rb:
-                diffs.append(f"{fname}: {key!r} recorded only in {a if key in ra else b}")
+                diffs.append(
+                    f"{fname}: {key!r} recorded only in {a if key in ra else b}"
+                )
                 continue
             for field in ("value", "low", "high", "reference"):
                 if ra[key].get(field) != rb[key].get(field):
-                    diffs.append(f"{fname}: {key!r} {field} {ra[key].get(field)!r} != {rb[key].get(field)!r}")
+                    diffs.append(
+                        f"{fname}: {key!r} {field} "
+                        f"{ra[key].get(field)!r} != {rb[key].get(field)!r}"
+                    )
     return diffs
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m robustcore.results", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m robustcore.results", description=__doc__.split("\n\n")[0]
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("show", help="print the recorded headline numbers of a profile")
     s.add_argument("--profile", choices=profiles.NAMES, default=None)
-    c = sub.add_parser("compare", help="exit 1 unless two results folders hold identical numbers")
+    c = sub.add_parser(
+        "compare", help="exit 1 unless two results folders hold identical numbers"
+    )
     c.add_argument("dir_a")
     c.add_argument("dir_b")
-    c.add_argument("--min-records", type=int, default=1, help="fail if fewer records than this were compared")
-    c.add_argument("--toc", default=None, help="a _toc.yml: fail unless every chapter in it recorded numbers")
+    c.add_argument(
+        "--min-records",
+        type=int,
+        default=1,
+        help="fail if fewer records than this were compared",
+    )
+    c.add_argument(
+        "--toc",
+        default=None,
+        help="a _toc.yml: fail unless every chapter in it recorded numbers",
+    )
     args = p.parse_args(argv)
     if args.cmd == "show":
         for r in table(args.profile):
-            ref = "" if r["reference"] is None else f"  ({r['kind']} of {r['reference']})"
+            ref = (
+                "" if r["reference"] is None else f"  ({r['kind']} of {r['reference']})"
+            )
             val = "not run" if r["value"] is None else f"{r['value']:.4g}{r['unit']}"
             print(f"{r['chapter']}  {r['name']}: {val}{ref}")
         return 0
@@ -285,14 +369,24 @@ def main(argv: list[str] | None = None) -> int:
     n = sum(len(_read(f)) for f in Path(args.dir_a).glob("chapter*-*.json"))
     for d in diffs:
         print("DIFFERENT:", d)
-    print(f"compared {n} headline numbers in {args.dir_a} and {args.dir_b}: {len(diffs)} differ")
+    print(
+        f"compared {n} headline numbers in {args.dir_a} and {args.dir_b}: "
+        f"{len(diffs)} differ"
+    )
     if n < args.min_records:
         print(f"expected at least {args.min_records} records in {args.dir_a}")
         return 1
     if args.toc is not None:
-        silent = [c for c in book_chapters(args.toc) if not list(Path(args.dir_a).glob(f"chapter{c}-*.json"))]
+        silent = [
+            c
+            for c in book_chapters(args.toc)
+            if not list(Path(args.dir_a).glob(f"chapter{c}-*.json"))
+        ]
         if silent:
-            print(f"chapter(s) {', '.join(silent)} of {args.toc} recorded nothing in {args.dir_a}")
+            print(
+                f"chapter(s) {', '.join(silent)} of {args.toc} "
+                f"recorded nothing in {args.dir_a}"
+            )
             return 1
     return 1 if diffs else 0
 

@@ -1,23 +1,27 @@
-"""The artifact store: named recipes → verified files (checkpoints, constructed datasets).
+"""The artifact store: named recipes → verified files (checkpoints, constructed
+datasets).
 
-An :class:`Artifact` is a name, one JSON-able recipe per profile, and a ``build`` function that
-turns a recipe into a *payload*: a dict that ``torch.save`` can hold (tensors, numbers, strings)
-with a ``"meta"`` dict recording the recipe it was built from. :func:`fetch` returns the payload
-of the current recipe from, in order,
+An :class:`Artifact` is a name, one JSON-able recipe per profile, and a ``build``
+function that turns a recipe into a *payload*: a dict that ``torch.save`` can hold
+(tensors, numbers, strings) with a ``"meta"`` dict recording the recipe it was built
+from. :func:`fetch` returns the payload of the current recipe from, in order,
 
-1. the cache (``$ROBUSTCORE_CACHE``, default ``~/.cache/robustcore/checkpoints``), verified
-   against the ``.sha256`` written beside each file;
-2. the shipped folder (``$ROBUSTCORE_ARTIFACTS``, default the checkout's ``artifacts/``), whose
-   xz-compressed files are verified against the package's ``artifacts.json`` manifest;
-3. a download of the same file from ``$ROBUSTCORE_ARTIFACTS_URL`` (default: the repository's
-   ``artifacts/`` folder on GitHub), verified against the same manifest and saved in the cache;
+1. the cache (``$ROBUSTCORE_CACHE``, default ``~/.cache/robustcore/checkpoints``),
+   verified against the ``.sha256`` written beside each file;
+2. the shipped folder (``$ROBUSTCORE_ARTIFACTS``, default the checkout's
+   ``artifacts/``), whose xz-compressed files are verified against the package's
+   ``artifacts.json`` manifest;
+3. a download of the same file from ``$ROBUSTCORE_ARTIFACTS_URL`` (default: the
+   repository's ``artifacts/`` folder on GitHub), verified against the same manifest and
+   saved in the cache;
 4. a build from the recipe, saved atomically in the cache.
 
-A file built from another recipe is never used silently: it is skipped with a warning. Every
-load is sha256-checked before ``torch.load(weights_only=True)`` reads it.
+A file built from another recipe is never used silently: it is skipped with a warning.
+Every load is sha256-checked before ``torch.load(weights_only=True)`` reads it.
 
-Modules declare their artifacts as plain dicts (``zoo.ARTIFACTS``, ``features.ARTIFACTS``,
-``novelty.ARTIFACTS``); ``python -m robustcore artifacts ...`` is the command line for all of them.
+Modules declare their artifacts as plain dicts (``zoo.ARTIFACTS``,
+``features.ARTIFACTS``, ``novelty.ARTIFACTS``); ``python -m robustcore artifacts ...``
+is the command line for all of them.
 """
 
 from __future__ import annotations
@@ -36,14 +40,16 @@ CACHE_ENV = "ROBUSTCORE_CACHE"
 SHIPPED_ENV = "ROBUSTCORE_ARTIFACTS"
 URL_ENV = "ROBUSTCORE_ARTIFACTS_URL"
 DEFAULT_URL = "https://raw.githubusercontent.com/robustcore/adversarial-robustness-hands-on/main/artifacts/"
-MANIFEST = Path(__file__).parent / "artifacts.json"  # shipped file name -> sha256, in the package
+# shipped file name -> sha256, in the package
+MANIFEST = Path(__file__).parent / "artifacts.json"
 CHECKOUT_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 @dataclass(frozen=True)
 class Artifact:
-    """A named artifact: ``recipes`` (profile → JSON-able settings) and ``build(recipe, progress)
-    → payload``, a dict with a ``"meta"`` dict. :func:`fetch` adds ``meta["recipe"]``."""
+    """A named artifact: ``recipes`` (profile → JSON-able settings) and
+    ``build(recipe, progress) → payload``, a dict with a ``"meta"`` dict. :func:`fetch`
+    adds ``meta["recipe"]``."""
 
     name: str
     recipes: dict[str, dict[str, Any]]
@@ -53,7 +59,9 @@ class Artifact:
     def __post_init__(self) -> None:
         missing = set(profiles.NAMES) - set(self.recipes)
         if missing:
-            raise ValueError(f"artifact {self.name!r} has no recipe for profile(s) {sorted(missing)}")
+            raise ValueError(
+                f"artifact {self.name!r} has no recipe for profile(s) {sorted(missing)}"
+            )
 
     def recipe(self, profile: str | None = None) -> dict[str, Any]:
         """The recipe in ``profile`` (default: the current profile), a copy."""
@@ -66,7 +74,9 @@ class Artifact:
 def lookup(registry: dict[str, Artifact], name: Any, what: str = "name") -> Artifact:
     """``registry[name]``, or a ``ValueError`` naming ``what`` and the known names."""
     if not isinstance(name, str) or name not in registry:
-        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(sorted(registry))}")
+        raise ValueError(
+            f"unknown {what} {name!r}; known: {', '.join(sorted(registry))}"
+        )
     return registry[name]
 
 
@@ -76,13 +86,15 @@ def cache_dir() -> Path:
 
 
 def shipped_dir() -> Path:
-    """``$ROBUSTCORE_ARTIFACTS`` or the ``artifacts/`` folder of the checkout (may not exist)."""
+    """``$ROBUSTCORE_ARTIFACTS`` or the ``artifacts/`` folder of the checkout
+    (may not exist)."""
     env = os.environ.get(SHIPPED_ENV)
     return Path(env).expanduser().resolve() if env else CHECKOUT_ARTIFACTS
 
 
 def base_url() -> str:
-    """Where shipped files are downloaded from: ``$ROBUSTCORE_ARTIFACTS_URL`` or the repository."""
+    """Where shipped files are downloaded from: ``$ROBUSTCORE_ARTIFACTS_URL`` or the
+    repository."""
     url = os.environ.get(URL_ENV) or DEFAULT_URL
     return url if url.endswith("/") else url + "/"
 
@@ -97,7 +109,8 @@ def shipped_name(artifact: Artifact, profile: str) -> str:
 
 
 def where(artifact: Artifact, profile: str) -> str:
-    """``"cache"``, ``"shipped"``, ``"download"`` (listed, not here) or ``"-"`` (built on use)."""
+    """``"cache"``, ``"shipped"``, ``"download"`` (listed, not here) or ``"-"``
+    (built on use)."""
     if (cache_dir() / artifact.filename(profile)).is_file():
         return "cache"
     name = shipped_name(artifact, profile)
@@ -107,40 +120,55 @@ def where(artifact: Artifact, profile: str) -> str:
 
 
 def _matching(payload: Any, want: dict[str, Any], file: Path, stacklevel: int) -> bool:
-    """Whether ``payload`` was built from the recipe ``want``; warns (at ``stacklevel``) if not."""
+    """Whether ``payload`` was built from the recipe ``want``; warns (at ``stacklevel``)
+    if not."""
     if not isinstance(payload, dict) or not isinstance(payload.get("meta"), dict):
         raise io.ChecksumError(f"{file} is not a robustcore artifact (no meta)")
     if payload["meta"].get("recipe") == want:
         return True
-    warnings.warn(f"{file} was built with another recipe than the current one; not using it",
-                  stacklevel=stacklevel)
+    warnings.warn(
+        f"{file} was built with another recipe than the current one; not using it",
+        stacklevel=stacklevel,
+    )
     return False
 
 
-def _shipped(artifact: Artifact, profile: str, want: dict[str, Any]) -> dict[str, Any] | None:
+def _shipped(
+    artifact: Artifact, profile: str, want: dict[str, Any]
+) -> dict[str, Any] | None:
     name = shipped_name(artifact, profile)
     digest = manifest().get(name)
     local = shipped_dir() / name
     if digest is None:
         if local.is_file():
-            raise io.ChecksumError(f"{local} is not listed in {MANIFEST.name}; refusing to load it")
+            raise io.ChecksumError(
+                f"{local} is not listed in {MANIFEST.name}; refusing to load it"
+            )
         return None
     if not local.is_file():
         local = cache_dir() / "downloads" / name
         try:
             io.download(base_url() + name, local, digest)
         except OSError as e:  # offline, or not served there: build it instead
-            warnings.warn(f"could not download {name} ({e}); building it instead", stacklevel=3)
+            warnings.warn(
+                f"could not download {name} ({e}); building it instead", stacklevel=3
+            )
             return None
     payload = io.load_verified(local, digest)
     return payload if _matching(payload, want, local, stacklevel=4) else None
 
 
-def fetch(artifact: Artifact, profile: str | None = None, *, build_if_missing: bool = True,
-          progress: bool = True) -> dict[str, Any]:
-    """The payload of ``artifact`` built with its current recipe (see the module doc for where
-    it comes from). ``FileNotFoundError`` when it would have to be built and
-    ``build_if_missing`` is False; :class:`robustcore.io.ChecksumError` for a tampered file."""
+def fetch(
+    artifact: Artifact,
+    profile: str | None = None,
+    *,
+    build_if_missing: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The payload of ``artifact`` built with its current recipe (see the module doc for
+    where it comes from). ``FileNotFoundError`` when it would have to be built and
+    ``build_if_missing`` is False; :class:`robustcore.io.ChecksumError` for a tampered
+    file."""
     profile = profiles.resolve(profile)
     want = artifact.recipe(profile)
     cached = cache_dir() / artifact.filename(profile)
@@ -149,32 +177,45 @@ def fetch(artifact: Artifact, profile: str | None = None, *, build_if_missing: b
         if _matching(payload, want, cached, stacklevel=3):
             return payload
     payload = _shipped(artifact, profile, want)
-    if payload is not None:  # keep an uncompressed copy (replacing a stale one): later loads skip the xz step
+    # keep an uncompressed copy (replacing a stale one): later loads skip the xz step
+    if payload is not None:
         io.atomic_save(payload, cached)
         return payload
     if not build_if_missing:
         raise FileNotFoundError(
-            f"no {artifact.name!r} ({profile} profile) in {cache_dir()} or {shipped_dir()}; "
-            f"run: python -m robustcore artifacts build {artifact.name} --profile {profile}")
+            f"no {artifact.name!r} ({profile} profile) in {cache_dir()} or "
+            f"{shipped_dir()}; run: python -m robustcore artifacts build "
+            f"{artifact.name} --profile {profile}"
+        )
     return build(artifact, profile, progress)
 
 
-def build(artifact: Artifact, profile: str | None = None, progress: bool = True) -> dict[str, Any]:
-    """Build ``artifact`` from its recipe now, save it atomically in the cache, return the payload."""
+def build(
+    artifact: Artifact, profile: str | None = None, progress: bool = True
+) -> dict[str, Any]:
+    """Build ``artifact`` from its recipe now, save it atomically in the cache, return
+    the payload."""
     profile = profiles.resolve(profile)
     rec = artifact.recipe(profile)
     payload = artifact.build(rec, progress)
-    payload["meta"] = {**payload.get("meta", {}), "name": artifact.name, "profile": profile, "recipe": rec}
+    payload["meta"] = {
+        **payload.get("meta", {}),
+        "name": artifact.name,
+        "profile": profile,
+        "recipe": rec,
+    }
     io.atomic_save(payload, cache_dir() / artifact.filename(profile))
     return payload
 
 
 def ship(artifact: Artifact, profile: str) -> str:
-    """Compress the cached file into the shipped folder and list its sha256 in the manifest."""
+    """Compress the cached file into the shipped folder and list its sha256 in the
+    manifest."""
     profile = checks.choice(profile, "profile", profiles.NAMES)
     payload = io.load_verified(cache_dir() / artifact.filename(profile))
     name = shipped_name(artifact, profile)
-    digest = io.atomic_save(payload, shipped_dir() / name, compress=True, digest_file=False)
+    digest = io.atomic_save(
+        payload, shipped_dir() / name, compress=True, digest_file=False
+    )
     io.atomic_write_json({**manifest(), name: digest}, MANIFEST)
     return digest
-

@@ -1,10 +1,11 @@
 """The model zoo: named recipes → trained models, through the artifact store.
 
-``load(name)`` returns a trained classifier in eval mode: its checkpoint comes from the cache,
-the shipped artifacts, a download, or a training run with its recipe (:mod:`robustcore.store`).
-Every checkpoint stores the recipe it was trained with, and one trained with another recipe is
-never used silently. :func:`model_artifact` turns any ``make`` / ``fit`` pair into such an
-artifact; the novelty detectors of :mod:`robustcore.novelty` use it too.
+``load(name)`` returns a trained classifier in eval mode: its checkpoint comes from the
+cache, the shipped artifacts, a download, or a training run with its recipe
+(:mod:`robustcore.store`). Every checkpoint stores the recipe it was trained with, and
+one trained with another recipe is never used silently. :func:`model_artifact` turns any
+``make`` / ``fit`` pair into such an artifact; the novelty detectors of
+:mod:`robustcore.novelty` use it too.
 
 Command line: ``python -m robustcore artifacts list | build NAME ... | build --all``.
 """
@@ -24,21 +25,28 @@ from .utils import default_device
 
 @dataclass(frozen=True, kw_only=True)
 class ModelArtifact(store.Artifact):
-    """An artifact whose payload is a model's ``state_dict``; ``make(recipe)`` builds the model."""
+    """An artifact whose payload is a model's ``state_dict``; ``make(recipe)`` builds
+    the model."""
 
     make: Callable[[dict[str, Any]], torch.nn.Module]
 
 
-def model_artifact(name: str, recipes: dict[str, dict[str, Any]],
-                   make: Callable[[dict[str, Any]], torch.nn.Module],
-                   fit: Callable[[torch.nn.Module, dict[str, Any], bool], dict[str, Any]],
-                   evaluate: Callable[[torch.nn.Module, dict[str, Any]], dict[str, Any]] | None = None,
-                   description: str = "", half: bool = False) -> ModelArtifact:
-    """A model artifact: ``make(recipe)`` → untrained model, ``fit(model, recipe, progress)``
-    trains it in place (→ training metrics), ``evaluate(model, recipe)`` → test metrics.
+def model_artifact(
+    name: str,
+    recipes: dict[str, dict[str, Any]],
+    make: Callable[[dict[str, Any]], torch.nn.Module],
+    fit: Callable[[torch.nn.Module, dict[str, Any], bool], dict[str, Any]],
+    evaluate: Callable[[torch.nn.Module, dict[str, Any]], dict[str, Any]] | None = None,
+    description: str = "",
+    half: bool = False,
+) -> ModelArtifact:
+    """A model artifact: ``make(recipe)`` → untrained model,
+    ``fit(model, recipe, progress)`` trains it in place (→ training metrics),
+    ``evaluate(model, recipe)`` → test metrics.
 
     ``half``: the weights are stored in float16 (half the size) and the test metrics are
-    measured on the rounded weights, so a stored model is exactly the one that was evaluated.
+    measured on the rounded weights, so a stored model is exactly the one that was
+    evaluated.
     """
 
     def build(rec: dict[str, Any], progress: bool) -> dict[str, Any]:
@@ -52,70 +60,130 @@ def model_artifact(name: str, recipes: dict[str, dict[str, Any]],
                     p.copy_(p.half().float())
         if evaluate is not None:
             metrics = {**evaluate(model.eval(), rec), **metrics}
-        state = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
-                 for k, v in model.state_dict().items()}
-        return {"state_dict": state, "meta": {"metrics": metrics, "train_seconds": seconds,
-                                              "torch": str(torch.__version__)}}
+        state = {
+            k: (
+                v.detach().cpu().half()
+                if half and v.is_floating_point()
+                else v.detach().cpu()
+            )
+            for k, v in model.state_dict().items()
+        }
+        return {
+            "state_dict": state,
+            "meta": {
+                "metrics": metrics,
+                "train_seconds": seconds,
+                "torch": str(torch.__version__),
+            },
+        }
 
-    return ModelArtifact(name=name, recipes=recipes, build=build, description=description, make=make)
+    return ModelArtifact(
+        name=name, recipes=recipes, build=build, description=description, make=make
+    )
 
 
-def load_model(artifact: ModelArtifact, profile: str | None = None, train_if_missing: bool = True,
-               progress: bool = True, device: str | torch.device | None = None) -> torch.nn.Module:
-    """The trained model of ``artifact`` in eval mode on ``device`` (default: the GPU if there is
-    one); its metadata (recipe, test metrics, training time) in ``model.meta``."""
+def load_model(
+    artifact: ModelArtifact,
+    profile: str | None = None,
+    train_if_missing: bool = True,
+    progress: bool = True,
+    device: str | torch.device | None = None,
+) -> torch.nn.Module:
+    """The trained model of ``artifact`` in eval mode on ``device`` (default: the GPU if
+    there is one); its metadata (recipe, test metrics, training time) in
+    ``model.meta``."""
     if not isinstance(train_if_missing, bool):
-        raise TypeError(f"train_if_missing must be True or False, got {train_if_missing!r}")
+        raise TypeError(
+            f"train_if_missing must be True or False, got {train_if_missing!r}"
+        )
     try:
         device = torch.device(device) if device is not None else default_device()
     except (RuntimeError, TypeError):
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
-    payload = store.fetch(artifact, profile, build_if_missing=train_if_missing, progress=progress)
+        raise ValueError(
+            f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}"
+        ) from None
+    payload = store.fetch(
+        artifact, profile, build_if_missing=train_if_missing, progress=progress
+    )
     model = artifact.make(payload["meta"]["recipe"])
-    model.load_state_dict(payload["state_dict"])  # float16 weights are cast to the model's float32
+    # float16 weights are cast to the model's float32
+    model.load_state_dict(payload["state_dict"])
     model.meta = payload["meta"]  # type: ignore[attr-defined]
     return model.eval().to(device)
 
 
-def load(name: str, profile: str | None = None, train_if_missing: bool = True,
-         progress: bool = True, device: str | torch.device | None = None) -> torch.nn.Module:
-    """A trained classifier ``name`` (a key of :data:`ARTIFACTS`) in eval mode on ``device``.
+def load(
+    name: str,
+    profile: str | None = None,
+    train_if_missing: bool = True,
+    progress: bool = True,
+    device: str | torch.device | None = None,
+) -> torch.nn.Module:
+    """A trained classifier ``name`` (a key of :data:`ARTIFACTS`) in eval mode on
+    ``device``.
 
     Raises :class:`robustcore.io.ChecksumError` for a corrupted or tampered file.
     """
-    return load_model(store.lookup(ARTIFACTS, name, "model name"), profile, train_if_missing, progress, device)
+    return load_model(
+        store.lookup(ARTIFACTS, name, "model name"),
+        profile,
+        train_if_missing,
+        progress,
+        device,
+    )
 
 
 def recipe(name: str, profile: str | None = None) -> dict[str, Any]:
-    """The recipe of classifier ``name`` in ``profile`` (default: the current profile)."""
+    """The recipe of classifier ``name`` in ``profile`` (default: the current
+    profile)."""
     return store.lookup(ARTIFACTS, name, "model name").recipe(profile)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The MNIST classifiers
 
 
 def _make_classifier(rec: dict[str, Any]) -> torch.nn.Module:
     channels, side = data.SHAPES[rec.get("dataset", "mnist")]
-    return models.build(rec["arch"], in_channels=channels, image_size=side,
-                        num_classes=len(rec.get("classes") or range(10)))
+    return models.build(
+        rec["arch"],
+        in_channels=channels,
+        image_size=side,
+        num_classes=len(rec.get("classes") or range(10)),
+    )
 
 
-def task_data(rec: dict[str, Any], train_split: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """The data a classifier recipe is trained (``train_split=True``) or tested on: its dataset
-    (MNIST unless it names another), or the sub-task on ``rec["classes"]`` (relabelled 0..k-1)."""
+def task_data(
+    rec: dict[str, Any], train_split: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data a classifier recipe is trained (``train_split=True``) or tested on: its
+    dataset (MNIST unless it names another), or the sub-task on ``rec["classes"]``
+    (relabelled 0..k-1)."""
     x, y = data.dataset(rec.get("dataset", "mnist"), train=train_split)
     return data.select_classes(x, y, rec["classes"]) if rec.get("classes") else (x, y)
 
 
-def _fit_classifier(model: torch.nn.Module, rec: dict[str, Any], progress: bool) -> dict[str, Any]:
+def _fit_classifier(
+    model: torch.nn.Module, rec: dict[str, Any], progress: bool
+) -> dict[str, Any]:
     x, y = task_data(rec, True)
     x, y = data.subset(x, y, rec.get("n_train"), seed=rec["seed"])
-    if rec.get("augment") == "groups":  # each training digit in one of the five perturbation groups
+    if rec.get("augment") == "groups":
+        # each training digit in one of the five perturbation groups
         x, y, _ = data.perturbation_groups(x, y, seed=rec["seed"] + 1000)
-    train.train(model, x, y, epochs=rec["epochs"], batch_size=rec["batch_size"], lr=rec["lr"],
-                attack=rec.get("attack"), eps_warmup_epochs=rec.get("eps_warmup_epochs", 0.0),
-                seed=rec["seed"], progress=progress, desc=rec["arch"])
+    train.train(
+        model,
+        x,
+        y,
+        epochs=rec["epochs"],
+        batch_size=rec["batch_size"],
+        lr=rec["lr"],
+        attack=rec.get("attack"),
+        eps_warmup_epochs=rec.get("eps_warmup_epochs", 0.0),
+        seed=rec["seed"],
+        progress=progress,
+        desc=rec["arch"],
+    )
     return {}
 
 
@@ -127,47 +195,120 @@ def _test_classifier(model: torch.nn.Module, rec: dict[str, Any]) -> dict[str, A
 ARTIFACTS: dict[str, ModelArtifact] = {}
 
 
-def _classifier(name: str, arch: str, quick: dict, full: dict, description: str) -> None:
+def _classifier(
+    name: str, arch: str, quick: dict, full: dict, description: str
+) -> None:
     base = {"arch": arch, "batch_size": 128, "lr": 1e-3, "seed": 0, "n_train": None}
-    ARTIFACTS[name] = model_artifact(name, {"quick": {**base, **quick}, "full": {**base, **full}},
-                                     _make_classifier, _fit_classifier, _test_classifier, description)
+    ARTIFACTS[name] = model_artifact(
+        name,
+        {"quick": {**base, **quick}, "full": {**base, **full}},
+        _make_classifier,
+        _fit_classifier,
+        _test_classifier,
+        description,
+    )
 
 
 _PGD_TRAIN_QUICK = {"name": "pgd", "eps": 0.3, "steps": 5, "alpha": 0.1}
-# Madry et al. trained with PGD-40 (step 0.01); we train with 10 steps of 0.05, a quarter of the
-# cost, so that the full recipe also fits a patient CPU (about half an hour on two cores).
+# Madry et al. trained with PGD-40 (step 0.01); we train with 10 steps of 0.05, a
+# quarter of the cost, so that the full recipe also fits a patient CPU (about half an
+# hour on two cores).
 _PGD_TRAIN_FULL = {"name": "pgd", "eps": 0.3, "steps": 10, "alpha": 0.05}
 
-_classifier("mnist-mlp-std", "mlp", {"epochs": 8}, {"epochs": 20}, "MLP 784-256-256-10, standard training")
-_classifier("mnist-cnn-std", "cnn", {"epochs": 6, "lr": 2e-3}, {"epochs": 15, "lr": 2e-3},
-            "SmallCNN, standard training")
-_classifier("mnist-resnet-std", "resnet", {"epochs": 4}, {"epochs": 15}, "SmallResNet, standard training")
-# The same recipe with another seed: an independently trained ResNet beside Chapter 4's filter model.
-_classifier("mnist-resnet-std-seed1", "resnet", {"epochs": 4, "seed": 1}, {"epochs": 15, "seed": 1},
-            "SmallResNet, standard training, seed 1 (independent of mnist-resnet-std)")
-_classifier("mnist-cnn-pgd-linf", "cnn",
-            {"epochs": 8, "attack": _PGD_TRAIN_QUICK, "eps_warmup_epochs": 1.0},
-            {"epochs": 20, "attack": _PGD_TRAIN_FULL, "eps_warmup_epochs": 2.0},
-            "SmallCNN, PGD adversarial training at L∞ ε=0.3 (Madry et al.)")
-_classifier("mnist-cnn-groups", "cnn", {"epochs": 6, "lr": 2e-3, "augment": "groups"},
-            {"epochs": 15, "lr": 2e-3, "augment": "groups"},
-            "SmallCNN, standard training on digits in the five perturbation groups")
-# The binary task "3 vs 7" (label 0: a 3, label 1: a 7), for Chapter 2's binary vs 10-class study.
-_classifier("mnist37-cnn-std", "cnn", {"epochs": 6, "lr": 2e-3, "classes": [3, 7]},
-            {"epochs": 15, "lr": 2e-3, "classes": [3, 7]}, "SmallCNN on 3 vs 7, standard training")
-_classifier("mnist37-cnn-pgd-linf", "cnn",
-            {"epochs": 8, "attack": _PGD_TRAIN_QUICK, "eps_warmup_epochs": 1.0, "classes": [3, 7]},
-            {"epochs": 20, "attack": _PGD_TRAIN_FULL, "eps_warmup_epochs": 2.0, "classes": [3, 7]},
-            "SmallCNN on 3 vs 7, PGD adversarial training at L∞ ε=0.3")
+_classifier(
+    "mnist-mlp-std",
+    "mlp",
+    {"epochs": 8},
+    {"epochs": 20},
+    "MLP 784-256-256-10, standard training",
+)
+_classifier(
+    "mnist-cnn-std",
+    "cnn",
+    {"epochs": 6, "lr": 2e-3},
+    {"epochs": 15, "lr": 2e-3},
+    "SmallCNN, standard training",
+)
+_classifier(
+    "mnist-resnet-std",
+    "resnet",
+    {"epochs": 4},
+    {"epochs": 15},
+    "SmallResNet, standard training",
+)
+# The same recipe with another seed: an independently trained ResNet beside Chapter 4's
+# filter model.
+_classifier(
+    "mnist-resnet-std-seed1",
+    "resnet",
+    {"epochs": 4, "seed": 1},
+    {"epochs": 15, "seed": 1},
+    "SmallResNet, standard training, seed 1 (independent of mnist-resnet-std)",
+)
+_classifier(
+    "mnist-cnn-pgd-linf",
+    "cnn",
+    {"epochs": 8, "attack": _PGD_TRAIN_QUICK, "eps_warmup_epochs": 1.0},
+    {"epochs": 20, "attack": _PGD_TRAIN_FULL, "eps_warmup_epochs": 2.0},
+    "SmallCNN, PGD adversarial training at L∞ ε=0.3 (Madry et al.)",
+)
+_classifier(
+    "mnist-cnn-groups",
+    "cnn",
+    {"epochs": 6, "lr": 2e-3, "augment": "groups"},
+    {"epochs": 15, "lr": 2e-3, "augment": "groups"},
+    "SmallCNN, standard training on digits in the five perturbation groups",
+)
+# The binary task "3 vs 7" (label 0: a 3, label 1: a 7), for Chapter 2's binary vs
+# 10-class study.
+_classifier(
+    "mnist37-cnn-std",
+    "cnn",
+    {"epochs": 6, "lr": 2e-3, "classes": [3, 7]},
+    {"epochs": 15, "lr": 2e-3, "classes": [3, 7]},
+    "SmallCNN on 3 vs 7, standard training",
+)
+_classifier(
+    "mnist37-cnn-pgd-linf",
+    "cnn",
+    {
+        "epochs": 8,
+        "attack": _PGD_TRAIN_QUICK,
+        "eps_warmup_epochs": 1.0,
+        "classes": [3, 7],
+    },
+    {
+        "epochs": 20,
+        "attack": _PGD_TRAIN_FULL,
+        "eps_warmup_epochs": 2.0,
+        "classes": [3, 7],
+    },
+    "SmallCNN on 3 vs 7, PGD adversarial training at L∞ ε=0.3",
+)
 
-# CIFAR-10 (online readers; meant for a GPU): the source models of Chapter 2's CIFAR-10 datasets.
-# Ilyas et al. use a ResNet-50 and, for D_R, one adversarially trained with L2 PGD at ε=0.5. Ours is
-# the small ResNet at 32×32×3 without data augmentation, so its clean accuracy is lower.
+# CIFAR-10 (online readers; meant for a GPU): the source models of Chapter 2's CIFAR-10
+# datasets. Ilyas et al. use a ResNet-50 and, for D_R, one adversarially trained with L2
+# PGD at ε=0.5. Ours is the small ResNet at 32×32×3 without data augmentation, so its
+# clean accuracy is lower.
 _PGD_L2_CIFAR = {"name": "pgd", "eps": 0.5, "norm": "l2", "steps": 7, "alpha": 0.1}
 _CIFAR = {"dataset": "cifar10", "batch_size": 128}
-_classifier("cifar10-resnet-std", "resnet", {**_CIFAR, "epochs": 10, "n_train": 10_000},
-            {**_CIFAR, "epochs": 30}, "SmallResNet on CIFAR-10, standard training")
-_classifier("cifar10-resnet-pgd-l2", "resnet",
-            {**_CIFAR, "epochs": 10, "n_train": 10_000, "attack": _PGD_L2_CIFAR, "eps_warmup_epochs": 1.0},
-            {**_CIFAR, "epochs": 30, "attack": _PGD_L2_CIFAR, "eps_warmup_epochs": 2.0},
-            "SmallResNet on CIFAR-10, PGD adversarial training at L2 ε=0.5 (as Ilyas et al.)")
+_classifier(
+    "cifar10-resnet-std",
+    "resnet",
+    {**_CIFAR, "epochs": 10, "n_train": 10_000},
+    {**_CIFAR, "epochs": 30},
+    "SmallResNet on CIFAR-10, standard training",
+)
+_classifier(
+    "cifar10-resnet-pgd-l2",
+    "resnet",
+    {
+        **_CIFAR,
+        "epochs": 10,
+        "n_train": 10_000,
+        "attack": _PGD_L2_CIFAR,
+        "eps_warmup_epochs": 1.0,
+    },
+    {**_CIFAR, "epochs": 30, "attack": _PGD_L2_CIFAR, "eps_warmup_epochs": 2.0},
+    "SmallResNet on CIFAR-10, PGD adversarial training at L2 ε=0.5 (as Ilyas et al.)",
+)

@@ -16,6 +16,7 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 @pytest.fixture(scope="session")
 def mnist_test():
     from robustcore import data
+
     x, y = data.mnist(train=False)
     return data.subset(x, y, 500, seed=1)
 
@@ -24,6 +25,7 @@ def mnist_test():
 def trained_mlp():
     """An MLP trained for one epoch on 10k MNIST images (about 2 s): accurate, not robust."""
     from robustcore import data, models, train
+
     x, y = data.mnist(train=True)
     x, y = data.subset(x, y, 10_000, seed=0)
     m = models.build("mlp")
@@ -42,13 +44,22 @@ def tmp_cache(tmp_path, monkeypatch):
 def tiny(monkeypatch, tmp_path):
     """A tiny artifact (its build counts its calls), an empty shipped folder and manifest."""
     from robustcore import store
+
     calls = []
 
     def build(rec, progress):
         calls.append(rec)
-        return {"w": torch.full((3,), float(rec["seed"])), "meta": {"metrics": {"n": len(calls)}}}
+        return {
+            "w": torch.full((3,), float(rec["seed"])),
+            "meta": {"metrics": {"n": len(calls)}},
+        }
 
-    a = store.Artifact("test-tiny", {"quick": {"seed": 0}, "full": {"seed": 1}}, build, "a test artifact")
+    a = store.Artifact(
+        "test-tiny",
+        {"quick": {"seed": 0}, "full": {"seed": 1}},
+        build,
+        "a test artifact",
+    )
     shipped = tmp_path / "shipped"
     monkeypatch.setenv(store.SHIPPED_ENV, str(shipped))
     monkeypatch.setattr(store, "MANIFEST", tmp_path / "artifacts.json")
@@ -61,7 +72,9 @@ def server(tmp_path):
     """A loopback HTTP server over a folder; yields (folder, base URL)."""
     root = tmp_path / "served"
     root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(root)
+    )
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -75,9 +88,13 @@ def sandbox(tmp_path, monkeypatch):
     empty tmp folder; no download reaches the network."""
     root = tmp_path / "sandbox"
     root.mkdir()
-    for var, sub in (("ROBUSTCORE_CACHE", "cache"), ("ROBUSTCORE_DATA", "data"),
-                     ("ROBUSTCORE_RESULTS", "results"), ("XDG_CACHE_HOME", "xdg"),
-                     ("HOME", "home")):
+    for var, sub in (
+        ("ROBUSTCORE_CACHE", "cache"),
+        ("ROBUSTCORE_DATA", "data"),
+        ("ROBUSTCORE_RESULTS", "results"),
+        ("XDG_CACHE_HOME", "xdg"),
+        ("HOME", "home"),
+    ):
         monkeypatch.setenv(var, str(root / sub))
     monkeypatch.chdir(root)
     monkeypatch.setattr(urllib.request, "urlopen", _offline)

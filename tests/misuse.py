@@ -34,14 +34,20 @@ PROBS = torch.full((4, 10), 0.1)
 SCORES, ANOM = torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])
 
 # (defect, exception type, message): the defects of bad_x
-BAD_X = [("nan", ValueError, "NaN"), ("range", ValueError, r"\[0, 1\]"),
-         ("dtype", TypeError, "floating"), ("shape", ValueError, r"\(N, C, H, W\)"),
-         ("empty", ValueError, "empty")]
+BAD_X = [
+    ("nan", ValueError, "NaN"),
+    ("range", ValueError, r"\[0, 1\]"),
+    ("dtype", TypeError, "floating"),
+    ("shape", ValueError, r"\(N, C, H, W\)"),
+    ("empty", ValueError, "empty"),
+]
 # (defect, labels, exception type, message) for the labels Y of X
-BAD_Y = [("float", Y.float(), TypeError, "integer tensor"),
-         ("length", Y[:2], ValueError, r"shape \(4,\)"),
-         ("negative", torch.tensor([0, -1, 2, 3]), ValueError, ">= 0"),
-         ("list", [0, 1, 2, 3], TypeError, "Tensor")]
+BAD_Y = [
+    ("float", Y.float(), TypeError, "integer tensor"),
+    ("length", Y[:2], ValueError, r"shape \(4,\)"),
+    ("negative", torch.tensor([0, -1, 2, 3]), ValueError, ">= 0"),
+    ("list", [0, 1, 2, 3], TypeError, "Tensor"),
+]
 
 
 def bad_x(defect: str) -> torch.Tensor:
@@ -51,8 +57,12 @@ def bad_x(defect: str) -> torch.Tensor:
         x = X.clone()
         x[0, 0, 0, 0] = NAN
         return x
-    return {"range": lambda: X * 2, "dtype": lambda: (X * 255).to(torch.uint8),
-            "shape": lambda: X[:, 0], "empty": lambda: X[:0]}[defect]()
+    return {
+        "range": lambda: X * 2,
+        "dtype": lambda: (X * 255).to(torch.uint8),
+        "shape": lambda: X[:, 0],
+        "empty": lambda: X[:0],
+    }[defect]()
 
 
 def cases(prefix: str, calls: dict[str, tuple[Callable, type, str]]) -> list[Case]:
@@ -62,24 +72,38 @@ def cases(prefix: str, calls: dict[str, tuple[Callable, type, str]]) -> list[Cas
 
 def bad_images(funcs: dict[str, Callable], defects=BAD_X) -> list[Case]:
     """Each ``name: f(x)`` called with each defective batch: ``name[x:defect]``."""
-    return [(f"{name}[x:{d}]", (lambda f=fn, d=d: f(bad_x(d))), exc, match)
-            for name, fn in funcs.items() for d, exc, match in defects]
+    return [
+        (f"{name}[x:{d}]", (lambda f=fn, d=d: f(bad_x(d))), exc, match)
+        for name, fn in funcs.items()
+        for d, exc, match in defects
+    ]
 
 
-def bad_labels(funcs: dict[str, Callable], arg: str = "y", defects=BAD_Y,
-               match: str | None = None) -> list[Case]:
+def bad_labels(
+    funcs: dict[str, Callable], arg: str = "y", defects=BAD_Y, match: str | None = None
+) -> list[Case]:
     """Each ``name: f(y)`` called with each bad label tensor: ``name[arg:defect]``; the
     message names ``arg``, unless ``match`` replaces it."""
-    return [(f"{name}[{arg}:{d}]", (lambda f=fn, y=y: f(y)), exc,
-             match or f"{arg} must .*{m}")
-            for name, fn in funcs.items() for d, y, exc, m in defects]
+    return [
+        (
+            f"{name}[{arg}:{d}]",
+            (lambda f=fn, y=y: f(y)),
+            exc,
+            match or f"{arg} must .*{m}",
+        )
+        for name, fn in funcs.items()
+        for d, y, exc, m in defects
+    ]
 
 
-def not_a_model(funcs: dict[str, Callable], model: str = "mnist-cnn-std",
-                match: str = "model") -> list[Case]:
+def not_a_model(
+    funcs: dict[str, Callable], model: str = "mnist-cnn-std", match: str = "model"
+) -> list[Case]:
     """Each ``name: f(model)`` called with a model's name: ``name[model:str]``."""
-    return [(f"{name}[model:str]", (lambda f=fn: f(model)), TypeError, match)
-            for name, fn in funcs.items()]
+    return [
+        (f"{name}[model:str]", (lambda f=fn: f(model)), TypeError, match)
+        for name, fn in funcs.items()
+    ]
 
 
 def written(root: Path) -> list[str]:
@@ -91,8 +115,9 @@ def misuse_test(table: list[Case]):
     """The test of each case of ``table``, run in the ``sandbox`` fixture (conftest.py):
     the call raises the stated error, its message matches, and nothing is written."""
 
-    @pytest.mark.parametrize("call,exc,match", [c[1:] for c in table],
-                             ids=[c[0] for c in table])
+    @pytest.mark.parametrize(
+        "call,exc,match", [c[1:] for c in table], ids=[c[0] for c in table]
+    )
     def test(call, exc, match, sandbox):
         with pytest.raises(exc, match=match):
             call()

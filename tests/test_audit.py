@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from misuse import M, X, Y, cases, misuse_test, not_a_model
-from robustcore import audit, data, train, zoo
+from robustcore import audit, data, stats, train, zoo
 
 pytest.importorskip("torchattacks")
 
@@ -15,7 +15,11 @@ pytest.importorskip("torchattacks")
 def tiny():
     """The shipped standard CNN and eight test digits it classifies right."""
     x, y = data.mnist(train=False)
-    return zoo.load("mnist-cnn-std", train_if_missing=False, progress=False), x[:8], y[:8]
+    return (
+        zoo.load("mnist-cnn-std", train_if_missing=False, progress=False),
+        x[:8],
+        y[:8],
+    )
 
 
 def test_autoattack_is_seeded_and_at_least_as_strong_as_pgd(tiny):
@@ -39,28 +43,110 @@ def test_square_never_helps_and_is_seeded(tiny):
     assert torch.equal(sq, audit.square(m, x, y, 0.1, queries=50))
     wrong = y.clone()
     wrong[:4] = (y[:4] + 1) % 10  # four labels the model does not give
-    assert not audit.square(m, x, wrong, 0.1, queries=10)[:4].any()  # never counted right
+    assert not audit.square(m, x, wrong, 0.1, queries=10)[
+        :4
+    ].any()  # never counted right
 
 
 def test_correct_matches_evaluate(tiny):
     m, x, y = tiny
     spec = {"name": "pgd", "eps": 0.05, "steps": 5}
-    assert train.correct(m, x, y, spec).float().mean().item() == train.evaluate(m, x, y, spec)
+    assert train.correct(m, x, y, spec).float().mean().item() == train.evaluate(
+        m, x, y, spec
+    )
     assert train.correct(m, x, y).float().mean().item() == train.evaluate(m, x, y)
 
 
-MISUSE = cases("audit", {
-    "autoattack:eps-zero": (lambda: audit.autoattack(M, X, Y, 0.0), ValueError, "eps must be"),
-    "autoattack:parts": (lambda: audit.autoattack(M, X, Y, 0.1, parts=("pgd",)), ValueError,
-                         "parts must be"),
-    "autoattack:norm": (lambda: audit.autoattack(M, X, Y, 0.1, norm="L1"), ValueError,
-                        "norm must be one of"),
-    "autoattack:labels": (lambda: audit.autoattack(M, X, Y[:2], 0.1), ValueError, "y"),
-    "square:queries": (lambda: audit.square(M, X, Y, 0.1, queries=0), ValueError,
-                       "queries must be"),
-    "square:x-nan": (lambda: audit.square(M, X * float("nan"), Y, 0.1), ValueError, "NaN"),
-    "audit:restarts": (lambda: audit.audit(M, X, Y, 0.1, restarts=0), ValueError,
-                       "restarts must be"),
-}) + not_a_model({"audit.autoattack": lambda m: audit.autoattack(m, X, Y, 0.1),
-                  "audit.square": lambda m: audit.square(m, X, Y, 0.1)})
+ESTIMATE = stats.from_rate(0.5, 10)
+MISUSE = cases(
+    "audit",
+    {
+        "autoattack:eps-zero": (
+            lambda: audit.autoattack(M, X, Y, 0.0),
+            ValueError,
+            "eps must be",
+        ),
+        "autoattack:parts": (
+            lambda: audit.autoattack(M, X, Y, 0.1, parts=("pgd",)),
+            ValueError,
+            "parts must be",
+        ),
+        "autoattack:norm": (
+            lambda: audit.autoattack(M, X, Y, 0.1, norm="L1"),
+            ValueError,
+            "norm must be one of",
+        ),
+        "autoattack:labels": (
+            lambda: audit.autoattack(M, X, Y[:2], 0.1),
+            ValueError,
+            "y",
+        ),
+        "square:queries": (
+            lambda: audit.square(M, X, Y, 0.1, queries=0),
+            ValueError,
+            "queries must be",
+        ),
+        "square:x-nan": (
+            lambda: audit.square(M, X * float("nan"), Y, 0.1),
+            ValueError,
+            "NaN",
+        ),
+        "outcomes:restarts": (
+            lambda: audit.outcomes(M, X, Y, 0.1, restarts=0),
+            ValueError,
+            "restarts must be",
+        ),
+        "audit:restarts": (
+            lambda: audit.audit(M, X, Y, 0.1, restarts=0),
+            ValueError,
+            "restarts must be",
+        ),
+        "table:audits": (
+            lambda: audit.table({"PGD-40": 0.5}),
+            TypeError,
+            "audits must map",
+        ),
+        "table:attacks": (
+            lambda: audit.table({"A": {}, "B": {"clean": ESTIMATE}}),
+            ValueError,
+            "audits must all hold the same attacks",
+        ),
+    },
+) + not_a_model(
+    {
+        "audit.autoattack": lambda m: audit.autoattack(m, X, Y, 0.1),
+        "audit.square": lambda m: audit.square(m, X, Y, 0.1),
+    }
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_table_has_one_row_per_attack_and_one_column_per_model():
+    from robustcore import stats
+
+    nine, five = (torch.tensor([True] * k + [False] * (10 - k)) for k in (9, 5))
+    res = {
+        "A": {"clean": stats.proportion(nine), "PGD-40": stats.proportion(five)},
+        "B": {"clean": stats.proportion(five), "PGD-40": stats.proportion(nine)},
+    }
+    md = audit.table(res, "**Caption.**").splitlines()
+    assert md[0] == "**Caption.**" and md[2] == "| attack | A | B |"
+    assert md[4].startswith("| clean | 90.0% [") and "n=10 | 50.0% [" in md[4]
+    assert md[5].startswith("| PGD-40 | 50.0% [") and len(md) == 6
+
+
+def test_outcomes_are_per_image_and_audit_summarises_them(tiny):
+    """The worst case is right only where every attack at eps failed; audit's estimates
+    are the proportions of the same outcomes (same seed, same numbers)."""
+    m, x, y = tiny
+    kw = {"restarts": 1, "parts": ("apgd-ce",), "queries": 20}
+    hits = audit.outcomes(m, x, y, 0.05, **kw)
+    at_eps = [k for k in hits if k not in ("clean", "PGD-40, ε = 1", "worst case")]
+    assert all(hits[k].shape == (8,) and hits[k].dtype == torch.bool for k in hits)
+    assert torch.equal(
+        hits["worst case"], torch.stack([hits[k] for k in at_eps]).all(0)
+    )
+    est = audit.audit(m, x, y, 0.05, **kw)
+    assert {k: e.value for k, e in est.items()} == {
+        k: float(v.float().mean()) for k, v in hits.items()
+    }

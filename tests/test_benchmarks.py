@@ -14,23 +14,60 @@ def _load(name):
 
 
 def test_pgd_benchmark_smoke(tmp_path, capsys):
-    res = _load("pgd").main(["--steps", "2", "--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")])
+    res = _load("pgd").main(
+        [
+            "--steps",
+            "2",
+            "--batch",
+            "16",
+            "--repeats",
+            "1",
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert set(res["seconds"]) == {"robustcore", "torchattacks", "bare"}
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "ratio vs torchattacks" in capsys.readouterr().out
 
 
 def test_construction_benchmark_smoke(tmp_path, capsys):
-    res = _load("construction").main(["--steps", "2", "--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")])
+    res = _load("construction").main(
+        [
+            "--steps",
+            "2",
+            "--batch",
+            "16",
+            "--repeats",
+            "1",
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert set(res["seconds"]) == {"robustcore", "bare"}
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "ratio vs bare cost" in capsys.readouterr().out
 
 
 def test_one_pixel_benchmark_smoke(tmp_path, capsys):
-    res = _load("one_pixel").main(["--batch", "2", "--popsize", "12", "--generations", "2", "--chunk", "64",
-                                   "--json", str(tmp_path / "r.json")])
+    res = _load("one_pixel").main(
+        [
+            "--batch",
+            "2",
+            "--popsize",
+            "12",
+            "--generations",
+            "2",
+            "--chunk",
+            "64",
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert set(res["seconds"]) == {"robustcore", "torchattacks", "raw"}
     # at most 12 × (2 + 1) evaluations per image, and one last forward of the 2 results
-    assert res["images_evaluated"]["robustcore"] <= 2 * 12 * 3 + 2 and res["throughput_vs_raw"] > 0
+    assert (
+        res["images_evaluated"]["robustcore"] <= 2 * 12 * 3 + 2
+        and res["throughput_vs_raw"] > 0
+    )
     assert "speed-up vs torchattacks" in capsys.readouterr().out

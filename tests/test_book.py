@@ -25,7 +25,12 @@ def test_every_chapter_is_in_the_toc_and_paired():
     for py in CHAPTERS:
         assert f"book/{py.stem}" in listed, f"{py.name} is not in _toc.yml"
         assert py.with_suffix(".ipynb").is_file(), f"{py.name} has no paired .ipynb"
-    assert all((ROOT / f).with_suffix(".ipynb").is_file() for f in listed)
+    # every page is a notebook, or a plain Markdown page (the bibliography)
+    assert all(
+        (ROOT / f).with_suffix(".ipynb").is_file()
+        or (ROOT / f).with_suffix(".md").is_file()
+        for f in listed
+    )
 
 
 def test_jupyter_book_1_settings():
@@ -34,7 +39,9 @@ def test_jupyter_book_1_settings():
     assert CONFIG["sphinx"]["config"]["nb_execution_raise_on_error"] is True
     assert CONFIG["execute"]["timeout"] > 0
     assert "book/*.py" in CONFIG["exclude_patterns"]
-    assert CONFIG["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
+    assert CONFIG["launch_buttons"]["colab_url"].startswith(
+        "https://colab.research.google.com"
+    )
 
 
 @pytest.mark.parametrize("py", CHAPTERS, ids=lambda p: p.stem)
@@ -42,13 +49,18 @@ def test_chapter_notebook_is_clean_and_colab_ready(py):
     nb = json.loads(py.with_suffix(".ipynb").read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "commit it stripped"
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None for c in code
+    ), "commit it stripped"
     first = code[0]
     assert "remove-cell" in first["metadata"].get("tags", [])
     src = "".join(first["source"])
     assert 'if "google.colab" in sys.modules' in src
     urls = re.findall(r"git\+(https://\S+?)(?:@[\w.-]+)?\"", src)
-    assert urls == [CONFIG["repository"]["url"]], "the Colab cell must install from _config.yml's repository"
+    assert urls == [CONFIG["repository"]["url"]], (
+        "the Colab cell must install from _config.yml's repository"
+    )
     assert f"@{CONFIG['repository']['branch']}" in src
-    assert any(".check(" in "".join(c["source"]) for c in code), \
+    assert any(".check(" in "".join(c["source"]) for c in code), (
         "a chapter must check its claims (robustcore.claims.Claims.check)"
+    )

@@ -11,6 +11,11 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
 * every Colab launch link points at an ``.ipynb`` of this repository (``_config.yml``'s URL and branch)
   that exists;
 * the page loads no missing local file (no failed request to the book's own server);
+* no code cell or printed output is wider than its column (nothing scrolls sideways);
+* no ``{glue:...}`` or ``{cite:...}`` role is left unresolved, and each chapter cites the
+  bibliography;
+* each chapter ends with 3 to 5 exercises, each with a folded (dropdown) solution;
+* no visible code line records a result (``record(``) or asserts (``assert``);
 
 and saves a full-page screenshot to ``_build/screenshots/<page>.png``.
 """
@@ -44,8 +49,10 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 # Functions of robustcore.widgets that return a live widget (the others return data or figures).
 WIDGET_FACTORIES = re.compile(r"\b(eps_slider|\w*_explorer)\(")
-COLAB = re.compile(r"^https://colab\.research\.google\.com/github/(?P<repo>[^/]+/[^/]+)/blob/(?P<branch>[^/]+)/"
-                   r"(?P<path>.+)$")
+COLAB = re.compile(
+    r"^https://colab\.research\.google\.com/github/(?P<repo>[^/]+/[^/]+)/blob/(?P<branch>[^/]+)/"
+    r"(?P<path>.+)$"
+)
 
 
 def _pages() -> list[str]:
@@ -62,12 +69,18 @@ PAGES = _pages()
 def site(request):
     """``_build/html`` (built now if missing) served on a free localhost port; yields the base URL."""
     expr = request.config.getoption("markexpr") or ""
-    if not re.search(r"(?<!not )\bbrowser\b", expr):  # e.g. `pytest tests -m "not slow"` runs no browser
+    if not re.search(
+        r"(?<!not )\bbrowser\b", expr
+    ):  # e.g. `pytest tests -m "not slow"` runs no browser
         pytest.skip("opt-in: run with -m browser (make browser)")
     if not (HTML / "index.html").is_file():
         jb = Path(sys.executable).with_name("jupyter-book")
-        subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"], check=True, cwd=ROOT,
-                       env={**os.environ, "TQDM_DISABLE": "1"})
+        subprocess.run(
+            [str(jb), "build", str(ROOT), "-W", "--keep-going"],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "TQDM_DISABLE": "1"},
+        )
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -80,7 +93,9 @@ def site(request):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep the test log for the test's own messages
+    def log_message(
+        self, *args
+    ) -> None:  # keep the test log for the test's own messages
         pass
 
 
@@ -89,18 +104,30 @@ def browser(tmp_path_factory):
     """Headless Chromium under chromedriver, with a fresh profile and nothing reaching the network."""
     for exe in (CHROMIUM, CHROMEDRIVER):
         if not Path(exe).is_file():
-            pytest.fail(f"{exe} not found: install Debian's chromium and chromium-driver "
-                        "(apt-get install chromium chromium-driver), or set CHROMIUM / CHROMEDRIVER")
+            pytest.fail(
+                f"{exe} not found: install Debian's chromium and chromium-driver "
+                "(apt-get install chromium chromium-driver), or set CHROMIUM / CHROMEDRIVER"
+            )
     os.environ.setdefault("SE_AVOID_STATS", "true")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1000", "--hide-scrollbars",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
@@ -143,10 +170,14 @@ def screenshots():
 @pytest.mark.parametrize("page", PAGES)
 def test_rendered_page(page, site, browser, screenshots):
     html_file = HTML / f"{page}.html"
-    assert html_file.is_file(), f"{html_file} was not built; is {page} in _toc.yml and the book built?"
+    assert html_file.is_file(), (
+        f"{html_file} was not built; is {page} in _toc.yml and the book built?"
+    )
     browser.get_log("browser")  # drop the previous page's messages
     browser.get(f"{site}/{page}.html")
-    assert _wait_for(browser, "document.readyState === 'complete'"), f"{page} did not finish loading"
+    assert _wait_for(browser, "document.readyState === 'complete'"), (
+        f"{page} did not finish loading"
+    )
     problems: list[str] = []
     is_notebook = (ROOT / f"{page}.ipynb").is_file()
     is_chapter = re.fullmatch(r"book/\d\d_\w+", page) is not None
@@ -158,24 +189,33 @@ def test_rendered_page(page, site, browser, screenshots):
     for cls, text in errors:
         if "stderr" not in cls or re.search(r"Traceback|Error|Exception", text):
             problems.append(f"error output ({cls}): {text!r}")
-    body = browser.execute_script("return document.querySelector('main, article, body').innerText")
+    body = browser.execute_script(
+        "return document.querySelector('main, article, body').innerText"
+    )
     if "Traceback (most recent call last)" in body:
         problems.append("a traceback is printed on the page")
 
     # 2. Every image loads (lazy ones are made eager first), and chapters have figures.
-    browser.execute_script("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager');")
+    browser.execute_script(
+        "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager');"
+    )
     _wait_for(browser, "Array.from(document.images).every(i => i.complete)", timeout=30)
     images = browser.execute_script(
-        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
-    problems += [f"image not loaded: {src} (complete={done}, naturalWidth={w})" for src, done, w in images
-                 if not done or not w]
+        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);"
+    )
+    problems += [
+        f"image not loaded: {src} (complete={done}, naturalWidth={w})"
+        for src, done, w in images
+        if not done or not w
+    ]
     if is_chapter and not images:
         problems.append("a chapter page without a single figure")
 
     # 3. Math: every math element typeset by the local MathJax, with no TeX error.
     n_math = browser.execute_script("return document.querySelectorAll('.math').length")
     mathjax_src = browser.execute_script(
-        "const s = document.querySelector('script[src*=\"mathjax\" i]'); return s ? s.src : null;")
+        "const s = document.querySelector('script[src*=\"mathjax\" i]'); return s ? s.src : null;"
+    )
     source_has_math = bool(re.search(r"\$[^$\n]+\$", _cells(page, "markdown")))
     if source_has_math and not n_math:
         problems.append("the source has math ($...$) but the page has no math element")
@@ -193,11 +233,16 @@ def test_rendered_page(page, site, browser, screenshots):
             })();""")
         if done is not True:
             problems.append(str(done))
-        typeset = browser.execute_script("return document.querySelectorAll('.math mjx-container').length")
+        typeset = browser.execute_script(
+            "return document.querySelectorAll('.math mjx-container').length"
+        )
         if typeset < n_math:
-            problems.append(f"math not rendered: {typeset} of {n_math} math elements typeset by MathJax")
+            problems.append(
+                f"math not rendered: {typeset} of {n_math} math elements typeset by MathJax"
+            )
         tex_errors = browser.execute_script(
-            "return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error'))")
+            "return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error'))"
+        )
         problems += [f"TeX error: {e}" for e in tex_errors]
 
     # 4. Widgets: a chapter that shows one embeds its state; every view refers to a saved model.
@@ -213,7 +258,9 @@ def test_rendered_page(page, site, browser, screenshots):
     if WIDGET_FACTORIES.search(_cells(page, "code")) and not views:
         problems.append("the chapter shows a widget but the page has no widget view")
     if views and not models:
-        problems.append("widget views without embedded widget state (application/vnd.jupyter.widget-state+json)")
+        problems.append(
+            "widget views without embedded widget state (application/vnd.jupyter.widget-state+json)"
+        )
     for text in views:
         model_id = json.loads(text).get("model_id")
         if model_id not in models:
@@ -222,7 +269,8 @@ def test_rendered_page(page, site, browser, screenshots):
     # 5. Colab launch links point at notebooks of this repository that exist.
     repo = re.sub(r"^https://github\.com/|\.git$|/$", "", CONFIG["repository"]["url"])
     links = browser.execute_script(
-        "return Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]')).map(a => a.href)")
+        "return Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]')).map(a => a.href)"
+    )
     if is_notebook and not links:
         problems.append("no Colab launch link on a notebook page")
     for href in links:
@@ -233,19 +281,69 @@ def test_rendered_page(page, site, browser, screenshots):
         if m["repo"] != repo or m["branch"] != CONFIG["repository"]["branch"]:
             problems.append(f"Colab link to another repository or branch: {href}")
         if not m["path"].endswith(".ipynb") or not (ROOT / m["path"]).is_file():
-            problems.append(f"Colab link to a notebook that is not in the repository: {m['path']}")
+            problems.append(
+                f"Colab link to a notebook that is not in the repository: {m['path']}"
+            )
 
     # 6. No missing local file: a 404 or failed load of anything served by the book itself. (Scripts
     # from CDNs, which readers offline do not reach, and the theme's own console messages are not
     # the book's content and are not checked.)
     for entry in browser.get_log("browser"):
         msg = entry["message"]
-        if (entry["level"] == "SEVERE" and msg.startswith(site) and "Failed to load resource" in msg
-                and "/favicon.ico" not in msg):
+        if (
+            entry["level"] == "SEVERE"
+            and msg.startswith(site)
+            and "Failed to load resource" in msg
+            and "/favicon.ico" not in msg
+        ):
             problems.append(f"missing file: {msg[:300]}")
 
+    # 7. Code and printed output fit the text column: nothing scrolls sideways. (Folded
+    # cells, whose text is not rendered, are left out.)
+    wide = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.cell_input pre, .cell_output pre'))
+            .filter(e => e.innerText.trim() && e.scrollWidth > e.clientWidth + 1)
+            .map(e => [e.scrollWidth, e.clientWidth,
+                       e.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a)
+                           .slice(0, 100)]);""")
+    problems += [
+        f"wider than its column ({sw} > {cw} px): {line!r}" for sw, cw, line in wide
+    ]
+
+    # 8. Numbers in the prose and citations are resolved; chapters cite the bibliography.
+    if re.search(r"\{(glue|cite)(:\w+)?\}", body):
+        problems.append("an unresolved {glue:...} or {cite:...} role is visible")
+    if is_chapter and not browser.execute_script(
+        "return document.querySelectorAll('a[href*=\"bibliography\"]').length"
+    ):
+        problems.append("a chapter without a citation linked to the bibliography")
+
+    # 9. Chapters end with 3 to 5 exercises, each with a folded solution.
+    if is_chapter:
+        n_ex = len(re.findall(r"^Exercise \d+\.", body, re.M))
+        folded = browser.execute_script(
+            "return document.querySelectorAll('.admonition.dropdown').length"
+        )
+        if not 3 <= n_ex <= 5:
+            problems.append(f"{n_ex} exercises (3 to 5 wanted)")
+        if folded < n_ex:
+            problems.append(f"{n_ex} exercises but {folded} folded solutions")
+
+    # 10. No plumbing in sight: no visible code line records a result or asserts.
+    code = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.cell_input'))
+            .filter(e => e.offsetParent !== null).map(e => e.innerText).join('\\n');""")
+    plumbing = [
+        ln.strip()
+        for ln in code.splitlines()
+        if re.search(r"\brecord\(", ln) or re.match(r"\s*assert\b", ln)
+    ]
+    problems += [f"plumbing on the page: {ln[:80]!r}" for ln in plumbing]
+
     # A full-page screenshot, kept as an artifact of the build.
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    shot = browser.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+    )
     png = screenshots / f"{page.replace('/', '_')}.png"
     png.write_bytes(base64.b64decode(shot["data"]))
     assert png.stat().st_size > 1000, f"empty screenshot {png}"
@@ -256,5 +354,7 @@ def test_rendered_page(page, site, browser, screenshots):
 def test_chromium_is_debians(site):
     """The browser is the system's (browsers cannot be downloaded here), and it runs headless."""
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).is_file(), CHROMIUM
-    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and "Chromium" in out.stdout, out

@@ -20,19 +20,41 @@ def test_check_passes_and_fails_loudly():
 
 def test_report_records_a_failed_reproduction_without_raising():
     c = claims.Claims()
-    assert c.report("D_R beats D_NR on group 2", torch.tensor(0.5) > 0.6, "0.500 vs 0.600") is False
+    assert (
+        c.report("D_R beats D_NR on group 2", torch.tensor(0.5) > 0.6, "0.500 vs 0.600")
+        is False
+    )
     c.check("clean accuracy is high", True)
-    assert c.lines() == ["✘ D_R beats D_NR on group 2: 0.500 vs 0.600 — not reproduced here",
-                         "✔ clean accuracy is high"]
+    assert c.lines() == [
+        "✘ D_R beats D_NR on group 2: 0.500 vs 0.600 — not reproduced here",
+        "✔ clean accuracy is high",
+    ]
     assert c._repr_markdown_().startswith("- ✘ D_R beats D_NR on group 2")
 
 
-MISUSE = cases("claims", {
-    "check:text": (lambda: claims.Claims().check("", True), TypeError, "text must be"),
-    "check:held-float": (lambda: claims.Claims().check("x", 0.5), TypeError, "held must be"),
-    "check:held-tensor": (lambda: claims.Claims().check("x", torch.ones(2) > 0), TypeError,
-                          "held must be"),
-    "report:evidence": (lambda: claims.Claims().report("x", True, 3), TypeError,
-                        "evidence must be"),
-})
+MISUSE = cases(
+    "claims",
+    {
+        "check:text": (
+            lambda: claims.Claims().check("", True),
+            TypeError,
+            "text must be",
+        ),
+        "check:held-float": (
+            lambda: claims.Claims().check("x", 0.5),
+            TypeError,
+            "held must be",
+        ),
+        "check:held-tensor": (
+            lambda: claims.Claims().check("x", torch.ones(2) > 0),
+            TypeError,
+            "held must be",
+        ),
+        "report:evidence": (
+            lambda: claims.Claims().report("x", True, 3),
+            TypeError,
+            "evidence must be",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

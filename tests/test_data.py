@@ -97,21 +97,24 @@ def test_perturbation_groups_are_deterministic_and_each_does_what_it_says(mnist_
     assert torch.bincount(g, minlength=6)[1:].tolist() == [100] * 5
     assert 0 <= xp.min() and xp.max() <= 1
     diff = xp - x
-    assert torch.equal(xp[g == 5], x[g == 5])                      # 5: unmodified
-    for gid, axis in [(1, 2), (2, 3)]:                              # 1: vertical, 2: horizontal lines
+    assert torch.equal(xp[g == 5], x[g == 5])  # 5: unmodified
+    for gid, axis in [(1, 2), (2, 3)]:  # 1: vertical, 2: horizontal lines
         changed = diff[g == gid].abs() > 0
-        assert (xp[g == gid][changed] == 1).all()                   # strokes are white
-        box = xp[g == gid][:, :, 4:24, 4:24]                        # the central 20×20 box
-        lines = (box == 1).all(dim=axis)[:, 0]                      # columns / rows white across it
+        assert (xp[g == gid][changed] == 1).all()  # strokes are white
+        box = xp[g == gid][:, :, 4:24, 4:24]  # the central 20×20 box
+        lines = (box == 1).all(dim=axis)[:, 0]  # columns / rows white across it
         assert lines.any(1).all()
     noise = diff[g == 3].abs().flatten(1)
-    assert ((noise > 0).float().mean(1) > 0.5).all()               # 3: noise touches most pixels
+    assert ((noise > 0).float().mean(1) > 0.5).all()  # 3: noise touches most pixels
     rem = diff[g == 4]
-    assert (rem <= 0).all()                                         # 4: removal only darkens ...
-    for d in rem[:, 0]:                                             # ... inside one PATCH × PATCH square
+    assert (rem <= 0).all()  # 4: removal only darkens ...
+    for d in rem[:, 0]:  # ... inside one PATCH × PATCH square
         rows, cols = (d != 0).nonzero(as_tuple=True)
         if len(rows):
-            assert rows.max() - rows.min() < data.PATCH and cols.max() - cols.min() < data.PATCH
+            assert (
+                rows.max() - rows.min() < data.PATCH
+                and cols.max() - cols.min() < data.PATCH
+            )
 
 
 def test_perturb_rejects_bad_groups_and_tiny_images(mnist_test):
@@ -125,65 +128,172 @@ def test_perturb_rejects_bad_groups_and_tiny_images(mnist_test):
 # ---- misuse: bad arguments are refused, wrong folder layouts are named, and nothing
 # is written
 
-MISUSE = cases("data", {
-    "dataset:unknown": (lambda: data.dataset("imagenet"), ValueError,
-                        "dataset must be one of 'mnist', 'cifar10'"),
-    "mnist:train-str": (lambda: data.mnist(train="yes"), TypeError, "train must be"),
-    "mnist:root-int": (lambda: data.mnist(root=3), TypeError, "root must be"),
-    "cifar10:root-empty": (lambda: data.cifar10(root=""), TypeError, "root must be"),
-    "load_digits:size-small": (lambda: data.load_digits(size=4), ValueError,
-                               "size must be >= 8"),
-    "load_digits:size-huge": (lambda: data.load_digits(size=10**6), ValueError,
-                              "size must be <= 512"),
-    "load_digits:size-str": (lambda: data.load_digits(size="28"), TypeError,
-                             "size must be an int"),
-    "subset:n-zero": (lambda: data.subset(X, Y, 0), ValueError, "n must be >= 1"),
-    "subset:n-negative": (lambda: data.subset(X, Y, -3), ValueError, "n must be >= 1"),
-    "subset:n-float": (lambda: data.subset(X, Y, 2.5), TypeError, "n must be an int"),
-    "subset:seed-str": (lambda: data.subset(X, Y, 2, seed="0"), TypeError,
-                        "seed must be an int"),
-    "subset:seed-negative": (lambda: data.subset(X, Y, 2, seed=-1), ValueError,
-                             "seed must be >= 0"),
-    "select_classes:one": (lambda: data.select_classes(X, Y, (1,)), ValueError,
-                           "classes must be"),
-    "select_classes:repeat": (lambda: data.select_classes(X, Y, (1, 1)), ValueError,
-                              "classes must not repeat"),
-    "select_classes:str": (lambda: data.select_classes(X, Y, ("a", "b")), TypeError,
-                           r"classes\[i\]"),
-    "select_classes:absent": (lambda: data.select_classes(X, Y, (8, 9)), ValueError,
-                              "none of the classes"),
-    "perturb:group-unknown": (lambda: data.perturb(X, 7), ValueError,
-                              "group must be one of"),
-    "perturb:too-small": (lambda: data.perturb(torch.rand(2, 1, 8, 8), 1), ValueError,
-                          "at least 16"),
-    "perturb:seed-float": (lambda: data.perturb(X, 3, seed=0.5), TypeError,
-                           "seed must be an int"),
-    "perturbation_groups:too-few": (lambda: data.perturbation_groups(X[:3], Y[:3]),
-                                    ValueError, "at least 5"),
-    "fashion_mnist:train-str": (lambda: data.fashion_mnist(train="test"), TypeError,
-                                "train must be"),
-    "fashion_mnist:root-int": (lambda: data.fashion_mnist(root=3), TypeError,
-                               "root must be"),
-    "fashion_mnist:missing": (lambda: data.fashion_mnist(False, root="nowhere"),
-                              data.DataNotFoundError, "FashionMNIST/raw"),
-    "coil100:size-small": (lambda: data.coil100(size=4), ValueError,
-                           "size must be >= 8"),
-    "coil100:size-huge": (lambda: data.coil100(size=4096), ValueError,
-                          "size must be <= 128"),
-    "coil100:size-str": (lambda: data.coil100(size="32"), TypeError,
-                         "size must be an int"),
-    "coil100:root-int": (lambda: data.coil100(root=3), TypeError, "root must be"),
-    "coil100:root-empty": (lambda: data.coil100(root=""), TypeError, "root must be"),
-    "coil100:missing": (lambda: data.coil100(root="nowhere/deeper"),
-                        data.DataNotFoundError, "COIL-100 is not in"),
-    "coil100:missing-default-root": (lambda: data.coil100(), data.DataNotFoundError,
-                                     "COIL-100 is not in"),
-}) + bad_images({
-    "data.subset": lambda x: data.subset(x, Y[:len(x)], 2),
-    "data.select_classes": lambda x: data.select_classes(x, Y[:len(x)], (0, 1)),
-    "data.perturb": lambda x: data.perturb(x, 1),
-    "data.perturbation_groups": lambda x: data.perturbation_groups(x, Y[:len(x)]),
-}) + bad_labels({"data.subset": lambda y: data.subset(X, y, 2)})
+MISUSE = (
+    cases(
+        "data",
+        {
+            "dataset:unknown": (
+                lambda: data.dataset("imagenet"),
+                ValueError,
+                "dataset must be one of 'mnist', 'cifar10'",
+            ),
+            "mnist:train-str": (
+                lambda: data.mnist(train="yes"),
+                TypeError,
+                "train must be",
+            ),
+            "mnist:root-int": (lambda: data.mnist(root=3), TypeError, "root must be"),
+            "cifar10:root-empty": (
+                lambda: data.cifar10(root=""),
+                TypeError,
+                "root must be",
+            ),
+            "load_digits:size-small": (
+                lambda: data.load_digits(size=4),
+                ValueError,
+                "size must be >= 8",
+            ),
+            "load_digits:size-huge": (
+                lambda: data.load_digits(size=10**6),
+                ValueError,
+                "size must be <= 512",
+            ),
+            "load_digits:size-str": (
+                lambda: data.load_digits(size="28"),
+                TypeError,
+                "size must be an int",
+            ),
+            "subset:n-zero": (
+                lambda: data.subset(X, Y, 0),
+                ValueError,
+                "n must be >= 1",
+            ),
+            "subset:n-negative": (
+                lambda: data.subset(X, Y, -3),
+                ValueError,
+                "n must be >= 1",
+            ),
+            "subset:n-float": (
+                lambda: data.subset(X, Y, 2.5),
+                TypeError,
+                "n must be an int",
+            ),
+            "subset:seed-str": (
+                lambda: data.subset(X, Y, 2, seed="0"),
+                TypeError,
+                "seed must be an int",
+            ),
+            "subset:seed-negative": (
+                lambda: data.subset(X, Y, 2, seed=-1),
+                ValueError,
+                "seed must be >= 0",
+            ),
+            "select_classes:one": (
+                lambda: data.select_classes(X, Y, (1,)),
+                ValueError,
+                "classes must be",
+            ),
+            "select_classes:repeat": (
+                lambda: data.select_classes(X, Y, (1, 1)),
+                ValueError,
+                "classes must not repeat",
+            ),
+            "select_classes:str": (
+                lambda: data.select_classes(X, Y, ("a", "b")),
+                TypeError,
+                r"classes\[i\]",
+            ),
+            "select_classes:absent": (
+                lambda: data.select_classes(X, Y, (8, 9)),
+                ValueError,
+                "none of the classes",
+            ),
+            "perturb:group-unknown": (
+                lambda: data.perturb(X, 7),
+                ValueError,
+                "group must be one of",
+            ),
+            "perturb:too-small": (
+                lambda: data.perturb(torch.rand(2, 1, 8, 8), 1),
+                ValueError,
+                "at least 16",
+            ),
+            "perturb:seed-float": (
+                lambda: data.perturb(X, 3, seed=0.5),
+                TypeError,
+                "seed must be an int",
+            ),
+            "perturbation_groups:too-few": (
+                lambda: data.perturbation_groups(X[:3], Y[:3]),
+                ValueError,
+                "at least 5",
+            ),
+            "fashion_mnist:train-str": (
+                lambda: data.fashion_mnist(train="test"),
+                TypeError,
+                "train must be",
+            ),
+            "fashion_mnist:root-int": (
+                lambda: data.fashion_mnist(root=3),
+                TypeError,
+                "root must be",
+            ),
+            "fashion_mnist:missing": (
+                lambda: data.fashion_mnist(False, root="nowhere"),
+                data.DataNotFoundError,
+                "FashionMNIST/raw",
+            ),
+            "coil100:size-small": (
+                lambda: data.coil100(size=4),
+                ValueError,
+                "size must be >= 8",
+            ),
+            "coil100:size-huge": (
+                lambda: data.coil100(size=4096),
+                ValueError,
+                "size must be <= 128",
+            ),
+            "coil100:size-str": (
+                lambda: data.coil100(size="32"),
+                TypeError,
+                "size must be an int",
+            ),
+            "coil100:root-int": (
+                lambda: data.coil100(root=3),
+                TypeError,
+                "root must be",
+            ),
+            "coil100:root-empty": (
+                lambda: data.coil100(root=""),
+                TypeError,
+                "root must be",
+            ),
+            "coil100:missing": (
+                lambda: data.coil100(root="nowhere/deeper"),
+                data.DataNotFoundError,
+                "COIL-100 is not in",
+            ),
+            "coil100:missing-default-root": (
+                lambda: data.coil100(),
+                data.DataNotFoundError,
+                "COIL-100 is not in",
+            ),
+        },
+    )
+    + bad_images(
+        {
+            "data.subset": lambda x: data.subset(x, Y[: len(x)], 2),
+            "data.select_classes": lambda x: data.select_classes(
+                x, Y[: len(x)], (0, 1)
+            ),
+            "data.perturb": lambda x: data.perturb(x, 1),
+            "data.perturbation_groups": lambda x: data.perturbation_groups(
+                x, Y[: len(x)]
+            ),
+        }
+    )
+    + bad_labels({"data.subset": lambda y: data.subset(X, y, 2)})
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
@@ -200,8 +310,12 @@ def _idx_files(where: Path, files: list[str], layout: str) -> None:
 @pytest.mark.parametrize("layout", ["flat", "lowercase", "gz-only", "empty"])
 def test_mnist_wrong_folder_layout(layout, sandbox):
     root = sandbox / "mnist-root"
-    where = {"flat": root, "lowercase": root / "mnist" / "raw",
-             "gz-only": root / "MNIST" / "raw", "empty": root}[layout]
+    where = {
+        "flat": root,
+        "lowercase": root / "mnist" / "raw",
+        "gz-only": root / "MNIST" / "raw",
+        "empty": root,
+    }[layout]
     _idx_files(where, data.MNIST_FILES, layout)
     before = written(sandbox)
     with pytest.raises(data.DataNotFoundError, match=r"MNIST/raw"):
@@ -209,13 +323,18 @@ def test_mnist_wrong_folder_layout(layout, sandbox):
     assert written(sandbox) == before, "a failed read left files or folders behind"
 
 
-@pytest.mark.parametrize("layout",
-                         ["flat", "lowercase", "mnist-name", "gz-only", "empty"])
+@pytest.mark.parametrize(
+    "layout", ["flat", "lowercase", "mnist-name", "gz-only", "empty"]
+)
 def test_fashion_mnist_wrong_folder_layout(layout, sandbox):
     root = sandbox / "fashion-root"
-    where = {"flat": root, "lowercase": root / "fashionmnist" / "raw",
-             "mnist-name": root / "MNIST" / "raw",
-             "gz-only": root / "FashionMNIST" / "raw", "empty": root}[layout]
+    where = {
+        "flat": root,
+        "lowercase": root / "fashionmnist" / "raw",
+        "mnist-name": root / "MNIST" / "raw",
+        "gz-only": root / "FashionMNIST" / "raw",
+        "empty": root,
+    }[layout]
     _idx_files(where, data.FASHION_FILES, layout)
     before = written(sandbox)
     with pytest.raises(data.DataNotFoundError, match="FashionMNIST/raw"):
@@ -234,23 +353,31 @@ def test_cifar_wrong_folder_layout(sandbox):
     assert written(sandbox) == before
 
 
-@pytest.mark.parametrize("layout, exc, match", [
-    ("wrong-folder", data.DataNotFoundError, "COIL-100 is not in"),
-    ("flat", data.DataNotFoundError, "COIL-100 is not in"),
-    ("wrong-names", data.DataNotFoundError, r"holds no obj\{k\}__\{angle\}.png"),
-    ("nested", data.DataNotFoundError, "holds no obj"),
-    ("object-0", ValueError, "object numbers run from 1 to 100"),
-    ("not-a-png", ValueError, "obj2__0.png: not a readable PNG image"),
-])
+@pytest.mark.parametrize(
+    "layout, exc, match",
+    [
+        ("wrong-folder", data.DataNotFoundError, "COIL-100 is not in"),
+        ("flat", data.DataNotFoundError, "COIL-100 is not in"),
+        ("wrong-names", data.DataNotFoundError, r"holds no obj\{k\}__\{angle\}.png"),
+        ("nested", data.DataNotFoundError, "holds no obj"),
+        ("object-0", ValueError, "object numbers run from 1 to 100"),
+        ("not-a-png", ValueError, "obj2__0.png: not a readable PNG image"),
+    ],
+)
 def test_coil100_wrong_folder_layout(layout, exc, match, sandbox):
     from PIL import Image
 
     root = sandbox / "coil-root"
-    folder = {"wrong-folder": root / "coil100", "flat": root,
-              "nested": root / "coil-100" / "coil-100"}.get(layout, root / "coil-100")
+    folder = {
+        "wrong-folder": root / "coil100",
+        "flat": root,
+        "nested": root / "coil-100" / "coil-100",
+    }.get(layout, root / "coil-100")
     folder.mkdir(parents=True)
-    names = {"wrong-names": ["obj_1_0.png", "1__0.png"],
-             "object-0": ["obj0__0.png"]}.get(layout, ["obj1__0.png", "obj2__0.png"])
+    names = {
+        "wrong-names": ["obj_1_0.png", "1__0.png"],
+        "object-0": ["obj0__0.png"],
+    }.get(layout, ["obj1__0.png", "obj2__0.png"])
     for name in names:
         image = torch.zeros(16, 16, 3, dtype=torch.uint8).numpy()
         Image.fromarray(image).save(folder / name)

@@ -3,8 +3,18 @@ import torch
 from torch import nn
 
 from misuse import (
-    M, NAN, X, Y, bad_images, bad_labels, cases, corrupt, half_then_fail, misuse_test,
-    not_a_model)
+    M,
+    NAN,
+    X,
+    Y,
+    bad_images,
+    bad_labels,
+    cases,
+    corrupt,
+    half_then_fail,
+    misuse_test,
+    not_a_model,
+)
 from robustcore import data, features, io, models, store
 
 
@@ -20,7 +30,9 @@ def tiny():
 def test_inversion_reduces_the_representation_distance_monotonically(tiny):
     model, x, _ = tiny
     start = features.starting_points(x, "image", seed=0)
-    xr, final, curve = features.invert(model, x, start, steps=30, step_size=0.5, progress=False)
+    xr, final, curve = features.invert(
+        model, x, start, steps=30, step_size=0.5, progress=False
+    )
     assert curve.shape == (30,)
     assert (curve[1:] <= curve[:-1] + 1e-4).all(), curve
     assert final.mean() < 0.5 * curve[0]
@@ -30,11 +42,18 @@ def test_inversion_reduces_the_representation_distance_monotonically(tiny):
 def test_starting_points_are_other_images_or_noise(tiny):
     _, x, _ = tiny
     s = features.starting_points(x, "image", seed=1)
-    same = (s.flatten(1)[:, None, :] == x.flatten(1)[None]).all(-1)  # (i, j): s_i is x_j
+    same = (s.flatten(1)[:, None, :] == x.flatten(1)[None]).all(
+        -1
+    )  # (i, j): s_i is x_j
     assert same.any(1).all() and not same.diagonal().any()
     assert torch.equal(s, features.starting_points(x, "image", seed=1))
     noise = features.starting_points(x, "noise", seed=1)
-    assert noise.shape == x.shape and 0 <= noise.min() and noise.max() <= 1 and noise.std() > 0.2
+    assert (
+        noise.shape == x.shape
+        and 0 <= noise.min()
+        and noise.max() <= 1
+        and noise.std() > 0.2
+    )
 
 
 def test_robust_and_non_robust_datasets_keep_labels_and_record_settings(tiny):
@@ -48,14 +67,24 @@ def test_robust_and_non_robust_datasets_keep_labels_and_record_settings(tiny):
 
 def test_d_det_labels_are_the_next_class_and_d_rand_labels_differ(tiny):
     model, x, y = tiny
-    det = features.relabelled_dataset(model, x, y, mode="det", eps=1.0, steps=3, num_classes=10, progress=False)
+    det = features.relabelled_dataset(
+        model, x, y, mode="det", eps=1.0, steps=3, num_classes=10, progress=False
+    )
     assert torch.equal(det.y, (y + 1) % 10)
     assert (det.x - x).flatten(1).norm(dim=1).max() <= 1.0 + 1e-4
     assert 0 <= det.meta["fooling_rate"] <= 1
     yy = torch.arange(10).repeat(100)
     xx = torch.zeros(1000, 1, 8, 8)
-    rand = features.relabelled_dataset(models.build("mlp", image_size=8).eval(), xx, yy, mode="rand",
-                                       eps=0.1, steps=1, num_classes=10, progress=False)
+    rand = features.relabelled_dataset(
+        models.build("mlp", image_size=8).eval(),
+        xx,
+        yy,
+        mode="rand",
+        eps=0.1,
+        steps=1,
+        num_classes=10,
+        progress=False,
+    )
     assert (rand.y != yy).all()
     counts = torch.bincount((rand.y - yy) % 10, minlength=10)
     assert counts[0] == 0 and counts[1:].min() > 70  # offsets 1..9 each ≈ 111 times
@@ -63,24 +92,37 @@ def test_d_det_labels_are_the_next_class_and_d_rand_labels_differ(tiny):
 
 def test_d_det_fools_a_trained_model_more_with_a_larger_budget(trained_mlp, mnist_test):
     x, y = mnist_test
-    rate = {eps: features.relabelled_dataset(trained_mlp, x[:100], y[:100], eps=eps, steps=20,
-                                             progress=False).meta["fooling_rate"] for eps in (0.5, 3.0)}
+    rate = {
+        eps: features.relabelled_dataset(
+            trained_mlp, x[:100], y[:100], eps=eps, steps=20, progress=False
+        ).meta["fooling_rate"]
+        for eps in (0.5, 3.0)
+    }
     assert rate[0.5] < 0.2 and rate[3.0] > 0.6, rate
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m, x, y: features.invert(m, x, x[:2], progress=False), "start must have the shape"),
-    (lambda m, x, y: features.invert(m, x, x, steps=0), "steps"),
-    (lambda m, x, y: features.invert(m, x, x, step_size=-1.0), "step_size"),
-    (lambda m, x, y: features.invert(torch.nn.Flatten(), x, x), "features"),
-    (lambda m, x, y: features.robust_dataset(m, x * 2, y), r"\[0, 1\]"),
-    (lambda m, x, y: features.robust_dataset(m, x, y, init="zeros"), "init"),
-    (lambda m, x, y: features.relabelled_dataset(m, x, y, mode="random"), "mode"),
-    (lambda m, x, y: features.relabelled_dataset(m, x, y, eps=-1.0), "eps"),
-    (lambda m, x, y: features.relabelled_dataset(m, x, y[:3]), "shape"),
-    (lambda m, x, y: features.load_constructed("mnist-d_x"), "unknown constructed dataset"),
-    (lambda m, x, y: features.starting_points(x[:1]), "at least 2"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda m, x, y: features.invert(m, x, x[:2], progress=False),
+            "start must have the shape",
+        ),
+        (lambda m, x, y: features.invert(m, x, x, steps=0), "steps"),
+        (lambda m, x, y: features.invert(m, x, x, step_size=-1.0), "step_size"),
+        (lambda m, x, y: features.invert(torch.nn.Flatten(), x, x), "features"),
+        (lambda m, x, y: features.robust_dataset(m, x * 2, y), r"\[0, 1\]"),
+        (lambda m, x, y: features.robust_dataset(m, x, y, init="zeros"), "init"),
+        (lambda m, x, y: features.relabelled_dataset(m, x, y, mode="random"), "mode"),
+        (lambda m, x, y: features.relabelled_dataset(m, x, y, eps=-1.0), "eps"),
+        (lambda m, x, y: features.relabelled_dataset(m, x, y[:3]), "shape"),
+        (
+            lambda m, x, y: features.load_constructed("mnist-d_x"),
+            "unknown constructed dataset",
+        ),
+        (lambda m, x, y: features.starting_points(x[:1]), "at least 2"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(tiny, call, match):
     model, x, y = tiny
     with pytest.raises((ValueError, TypeError), match=match):
@@ -103,17 +145,34 @@ def test_save_load_round_trip_and_tampering(tiny, tmp_path):
         features.load(path)
 
 
-def test_load_constructed_builds_caches_and_never_reuses_other_settings(tmp_cache, monkeypatch):
-    rec = {"kind": "D_NR", "source": "mnist-mlp-std", "classes": [3, 7], "n": 12, "seed": 0,
-           "init": "image", "steps": 2, "step_size": 0.5}
-    monkeypatch.setitem(features.ARTIFACTS, "test-tiny", features.artifact("test-tiny", {"quick": rec, "full": rec}))
+def test_load_constructed_builds_caches_and_never_reuses_other_settings(
+    tmp_cache, monkeypatch
+):
+    rec = {
+        "kind": "D_NR",
+        "source": "mnist-mlp-std",
+        "classes": [3, 7],
+        "n": 12,
+        "seed": 0,
+        "init": "image",
+        "steps": 2,
+        "step_size": 0.5,
+    }
+    monkeypatch.setitem(
+        features.ARTIFACTS,
+        "test-tiny",
+        features.artifact("test-tiny", {"quick": rec, "full": rec}),
+    )
     ds = features.load_constructed("test-tiny", "quick", progress=False)
     where = tmp_cache / "test-tiny-quick.pt"
     assert where.is_file() and len(ds) == 12 and set(ds.y.tolist()) == {0, 1}
     again = features.load_constructed("test-tiny", "quick", progress=False)
     assert torch.equal(again.x, ds.x)  # the cached copy, bit for bit
-    monkeypatch.setitem(features.ARTIFACTS, "test-tiny",
-                        features.artifact("test-tiny", {"quick": {**rec, "steps": 3}, "full": rec}))
+    monkeypatch.setitem(
+        features.ARTIFACTS,
+        "test-tiny",
+        features.artifact("test-tiny", {"quick": {**rec, "steps": 3}, "full": rec}),
+    )
     with pytest.warns(UserWarning, match="another recipe"):
         rebuilt = features.load_constructed("test-tiny", "quick", progress=False)
     assert rebuilt.meta["recipe"]["steps"] == 3
@@ -123,13 +182,19 @@ def test_load_constructed_builds_caches_and_never_reuses_other_settings(tmp_cach
 
 # ---- the constructed datasets shipped in artifacts/ --------------------------------------
 
-SHIPPED = sorted(n for n, a in features.ARTIFACTS.items() if store.shipped_name(a, "quick") in store.manifest())
+SHIPPED = sorted(
+    n
+    for n, a in features.ARTIFACTS.items()
+    if store.shipped_name(a, "quick") in store.manifest()
+)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_dataset_verifies_and_matches_its_recipe(name, tmp_cache):
     profile = "quick"
-    ds = features.load_constructed(name, profile, build_if_missing=False)  # empty cache: from artifacts/
+    ds = features.load_constructed(
+        name, profile, build_if_missing=False
+    )  # empty cache: from artifacts/
     rec = features.recipe(name, profile)
     assert ds.meta["recipe"] == rec
     x, y = features.source_data(rec)
@@ -145,8 +210,12 @@ def test_shipped_dataset_verifies_and_matches_its_recipe(name, tmp_cache):
 
 def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
     """The inversions (minutes on a CPU) ship; D_det / D_rand (seconds) are built on first use."""
-    inversions = [n for n, r in features.RECIPES.items()
-                  if r["quick"].get("dataset", "mnist") == "mnist" and r["quick"]["kind"] in ("D_R", "D_NR")]
+    inversions = [
+        n
+        for n, r in features.RECIPES.items()
+        if r["quick"].get("dataset", "mnist") == "mnist"
+        and r["quick"]["kind"] in ("D_R", "D_NR")
+    ]
     assert len(inversions) == 4
     for name in inversions:
         assert name in SHIPPED
@@ -173,86 +242,179 @@ def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
 # ---- misuse: bad arguments are refused and nothing is written; interrupted and
 # corrupted files are refused
 
-MISUSE = cases("features", {
-    "invert:steps-zero": (lambda: features.invert(M, X, X, steps=0), ValueError,
-                          "steps must be >= 1"),
-    "invert:steps-absurd": (lambda: features.invert(M, X, X, steps=10**9), ValueError,
-                            "steps must be <="),
-    "invert:step_size-zero": (lambda: features.invert(M, X, X, step_size=0.0),
-                              ValueError, "step_size must be in"),
-    "invert:step_size-nan": (lambda: features.invert(M, X, X, step_size=NAN),
-                             ValueError, "step_size must be in"),
-    "invert:start-shape": (lambda: features.invert(M, X, X[:2]), ValueError,
-                           "start must have the shape"),
-    "invert:no-features": (lambda: features.invert(nn.Flatten(), X, X), TypeError,
-                           "features"),
-    "invert:batch_size-zero": (lambda: features.invert(M, X, X, batch_size=0),
-                               ValueError, "batch_size"),
-    "starting_points:init-unknown": (lambda: features.starting_points(X, "zeros"),
-                                     ValueError, "init must be one of"),
-    "starting_points:one-image": (lambda: features.starting_points(X[:1]), ValueError,
-                                  "at least 2"),
-    "starting_points:seed-str": (lambda: features.starting_points(X, seed="1"),
-                                 TypeError, "seed must be an int"),
-    "robust_dataset:steps-negative": (
-        lambda: features.robust_dataset(M, X, Y, steps=-1, progress=False),
-        ValueError, "steps must be >= 1"),
-    "relabelled_dataset:mode": (lambda: features.relabelled_dataset(M, X, Y, mode="x"),
-                                ValueError, "mode must be one of"),
-    "relabelled_dataset:eps-negative": (
-        lambda: features.relabelled_dataset(M, X, Y, eps=-3.0, progress=False),
-        ValueError, "eps must be in"),
-    "relabelled_dataset:num_classes-one": (
-        lambda: features.relabelled_dataset(M, X, Y, num_classes=1),
-        ValueError, "num_classes must be >= 2"),
-    "relabelled_dataset:labels-beyond": (
-        lambda: features.relabelled_dataset(M, X, Y, num_classes=3),
-        ValueError, r"y must hold class indices in \[0, 2\]"),
-    "save:not-a-dataset": (lambda: features.save({"x": X, "y": Y}, "ds.pt"), TypeError,
-                           "ds must be"),
-    "save:path-int": (lambda: features.save(features.Constructed(X, Y), 5), TypeError,
-                      "path must be"),
-    "load:path-none": (lambda: features.load(None), TypeError, "path must be"),
-    "recipe:unknown": (lambda: features.recipe("mnist-d_x"), ValueError,
-                       "unknown constructed dataset"),
-    "recipe:profile": (lambda: features.recipe("mnist-d_r", "medium"), ValueError,
-                       "profile must be one of"),
-    "load_constructed:unknown": (lambda: features.load_constructed("cifar100-d_r"),
-                                 ValueError, "unknown constructed dataset"),
-    "load_constructed:profile": (
-        lambda: features.load_constructed("mnist-d_r", "medium"),
-        ValueError, "profile must be one of"),
-    "build:not-a-recipe": (lambda: features.build("mnist-d_r"), TypeError,
-                           "rec must be a recipe"),
-    "build:incomplete": (lambda: features.build({"kind": "D_R"}), ValueError,
-                         "rec is not a"),
-    "build:unknown-source": (
-        lambda: features.build({**features.recipe("mnist-d_r", "quick"),
-                                "source": "nope"}),
-        ValueError, "unknown model name"),
-    "source_data:not-a-recipe": (lambda: features.source_data(None), TypeError,
-                                 "rec must be a recipe"),
-}) + bad_images({
-    "features.invert": lambda x: features.invert(M, x, x, steps=1, progress=False),
-    "features.starting_points": lambda x: features.starting_points(x),
-    "features.robust_dataset": lambda x: features.robust_dataset(
-        M, x, Y[:len(x)], steps=1, progress=False),
-    "features.non_robust_dataset": lambda x: features.non_robust_dataset(
-        M, x, Y[:len(x)], steps=1, progress=False),
-    "features.relabelled_dataset": lambda x: features.relabelled_dataset(
-        M, x, Y[:len(x)], steps=1, progress=False),
-    "features.save": lambda x: features.save(features.Constructed(x, Y[:len(x)]),
-                                             "ds.pt"),
-}) + bad_labels({
-    "features.robust_dataset": lambda y: features.robust_dataset(
-        M, X, y, steps=1, progress=False),
-    "features.relabelled_dataset": lambda y: features.relabelled_dataset(
-        M, X, y, steps=1, progress=False),
-}) + not_a_model({
-    "features.invert": lambda m: features.invert(m, X, X, progress=False),
-    "features.relabelled_dataset": lambda m: features.relabelled_dataset(
-        m, X, Y, progress=False),
-})
+MISUSE = (
+    cases(
+        "features",
+        {
+            "invert:steps-zero": (
+                lambda: features.invert(M, X, X, steps=0),
+                ValueError,
+                "steps must be >= 1",
+            ),
+            "invert:steps-absurd": (
+                lambda: features.invert(M, X, X, steps=10**9),
+                ValueError,
+                "steps must be <=",
+            ),
+            "invert:step_size-zero": (
+                lambda: features.invert(M, X, X, step_size=0.0),
+                ValueError,
+                "step_size must be in",
+            ),
+            "invert:step_size-nan": (
+                lambda: features.invert(M, X, X, step_size=NAN),
+                ValueError,
+                "step_size must be in",
+            ),
+            "invert:start-shape": (
+                lambda: features.invert(M, X, X[:2]),
+                ValueError,
+                "start must have the shape",
+            ),
+            "invert:no-features": (
+                lambda: features.invert(nn.Flatten(), X, X),
+                TypeError,
+                "features",
+            ),
+            "invert:batch_size-zero": (
+                lambda: features.invert(M, X, X, batch_size=0),
+                ValueError,
+                "batch_size",
+            ),
+            "starting_points:init-unknown": (
+                lambda: features.starting_points(X, "zeros"),
+                ValueError,
+                "init must be one of",
+            ),
+            "starting_points:one-image": (
+                lambda: features.starting_points(X[:1]),
+                ValueError,
+                "at least 2",
+            ),
+            "starting_points:seed-str": (
+                lambda: features.starting_points(X, seed="1"),
+                TypeError,
+                "seed must be an int",
+            ),
+            "robust_dataset:steps-negative": (
+                lambda: features.robust_dataset(M, X, Y, steps=-1, progress=False),
+                ValueError,
+                "steps must be >= 1",
+            ),
+            "relabelled_dataset:mode": (
+                lambda: features.relabelled_dataset(M, X, Y, mode="x"),
+                ValueError,
+                "mode must be one of",
+            ),
+            "relabelled_dataset:eps-negative": (
+                lambda: features.relabelled_dataset(M, X, Y, eps=-3.0, progress=False),
+                ValueError,
+                "eps must be in",
+            ),
+            "relabelled_dataset:num_classes-one": (
+                lambda: features.relabelled_dataset(M, X, Y, num_classes=1),
+                ValueError,
+                "num_classes must be >= 2",
+            ),
+            "relabelled_dataset:labels-beyond": (
+                lambda: features.relabelled_dataset(M, X, Y, num_classes=3),
+                ValueError,
+                r"y must hold class indices in \[0, 2\]",
+            ),
+            "save:not-a-dataset": (
+                lambda: features.save({"x": X, "y": Y}, "ds.pt"),
+                TypeError,
+                "ds must be",
+            ),
+            "save:path-int": (
+                lambda: features.save(features.Constructed(X, Y), 5),
+                TypeError,
+                "path must be",
+            ),
+            "load:path-none": (lambda: features.load(None), TypeError, "path must be"),
+            "recipe:unknown": (
+                lambda: features.recipe("mnist-d_x"),
+                ValueError,
+                "unknown constructed dataset",
+            ),
+            "recipe:profile": (
+                lambda: features.recipe("mnist-d_r", "medium"),
+                ValueError,
+                "profile must be one of",
+            ),
+            "load_constructed:unknown": (
+                lambda: features.load_constructed("cifar100-d_r"),
+                ValueError,
+                "unknown constructed dataset",
+            ),
+            "load_constructed:profile": (
+                lambda: features.load_constructed("mnist-d_r", "medium"),
+                ValueError,
+                "profile must be one of",
+            ),
+            "build:not-a-recipe": (
+                lambda: features.build("mnist-d_r"),
+                TypeError,
+                "rec must be a recipe",
+            ),
+            "build:incomplete": (
+                lambda: features.build({"kind": "D_R"}),
+                ValueError,
+                "rec is not a",
+            ),
+            "build:unknown-source": (
+                lambda: features.build(
+                    {**features.recipe("mnist-d_r", "quick"), "source": "nope"}
+                ),
+                ValueError,
+                "unknown model name",
+            ),
+            "source_data:not-a-recipe": (
+                lambda: features.source_data(None),
+                TypeError,
+                "rec must be a recipe",
+            ),
+        },
+    )
+    + bad_images(
+        {
+            "features.invert": lambda x: features.invert(
+                M, x, x, steps=1, progress=False
+            ),
+            "features.starting_points": lambda x: features.starting_points(x),
+            "features.robust_dataset": lambda x: features.robust_dataset(
+                M, x, Y[: len(x)], steps=1, progress=False
+            ),
+            "features.non_robust_dataset": lambda x: features.non_robust_dataset(
+                M, x, Y[: len(x)], steps=1, progress=False
+            ),
+            "features.relabelled_dataset": lambda x: features.relabelled_dataset(
+                M, x, Y[: len(x)], steps=1, progress=False
+            ),
+            "features.save": lambda x: features.save(
+                features.Constructed(x, Y[: len(x)]), "ds.pt"
+            ),
+        }
+    )
+    + bad_labels(
+        {
+            "features.robust_dataset": lambda y: features.robust_dataset(
+                M, X, y, steps=1, progress=False
+            ),
+            "features.relabelled_dataset": lambda y: features.relabelled_dataset(
+                M, X, y, steps=1, progress=False
+            ),
+        }
+    )
+    + not_a_model(
+        {
+            "features.invert": lambda m: features.invert(m, X, X, progress=False),
+            "features.relabelled_dataset": lambda m: features.relabelled_dataset(
+                m, X, Y, progress=False
+            ),
+        }
+    )
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 

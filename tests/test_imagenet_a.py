@@ -11,18 +11,33 @@ import torch
 from PIL import Image
 
 from misuse import (
-    BAD_Y, M, NAN, PROBS, X, Y, bad_images, bad_labels, cases, misuse_test, not_a_model,
-    written)
+    BAD_Y,
+    M,
+    NAN,
+    PROBS,
+    X,
+    Y,
+    bad_images,
+    bad_labels,
+    cases,
+    misuse_test,
+    not_a_model,
+    written,
+)
 from robustcore import data, imagenet_a as A
 
 
 # ---- the subset ------------------------------------------------------------------------------
 
+
 def test_subset_is_200_sorted_wnids_matching_the_1000_class_indices():
     w, idx = A.wnids(), A.indices()
     assert len(w) == len(idx) == 200 and w == sorted(w) and idx == sorted(idx)
     assert len(set(idx)) == 200 and 0 <= min(idx) and max(idx) < 1000
-    assert w[:2] == ["n01498041", "n01531178"] and idx[:2] == [6, 11]   # stingray, goldfinch
+    assert w[:2] == ["n01498041", "n01531178"] and idx[:2] == [
+        6,
+        11,
+    ]  # stingray, goldfinch
     assert A.class_names()[:2] == ["stingray", "goldfinch"]
 
 
@@ -32,14 +47,22 @@ def test_mask_logits_keeps_the_subset_columns_in_order():
     assert m.shape == (3, 200) and m[0].tolist() == [float(i) for i in A.indices()]
 
 
-@pytest.mark.parametrize("bad, err", [(torch.zeros(2, 200), ValueError), (torch.zeros(1000), ValueError),
-                                      (torch.zeros(2, 1000, dtype=torch.long), TypeError), ([0.0] * 1000, TypeError)])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (torch.zeros(2, 200), ValueError),
+        (torch.zeros(1000), ValueError),
+        (torch.zeros(2, 1000, dtype=torch.long), TypeError),
+        ([0.0] * 1000, TypeError),
+    ],
+)
 def test_mask_logits_rejects_wrong_shapes_and_types(bad, err):
     with pytest.raises(err, match="logits"):
         A.mask_logits(bad)
 
 
 # ---- a fixture in the official layout ---------------------------------------------------------
+
 
 def _code(index: int) -> tuple[int, int, int]:
     """An ImageNet-1k index as a solid colour that survives JPEG, resizing and cropping."""
@@ -54,10 +77,16 @@ class ColourCodedImageNetModel(torch.nn.Module):
         mean = torch.tensor(A.MEAN).view(1, 3, 1, 1)
         std = torch.tensor(A.STD).view(1, 3, 1, 1)
         rgb = (x * std + mean).mean(dim=(2, 3)) * 255
-        idx = (((rgb[:, 0] - 4) / 8).round() * 32 + ((rgb[:, 1] - 4) / 8).round()).long().clamp(0, 999)
+        idx = (
+            (((rgb[:, 0] - 4) / 8).round() * 32 + ((rgb[:, 1] - 4) / 8).round())
+            .long()
+            .clamp(0, 999)
+        )
         logits = torch.zeros(x.shape[0], 1000)
         logits[torch.arange(x.shape[0]), idx] = 5.0
-        logits[:, 0] = 4.0   # a distractor outside the subset: the unmasked argmax must not win
+        logits[:, 0] = (
+            4.0  # a distractor outside the subset: the unmasked argmax must not win
+        )
         return logits
 
 
@@ -71,7 +100,9 @@ def fake_imagenet_a(tmp_path_factory):
         (root / w).mkdir(parents=True)
         shown = idx[7] if label == 5 else idx[label]
         for k in range(2 if label == 0 else 1):
-            Image.new("RGB", (40, 30), _code(shown)).save(root / w / f"{w}_{k}.jpg", quality=95)
+            Image.new("RGB", (40, 30), _code(shown)).save(
+                root / w / f"{w}_{k}.jpg", quality=95
+            )
     return root
 
 
@@ -79,7 +110,7 @@ def test_mask_maps_folder_label_i_to_its_imagenet_index(fake_imagenet_a):
     ds = A.dataset(fake_imagenet_a)
     assert ds.classes == A.wnids() and len(ds) == 201
     x, _ = ds[0]
-    assert x.shape == (3, 224, 224)                      # Resize(256) + CenterCrop(224)
+    assert x.shape == (3, 224, 224)  # Resize(256) + CenterCrop(224)
     res = A.evaluate(ColourCodedImageNetModel(), ds, classes=A.indices(), batch_size=64)
     wrong = torch.nonzero(~res.correct).flatten().tolist()
     label5 = [i for i, (_, t) in enumerate(ds.samples) if t == 5]
@@ -94,7 +125,9 @@ def test_unmasked_1000_class_logits_are_refused(fake_imagenet_a):
 
 def test_loader_and_find(fake_imagenet_a, monkeypatch):
     assert A.find(fake_imagenet_a) == fake_imagenet_a.resolve()
-    assert A.find(fake_imagenet_a.parent) == fake_imagenet_a.resolve()     # the parent works too
+    assert (
+        A.find(fake_imagenet_a.parent) == fake_imagenet_a.resolve()
+    )  # the parent works too
     monkeypatch.setenv(A.ENV_VAR, str(fake_imagenet_a.parent))
     assert A.find() == fake_imagenet_a.resolve()
     xb, yb = next(iter(A.loader(batch_size=8, num_workers=0)))
@@ -128,6 +161,7 @@ def test_download_offline_says_what_to_do(tmp_path, monkeypatch):
 
     def offline(*a, **k):
         raise urllib.error.URLError("no network")
+
     monkeypatch.setattr(tvu, "download_and_extract_archive", offline)
     with pytest.raises(data.DataNotFoundError, match="copy its imagenet-a/ folder"):
         A.download(tmp_path)
@@ -136,34 +170,55 @@ def test_download_offline_says_what_to_do(tmp_path, monkeypatch):
 
 # ---- metrics ------------------------------------------------------------------------------------
 
+
 def test_calibration_error_counts_the_last_bin():
     conf = np.array([0.9, 0.1, 0.6, 0.8, 0.2])
     correct = np.array([0, 0, 1, 1, 0], dtype=bool)
     # sorted: [.1 .2 | .6 .8 .9], correct [0 0 | 1 1 0]: bins (0, 2), (2, 5) with beta=2
-    want = math.sqrt(2 / 5 * 0.15 ** 2 + 3 / 5 * ((0.6 + 0.8 + 0.9) / 3 - 2 / 3) ** 2)
+    want = math.sqrt(2 / 5 * 0.15**2 + 3 / 5 * ((0.6 + 0.8 + 0.9) / 3 - 2 / 3) ** 2)
     assert A.calibration_error(conf, correct, beta=2) == pytest.approx(want)
-    without_last = math.sqrt(2 / 5 * 0.15 ** 2)          # what a helper that drops the last bin gives
+    without_last = math.sqrt(
+        2 / 5 * 0.15**2
+    )  # what a helper that drops the last bin gives
     assert abs(A.calibration_error(conf, correct, beta=2) - without_last) > 0.02
-    assert A.adaptive_bins(5, 2) == [(0, 2), (2, 5)] and A.adaptive_bins(3, 100) == [(0, 3)]
+    assert A.adaptive_bins(5, 2) == [(0, 2), (2, 5)] and A.adaptive_bins(3, 100) == [
+        (0, 3)
+    ]
 
 
 def test_calibration_error_of_calibrated_and_overconfident_models():
     rng = np.random.default_rng(0)
     conf = rng.uniform(0.2, 1.0, 20_000)
     calibrated = rng.uniform(size=conf.size) < conf
-    assert A.calibration_error(conf, calibrated, beta=2000) < 0.03   # bins of 100 carry ±0.045 sampling noise
-    assert A.calibration_error(np.full(1000, 0.99), np.zeros(1000, bool)) == pytest.approx(0.99)
+    assert (
+        A.calibration_error(conf, calibrated, beta=2000) < 0.03
+    )  # bins of 100 carry ±0.045 sampling noise
+    assert A.calibration_error(
+        np.full(1000, 0.99), np.zeros(1000, bool)
+    ) == pytest.approx(0.99)
 
 
 def test_aurra_by_hand():
     assert A.aurra([0.9, 0.8, 0.7], [1, 0, 1]) == pytest.approx((1 + 1 / 2 + 2 / 3) / 3)
-    assert A.aurra([0.7, 0.8, 0.9], [1, 0, 1]) == pytest.approx((1 + 1 / 2 + 2 / 3) / 3)   # order-free
+    assert A.aurra([0.7, 0.8, 0.9], [1, 0, 1]) == pytest.approx(
+        (1 + 1 / 2 + 2 / 3) / 3
+    )  # order-free
     assert A.aurra([0.1, 0.9], [1, 0]) == pytest.approx((0 + 1 / 2) / 2)
-    assert A.aurra([0.9, 0.1], [1, 0]) == pytest.approx((1 + 1 / 2) / 2)               # confident & right: higher
+    assert A.aurra([0.9, 0.1], [1, 0]) == pytest.approx(
+        (1 + 1 / 2) / 2
+    )  # confident & right: higher
 
 
-@pytest.mark.parametrize("conf, correct", [([], []), ([0.5, 1.2], [1, 0]), ([0.5, float("nan")], [1, 0]),
-                                           ([0.5, 0.5], [1]), ([0.5, 0.5], [2, 0])])
+@pytest.mark.parametrize(
+    "conf, correct",
+    [
+        ([], []),
+        ([0.5, 1.2], [1, 0]),
+        ([0.5, float("nan")], [1, 0]),
+        ([0.5, 0.5], [1]),
+        ([0.5, 0.5], [2, 0]),
+    ],
+)
 def test_metrics_reject_bad_arrays(conf, correct):
     with pytest.raises(ValueError):
         A.calibration_error(conf, correct)
@@ -173,12 +228,16 @@ def test_metrics_reject_bad_arrays(conf, correct):
 
 def test_reliability_diagram_draws_bins():
     import matplotlib.pyplot as plt
-    ax = A.reliability_diagram(np.linspace(0.1, 1, 300), np.arange(300) % 2 == 0, title="t")
+
+    ax = A.reliability_diagram(
+        np.linspace(0.1, 1, 300), np.arange(300) % 2 == 0, title="t"
+    )
     assert len(ax.patches) == 3 and "RMS" in ax.get_title()
     plt.close("all")
 
 
 # ---- the filter and evaluate on tensors -----------------------------------------------------------
+
 
 class Fixed(torch.nn.Module):
     """Predicts the class stored in the first pixel, with confidence set by the second."""
@@ -202,12 +261,18 @@ def test_filter_keeps_exactly_the_misclassified_items():
     y = torch.tensor([0, 1, 2, 3, 4, 5])
     x = _coded([0, 2, 2, 9, 4, 1], [1.0, 1.0, 1.0, 0.1, 1.0, 1.0])
     xa, ya, kept = A.natural_adversarial_filter(Fixed(), (x, y))
-    assert kept.tolist() == [1, 3, 5] and torch.equal(ya, y[kept]) and torch.equal(xa, x[kept])
+    assert (
+        kept.tolist() == [1, 3, 5]
+        and torch.equal(ya, y[kept])
+        and torch.equal(xa, x[kept])
+    )
     _, _, confident = A.natural_adversarial_filter(Fixed(), (x, y), min_confidence=0.5)
-    assert confident.tolist() == [1, 5]                    # item 3 is a low-confidence mistake
+    assert confident.tolist() == [1, 5]  # item 3 is a low-confidence mistake
     res = A.evaluate(Fixed(), (xa, ya))
     assert res.accuracy == 0.0 and res.n == 3
-    sub, k2 = A.natural_adversarial_filter(Fixed(), torch.utils.data.TensorDataset(x, y))
+    sub, k2 = A.natural_adversarial_filter(
+        Fixed(), torch.utils.data.TensorDataset(x, y)
+    )
     assert k2.tolist() == [1, 3, 5] and len(sub) == 3
 
 
@@ -219,11 +284,14 @@ def test_ensemble_averages_probabilities():
     assert torch.allclose(p_single, p_ens, atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs, err, match", [
-    ({"min_confidence": 1.5}, ValueError, "min_confidence"),
-    ({"min_confidence": "high"}, TypeError, "min_confidence"),
-    ({"batch_size": 0}, ValueError, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        ({"min_confidence": 1.5}, ValueError, "min_confidence"),
+        ({"min_confidence": "high"}, TypeError, "min_confidence"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+    ],
+)
 def test_filter_rejects_bad_arguments(kwargs, err, match):
     x, y = _coded([1], [1.0]), torch.tensor([1])
     with pytest.raises(err, match=match):
@@ -254,177 +322,394 @@ SOURCE = {  # f(model, source)
     "imagenet_a.evaluate": A.evaluate,
     "imagenet_a.natural_adversarial_filter": A.natural_adversarial_filter,
 }
-MISUSE = cases("imagenet_a", {
-    "mask_logits:list": (lambda: A.mask_logits([[0.0] * 1000]), TypeError,
-                         "logits must be"),
-    "mask_logits:int": (lambda: A.mask_logits(torch.zeros(2, 1000, dtype=torch.long)),
-                        TypeError, "logits must be a floating"),
-    "mask_logits:200": (lambda: A.mask_logits(torch.zeros(2, 200)), ValueError,
-                        r"logits must have shape"),
-    "mask_logits:1d": (lambda: A.mask_logits(torch.zeros(1000)), ValueError,
-                       r"logits must have shape"),
-    "transform:normalize-str": (lambda: A.transform("no"), TypeError,
-                                "normalize must be True or False"),
-    "find:root-int": (lambda: A.find(3), TypeError, "root must be"),
-    "find:root-empty": (lambda: A.find(""), TypeError, "root must be"),
-    "check_layout:root-none": (lambda: A.check_layout(None), TypeError, "root must be"),
-    "check_layout:missing": (lambda: A.check_layout("nowhere"), FileNotFoundError,
-                             "root .* not a folder"),
-    "dataset:missing": (lambda: A.dataset("nowhere"), data.DataNotFoundError,
-                        "not on disk"),
-    "dataset:root-int": (lambda: A.dataset(7), TypeError, "root must be"),
-    "dataset:normalize-str": (lambda: A.dataset("nowhere", normalize="yes"), TypeError,
-                              "normalize must be"),
-    "loader:batch_size-zero": (lambda: A.loader("nowhere", batch_size=0), ValueError,
-                               "batch_size must be >= 1"),
-    "loader:batch_size-float": (lambda: A.loader("nowhere", batch_size=8.0), TypeError,
-                                "batch_size must be an int"),
-    "loader:num_workers-negative": (lambda: A.loader("nowhere", num_workers=-1),
-                                    ValueError, "num_workers must be >= 0"),
-    "loader:missing": (lambda: A.loader("nowhere", num_workers=0),
-                       data.DataNotFoundError, "not on disk"),
-    "download:root-int": (lambda: A.download(5), TypeError, "root must be"),
-    "download:offline": (lambda: A.download("ia-root/sub"), data.DataNotFoundError,
-                         "could not download ImageNet-A"),
-    "download:offline-default-root": (lambda: A.download(), data.DataNotFoundError,
-                                      "could not download ImageNet-A"),
-    "adaptive_bins:n-zero": (lambda: A.adaptive_bins(0), ValueError, "n must be >= 1"),
-    "adaptive_bins:n-float": (lambda: A.adaptive_bins(10.0), TypeError,
-                              "n must be an int"),
-    "adaptive_bins:beta-zero": (lambda: A.adaptive_bins(10, 0), ValueError,
-                                "beta must be >= 1"),
-    "adaptive_bins:beta-negative": (lambda: A.adaptive_bins(10, -5), ValueError,
-                                    "beta must be >= 1"),
-    "calibration_error:nan": (
-        lambda: A.calibration_error(torch.tensor([NAN, 0.5]), [1, 0]),
-        ValueError, "confidence must hold finite"),
-    "calibration_error:above-one": (
-        lambda: A.calibration_error([1.5, 0.5], [1, 0]),
-        ValueError, r"confidence must hold finite probabilities in \[0, 1\]"),
-    "calibration_error:negative": (lambda: A.calibration_error([-0.1, 0.5], [1, 0]),
-                                   ValueError, "confidence must hold"),
-    "calibration_error:empty": (lambda: A.calibration_error([], []), ValueError,
-                                "confidence is empty"),
-    "calibration_error:str": (lambda: A.calibration_error("high", [1]), TypeError,
-                              "confidence"),
-    "calibration_error:objects": (lambda: A.calibration_error([{"p": 0.5}], [1]),
-                                  TypeError, "confidence must be"),
-    "calibration_error:length": (
-        lambda: A.calibration_error(CONF, CORRECT[:2]),
-        ValueError, "confidence and correct must be 1-D and of equal length"),
-    "calibration_error:correct-2": (lambda: A.calibration_error(CONF, [0, 1, 2, 1]),
-                                    ValueError, "correct must hold booleans"),
-    "calibration_error:correct-nan": (lambda: A.calibration_error(CONF, [0, 1, NAN, 1]),
-                                      ValueError, "correct must hold booleans"),
-    "calibration_error:beta-zero": (lambda: A.calibration_error(CONF, CORRECT, 0),
-                                    ValueError, "beta must be >= 1"),
-    "calibration_error:beta-float": (lambda: A.calibration_error(CONF, CORRECT, 2.5),
-                                     TypeError, "beta must be an int"),
-    "rra_curve:2d": (lambda: A.rra_curve(PROBS, CORRECT), ValueError,
-                     "confidence and correct must be 1-D"),
-    "rra_curve:empty": (lambda: A.rra_curve(CONF[:0], CORRECT[:0]), ValueError,
-                        "confidence is empty"),
-    "aurra:correct-2": (lambda: A.aurra(CONF, torch.tensor([2, 0, 1, 1])), ValueError,
-                        "correct must hold"),
-    "aurra:inf": (lambda: A.aurra([math.inf, 0.2], [1, 0]), ValueError,
-                  "confidence must hold finite"),
-    "reliability_diagram:beta-zero": (
-        lambda: A.reliability_diagram(CONF, CORRECT, beta=0),
-        ValueError, "beta must be >= 1"),
-    "reliability_diagram:range": (lambda: A.reliability_diagram(CONF * 3, CORRECT),
-                                  ValueError, "confidence must hold"),
-    "reliability_diagram:ax-str": (
-        lambda: A.reliability_diagram(CONF, CORRECT, ax="left"),
-        TypeError, "ax must be a matplotlib Axes"),
-    "reliability_diagram:title-int": (
-        lambda: A.reliability_diagram(CONF, CORRECT, title=3),
-        TypeError, "title must be a str"),
-    "predict_proba:batch_size-zero": (lambda: A.predict_proba(M, PAIR, batch_size=0),
-                                      ValueError, "batch_size must be >= 1"),
-    "predict_proba:classes-negative": (
-        lambda: A.predict_proba(M, PAIR, classes=[-1, 2]),
-        ValueError, "classes must be >= 0"),
-    "predict_proba:classes-float": (
-        lambda: A.predict_proba(M, PAIR, classes=[0.5, 2.5]),
-        TypeError, "classes must hold int"),
-    "predict_proba:classes-str": (lambda: A.predict_proba(M, PAIR, classes="0123"),
-                                  TypeError, "classes must be a sequence"),
-    "predict_proba:classes-int": (lambda: A.predict_proba(M, PAIR, classes=5),
-                                  TypeError, "classes must be a sequence"),
-    "predict_proba:classes-empty": (lambda: A.predict_proba(M, PAIR, classes=[]),
-                                    ValueError, "classes must be a non-empty"),
-    "predict_proba:classes-repeat": (lambda: A.predict_proba(M, PAIR, classes=[1, 1]),
-                                     ValueError, "distinct"),
-    "predict_proba:classes-beyond": (
-        lambda: A.predict_proba(M, PAIR, classes=A.indices()),
-        ValueError, "classes holds index .* 10 logits"),
-    "predict_proba:source-str": (lambda: A.predict_proba(M, "imagenet-a"), TypeError,
-                                 "data must be"),
-    "predict_proba:source-int": (lambda: A.predict_proba(M, 42), TypeError,
-                                 "data must be"),
-    "predict_proba:source-dict": (lambda: A.predict_proba(M, {"x": X, "y": Y}),
-                                  TypeError, "data must be"),
-    "predict_proba:length": (lambda: A.predict_proba(M, (X, Y[:2])), ValueError,
-                             "differ in length"),
-    "predict_proba:empty": (lambda: A.predict_proba(M, (X[:0], Y[:0])), ValueError,
-                            "empty"),
-    "predict_proba:labels-beyond": (lambda: A.predict_proba(M, (X, Y + 8)), ValueError,
-                                    "only 10 class scores"),
-    "result:list": (lambda: A.result([[0.5, 0.5]], torch.tensor([0])), ValueError,
-                    r"probabilities must be a tensor of shape \(N, classes\)"),
-    "result:1d": (lambda: A.result(CONF, Y), ValueError,
-                  "probabilities must be a tensor of shape"),
-    "result:int": (lambda: A.result(PROBS.long(), Y), TypeError,
-                   "probabilities must be a floating"),
-    "result:nan": (lambda: A.result(torch.full((4, 10), NAN), Y), ValueError,
-                   r"probabilities must hold finite values in \[0, 1\]"),
-    "result:range": (lambda: A.result(PROBS * 20, Y), ValueError,
-                     "probabilities must hold finite"),
-    "result:empty": (lambda: A.result(PROBS[:0], Y[:0]), ValueError,
-                     "probabilities is empty"),
-    "result:labels-length": (lambda: A.result(PROBS, Y[:3]), ValueError,
-                             r"labels must have shape \(4,\)"),
-    "result:labels-beyond": (lambda: A.result(PROBS, Y + 7), ValueError,
-                             r"labels must hold class indices in \[0, 9\]"),
-    "result:labels-float": (lambda: A.result(PROBS, Y.float()), TypeError,
-                            "labels must be an integer"),
-    "result:beta-zero": (lambda: A.result(PROBS, Y, beta=0), ValueError,
-                         "beta must be >= 1"),
-    "evaluate:beta-zero": (lambda: A.evaluate(M, PAIR, beta=0), ValueError,
-                           "beta must be >= 1"),
-    "evaluate:batch_size-negative": (lambda: A.evaluate(M, PAIR, batch_size=-1),
-                                     ValueError, "batch_size must be >= 1"),
-    "evaluate:source-none": (lambda: A.evaluate(M, None), TypeError, "data must be"),
-    "evaluate:classes-float": (lambda: A.evaluate(M, PAIR, classes=[1.0, 2.0]),
-                               TypeError, "classes"),
-    "natural_adversarial_filter:min_confidence-nan": (
-        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=NAN),
-        ValueError, "min_confidence must be in"),
-    "natural_adversarial_filter:min_confidence-above": (
-        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=1.5),
-        ValueError, r"min_confidence must be in \[0, 1\]"),
-    "natural_adversarial_filter:min_confidence-str": (
-        lambda: A.natural_adversarial_filter(M, PAIR, min_confidence="high"),
-        TypeError, "min_confidence must be a real number"),
-    "natural_adversarial_filter:source-triple": (
-        lambda: A.natural_adversarial_filter(M, (X, Y, Y)),
-        TypeError, "source must be"),
-    "natural_adversarial_filter:source-loader": (
-        lambda: A.natural_adversarial_filter(M, iter([PAIR])),
-        TypeError, "source must be"),
-    "natural_adversarial_filter:model-str": (
-        lambda: A.natural_adversarial_filter("resnet50", PAIR),
-        TypeError, "model must be"),
-    "natural_adversarial_filter:batch_size-zero": (
-        lambda: A.natural_adversarial_filter(M, PAIR, batch_size=0),
-        ValueError, "batch_size must be"),
-})
-MISUSE += bad_images({k: (lambda x, f=f: f(M, (x, Y))) for k, f in SOURCE.items()},
-                     defects=[("nan", ValueError, "source holds images with NaN")])
-MISUSE += bad_labels({k: (lambda y, f=f: f(M, (X, y))) for k, f in SOURCE.items()},
-                     defects=BAD_Y[:3], match="labels must|differ in length")
-MISUSE += not_a_model({k: (lambda m, f=f: f(m, PAIR)) for k, f in SOURCE.items()},
-                      model="resnet50", match="model must be")
+MISUSE = cases(
+    "imagenet_a",
+    {
+        "mask_logits:list": (
+            lambda: A.mask_logits([[0.0] * 1000]),
+            TypeError,
+            "logits must be",
+        ),
+        "mask_logits:int": (
+            lambda: A.mask_logits(torch.zeros(2, 1000, dtype=torch.long)),
+            TypeError,
+            "logits must be a floating",
+        ),
+        "mask_logits:200": (
+            lambda: A.mask_logits(torch.zeros(2, 200)),
+            ValueError,
+            r"logits must have shape",
+        ),
+        "mask_logits:1d": (
+            lambda: A.mask_logits(torch.zeros(1000)),
+            ValueError,
+            r"logits must have shape",
+        ),
+        "transform:normalize-str": (
+            lambda: A.transform("no"),
+            TypeError,
+            "normalize must be True or False",
+        ),
+        "find:root-int": (lambda: A.find(3), TypeError, "root must be"),
+        "find:root-empty": (lambda: A.find(""), TypeError, "root must be"),
+        "check_layout:root-none": (
+            lambda: A.check_layout(None),
+            TypeError,
+            "root must be",
+        ),
+        "check_layout:missing": (
+            lambda: A.check_layout("nowhere"),
+            FileNotFoundError,
+            "root .* not a folder",
+        ),
+        "dataset:missing": (
+            lambda: A.dataset("nowhere"),
+            data.DataNotFoundError,
+            "not on disk",
+        ),
+        "dataset:root-int": (lambda: A.dataset(7), TypeError, "root must be"),
+        "dataset:normalize-str": (
+            lambda: A.dataset("nowhere", normalize="yes"),
+            TypeError,
+            "normalize must be",
+        ),
+        "loader:batch_size-zero": (
+            lambda: A.loader("nowhere", batch_size=0),
+            ValueError,
+            "batch_size must be >= 1",
+        ),
+        "loader:batch_size-float": (
+            lambda: A.loader("nowhere", batch_size=8.0),
+            TypeError,
+            "batch_size must be an int",
+        ),
+        "loader:num_workers-negative": (
+            lambda: A.loader("nowhere", num_workers=-1),
+            ValueError,
+            "num_workers must be >= 0",
+        ),
+        "loader:missing": (
+            lambda: A.loader("nowhere", num_workers=0),
+            data.DataNotFoundError,
+            "not on disk",
+        ),
+        "download:root-int": (lambda: A.download(5), TypeError, "root must be"),
+        "download:offline": (
+            lambda: A.download("ia-root/sub"),
+            data.DataNotFoundError,
+            "could not download ImageNet-A",
+        ),
+        "download:offline-default-root": (
+            lambda: A.download(),
+            data.DataNotFoundError,
+            "could not download ImageNet-A",
+        ),
+        "adaptive_bins:n-zero": (
+            lambda: A.adaptive_bins(0),
+            ValueError,
+            "n must be >= 1",
+        ),
+        "adaptive_bins:n-float": (
+            lambda: A.adaptive_bins(10.0),
+            TypeError,
+            "n must be an int",
+        ),
+        "adaptive_bins:beta-zero": (
+            lambda: A.adaptive_bins(10, 0),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "adaptive_bins:beta-negative": (
+            lambda: A.adaptive_bins(10, -5),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "calibration_error:nan": (
+            lambda: A.calibration_error(torch.tensor([NAN, 0.5]), [1, 0]),
+            ValueError,
+            "confidence must hold finite",
+        ),
+        "calibration_error:above-one": (
+            lambda: A.calibration_error([1.5, 0.5], [1, 0]),
+            ValueError,
+            r"confidence must hold finite probabilities in \[0, 1\]",
+        ),
+        "calibration_error:negative": (
+            lambda: A.calibration_error([-0.1, 0.5], [1, 0]),
+            ValueError,
+            "confidence must hold",
+        ),
+        "calibration_error:empty": (
+            lambda: A.calibration_error([], []),
+            ValueError,
+            "confidence is empty",
+        ),
+        "calibration_error:str": (
+            lambda: A.calibration_error("high", [1]),
+            TypeError,
+            "confidence",
+        ),
+        "calibration_error:objects": (
+            lambda: A.calibration_error([{"p": 0.5}], [1]),
+            TypeError,
+            "confidence must be",
+        ),
+        "calibration_error:length": (
+            lambda: A.calibration_error(CONF, CORRECT[:2]),
+            ValueError,
+            "confidence and correct must be 1-D and of equal length",
+        ),
+        "calibration_error:correct-2": (
+            lambda: A.calibration_error(CONF, [0, 1, 2, 1]),
+            ValueError,
+            "correct must hold booleans",
+        ),
+        "calibration_error:correct-nan": (
+            lambda: A.calibration_error(CONF, [0, 1, NAN, 1]),
+            ValueError,
+            "correct must hold booleans",
+        ),
+        "calibration_error:beta-zero": (
+            lambda: A.calibration_error(CONF, CORRECT, 0),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "calibration_error:beta-float": (
+            lambda: A.calibration_error(CONF, CORRECT, 2.5),
+            TypeError,
+            "beta must be an int",
+        ),
+        "rra_curve:2d": (
+            lambda: A.rra_curve(PROBS, CORRECT),
+            ValueError,
+            "confidence and correct must be 1-D",
+        ),
+        "rra_curve:empty": (
+            lambda: A.rra_curve(CONF[:0], CORRECT[:0]),
+            ValueError,
+            "confidence is empty",
+        ),
+        "aurra:correct-2": (
+            lambda: A.aurra(CONF, torch.tensor([2, 0, 1, 1])),
+            ValueError,
+            "correct must hold",
+        ),
+        "aurra:inf": (
+            lambda: A.aurra([math.inf, 0.2], [1, 0]),
+            ValueError,
+            "confidence must hold finite",
+        ),
+        "reliability_diagram:beta-zero": (
+            lambda: A.reliability_diagram(CONF, CORRECT, beta=0),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "reliability_diagram:range": (
+            lambda: A.reliability_diagram(CONF * 3, CORRECT),
+            ValueError,
+            "confidence must hold",
+        ),
+        "reliability_diagram:ax-str": (
+            lambda: A.reliability_diagram(CONF, CORRECT, ax="left"),
+            TypeError,
+            "ax must be a matplotlib Axes",
+        ),
+        "reliability_diagram:title-int": (
+            lambda: A.reliability_diagram(CONF, CORRECT, title=3),
+            TypeError,
+            "title must be a str",
+        ),
+        "predict_proba:batch_size-zero": (
+            lambda: A.predict_proba(M, PAIR, batch_size=0),
+            ValueError,
+            "batch_size must be >= 1",
+        ),
+        "predict_proba:classes-negative": (
+            lambda: A.predict_proba(M, PAIR, classes=[-1, 2]),
+            ValueError,
+            "classes must be >= 0",
+        ),
+        "predict_proba:classes-float": (
+            lambda: A.predict_proba(M, PAIR, classes=[0.5, 2.5]),
+            TypeError,
+            "classes must hold int",
+        ),
+        "predict_proba:classes-str": (
+            lambda: A.predict_proba(M, PAIR, classes="0123"),
+            TypeError,
+            "classes must be a sequence",
+        ),
+        "predict_proba:classes-int": (
+            lambda: A.predict_proba(M, PAIR, classes=5),
+            TypeError,
+            "classes must be a sequence",
+        ),
+        "predict_proba:classes-empty": (
+            lambda: A.predict_proba(M, PAIR, classes=[]),
+            ValueError,
+            "classes must be a non-empty",
+        ),
+        "predict_proba:classes-repeat": (
+            lambda: A.predict_proba(M, PAIR, classes=[1, 1]),
+            ValueError,
+            "distinct",
+        ),
+        "predict_proba:classes-beyond": (
+            lambda: A.predict_proba(M, PAIR, classes=A.indices()),
+            ValueError,
+            "classes holds index .* 10 logits",
+        ),
+        "predict_proba:source-str": (
+            lambda: A.predict_proba(M, "imagenet-a"),
+            TypeError,
+            "data must be",
+        ),
+        "predict_proba:source-int": (
+            lambda: A.predict_proba(M, 42),
+            TypeError,
+            "data must be",
+        ),
+        "predict_proba:source-dict": (
+            lambda: A.predict_proba(M, {"x": X, "y": Y}),
+            TypeError,
+            "data must be",
+        ),
+        "predict_proba:length": (
+            lambda: A.predict_proba(M, (X, Y[:2])),
+            ValueError,
+            "differ in length",
+        ),
+        "predict_proba:empty": (
+            lambda: A.predict_proba(M, (X[:0], Y[:0])),
+            ValueError,
+            "empty",
+        ),
+        "predict_proba:labels-beyond": (
+            lambda: A.predict_proba(M, (X, Y + 8)),
+            ValueError,
+            "only 10 class scores",
+        ),
+        "result:list": (
+            lambda: A.result([[0.5, 0.5]], torch.tensor([0])),
+            ValueError,
+            r"probabilities must be a tensor of shape \(N, classes\)",
+        ),
+        "result:1d": (
+            lambda: A.result(CONF, Y),
+            ValueError,
+            "probabilities must be a tensor of shape",
+        ),
+        "result:int": (
+            lambda: A.result(PROBS.long(), Y),
+            TypeError,
+            "probabilities must be a floating",
+        ),
+        "result:nan": (
+            lambda: A.result(torch.full((4, 10), NAN), Y),
+            ValueError,
+            r"probabilities must hold finite values in \[0, 1\]",
+        ),
+        "result:range": (
+            lambda: A.result(PROBS * 20, Y),
+            ValueError,
+            "probabilities must hold finite",
+        ),
+        "result:empty": (
+            lambda: A.result(PROBS[:0], Y[:0]),
+            ValueError,
+            "probabilities is empty",
+        ),
+        "result:labels-length": (
+            lambda: A.result(PROBS, Y[:3]),
+            ValueError,
+            r"labels must have shape \(4,\)",
+        ),
+        "result:labels-beyond": (
+            lambda: A.result(PROBS, Y + 7),
+            ValueError,
+            r"labels must hold class indices in \[0, 9\]",
+        ),
+        "result:labels-float": (
+            lambda: A.result(PROBS, Y.float()),
+            TypeError,
+            "labels must be an integer",
+        ),
+        "result:beta-zero": (
+            lambda: A.result(PROBS, Y, beta=0),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "evaluate:beta-zero": (
+            lambda: A.evaluate(M, PAIR, beta=0),
+            ValueError,
+            "beta must be >= 1",
+        ),
+        "evaluate:batch_size-negative": (
+            lambda: A.evaluate(M, PAIR, batch_size=-1),
+            ValueError,
+            "batch_size must be >= 1",
+        ),
+        "evaluate:source-none": (
+            lambda: A.evaluate(M, None),
+            TypeError,
+            "data must be",
+        ),
+        "evaluate:classes-float": (
+            lambda: A.evaluate(M, PAIR, classes=[1.0, 2.0]),
+            TypeError,
+            "classes",
+        ),
+        "natural_adversarial_filter:min_confidence-nan": (
+            lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=NAN),
+            ValueError,
+            "min_confidence must be in",
+        ),
+        "natural_adversarial_filter:min_confidence-above": (
+            lambda: A.natural_adversarial_filter(M, PAIR, min_confidence=1.5),
+            ValueError,
+            r"min_confidence must be in \[0, 1\]",
+        ),
+        "natural_adversarial_filter:min_confidence-str": (
+            lambda: A.natural_adversarial_filter(M, PAIR, min_confidence="high"),
+            TypeError,
+            "min_confidence must be a real number",
+        ),
+        "natural_adversarial_filter:source-triple": (
+            lambda: A.natural_adversarial_filter(M, (X, Y, Y)),
+            TypeError,
+            "source must be",
+        ),
+        "natural_adversarial_filter:source-loader": (
+            lambda: A.natural_adversarial_filter(M, iter([PAIR])),
+            TypeError,
+            "source must be",
+        ),
+        "natural_adversarial_filter:model-str": (
+            lambda: A.natural_adversarial_filter("resnet50", PAIR),
+            TypeError,
+            "model must be",
+        ),
+        "natural_adversarial_filter:batch_size-zero": (
+            lambda: A.natural_adversarial_filter(M, PAIR, batch_size=0),
+            ValueError,
+            "batch_size must be",
+        ),
+    },
+)
+MISUSE += bad_images(
+    {k: (lambda x, f=f: f(M, (x, Y))) for k, f in SOURCE.items()},
+    defects=[("nan", ValueError, "source holds images with NaN")],
+)
+MISUSE += bad_labels(
+    {k: (lambda y, f=f: f(M, (X, y))) for k, f in SOURCE.items()},
+    defects=BAD_Y[:3],
+    match="labels must|differ in length",
+)
+MISUSE += not_a_model(
+    {k: (lambda m, f=f: f(m, PAIR)) for k, f in SOURCE.items()},
+    model="resnet50",
+    match="model must be",
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
@@ -432,9 +717,14 @@ def _imagenet_a_tree(root: Path, layout: str) -> Path:
     """A would-be ImageNet-A folder of one image per class, laid out wrongly in one
     way."""
     wnids = A.wnids()
-    folders = {"wrong-wnids": [f"n{i:08d}" for i in range(200)],
-               "missing-classes": wnids[:199], "extra-class": [*wnids, "n99999999"],
-               "no-images": wnids, "nested": wnids, "flat": []}[layout]
+    folders = {
+        "wrong-wnids": [f"n{i:08d}" for i in range(200)],
+        "missing-classes": wnids[:199],
+        "extra-class": [*wnids, "n99999999"],
+        "no-images": wnids,
+        "nested": wnids,
+        "flat": [],
+    }[layout]
     base = root / "imagenet-a"
     if layout == "nested":
         base = base / "imagenet-a"
@@ -449,14 +739,17 @@ def _imagenet_a_tree(root: Path, layout: str) -> Path:
     return root / "imagenet-a"
 
 
-@pytest.mark.parametrize("layout, exc, match", [
-    ("wrong-wnids", ValueError, "200 missing.*200 unexpected"),
-    ("missing-classes", ValueError, "1 missing.*0 unexpected"),
-    ("extra-class", ValueError, r"0 missing.*1 unexpected .*n99999999"),
-    ("no-images", ValueError, "200 class folder.*hold no images"),
-    ("nested", ValueError, "not ImageNet-A's layout"),
-    ("flat", ValueError, "not ImageNet-A's layout"),
-])
+@pytest.mark.parametrize(
+    "layout, exc, match",
+    [
+        ("wrong-wnids", ValueError, "200 missing.*200 unexpected"),
+        ("missing-classes", ValueError, "1 missing.*0 unexpected"),
+        ("extra-class", ValueError, r"0 missing.*1 unexpected .*n99999999"),
+        ("no-images", ValueError, "200 class folder.*hold no images"),
+        ("nested", ValueError, "not ImageNet-A's layout"),
+        ("flat", ValueError, "not ImageNet-A's layout"),
+    ],
+)
 def test_imagenet_a_wrong_folder_layout(layout, exc, match, sandbox):
     folder = _imagenet_a_tree(sandbox / "ia-root", layout)
     before = written(sandbox)

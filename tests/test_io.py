@@ -64,29 +64,66 @@ def test_atomic_write_json(tmp_path):
 # ---- misuse: bad arguments are refused and nothing is written; interrupted writes
 # leave nothing that loads
 
-MISUSE = cases("io", {
-    "download:path-int": (lambda: io.download("http://127.0.0.1:9/x", 3, "0" * 64),
-                          TypeError, "path must be"),
-    "download:path-empty": (lambda: io.download("http://127.0.0.1:9/x", "", "0" * 64),
-                            TypeError, "path must be"),
-    "atomic_save:path-int": (lambda: io.atomic_save({}, 3), TypeError, "path must be"),
-    "atomic_save:path-empty": (lambda: io.atomic_save({}, ""), TypeError,
-                               "path must be"),
-    "atomic_save:path-folder": (lambda: io.atomic_save({}, "."), ValueError,
-                                "path must name a file"),
-    "atomic_write_json:not-json": (lambda: io.atomic_write_json({"x": X}, "r.json"),
-                                   TypeError, "JSON serializable"),
-    "atomic_write_json:path-none": (lambda: io.atomic_write_json({}, None), TypeError,
-                                    "path must be"),
-    "load_verified:digest-short": (lambda: io.load_verified("a.pt", "abc"), ValueError,
-                                   "expected_sha256 must be"),
-    "load_verified:digest-int": (lambda: io.load_verified("a.pt", 12), ValueError,
-                                 "expected_sha256 must be"),
-    "load_verified:path-list": (lambda: io.load_verified(["a.pt"]), TypeError,
-                                "path must be"),
-    "load_verified:missing": (lambda: io.load_verified("missing.pt"), FileNotFoundError,
-                              "no file at"),
-})
+MISUSE = cases(
+    "io",
+    {
+        "download:path-int": (
+            lambda: io.download("http://127.0.0.1:9/x", 3, "0" * 64),
+            TypeError,
+            "path must be",
+        ),
+        "download:path-empty": (
+            lambda: io.download("http://127.0.0.1:9/x", "", "0" * 64),
+            TypeError,
+            "path must be",
+        ),
+        "atomic_save:path-int": (
+            lambda: io.atomic_save({}, 3),
+            TypeError,
+            "path must be",
+        ),
+        "atomic_save:path-empty": (
+            lambda: io.atomic_save({}, ""),
+            TypeError,
+            "path must be",
+        ),
+        "atomic_save:path-folder": (
+            lambda: io.atomic_save({}, "."),
+            ValueError,
+            "path must name a file",
+        ),
+        "atomic_write_json:not-json": (
+            lambda: io.atomic_write_json({"x": X}, "r.json"),
+            TypeError,
+            "JSON serializable",
+        ),
+        "atomic_write_json:path-none": (
+            lambda: io.atomic_write_json({}, None),
+            TypeError,
+            "path must be",
+        ),
+        "load_verified:digest-short": (
+            lambda: io.load_verified("a.pt", "abc"),
+            ValueError,
+            "expected_sha256 must be",
+        ),
+        "load_verified:digest-int": (
+            lambda: io.load_verified("a.pt", 12),
+            ValueError,
+            "expected_sha256 must be",
+        ),
+        "load_verified:path-list": (
+            lambda: io.load_verified(["a.pt"]),
+            TypeError,
+            "path must be",
+        ),
+        "load_verified:missing": (
+            lambda: io.load_verified("missing.pt"),
+            FileNotFoundError,
+            "no file at",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
@@ -100,7 +137,9 @@ def test_interrupted_atomic_save_leaves_nothing(tmp_path, monkeypatch):
         io.load_verified(target)
 
 
-def test_interrupted_digest_write_leaves_a_file_that_does_not_load(tmp_path, monkeypatch):
+def test_interrupted_digest_write_leaves_a_file_that_does_not_load(
+    tmp_path, monkeypatch
+):
     """Killed between the checkpoint and its .sha256: the checkpoint is refused as
     unverified."""
     calls = {"n": 0}
@@ -125,5 +164,10 @@ def test_no_temp_files_after_successful_writes(tmp_path):
     io.atomic_save({"w": torch.zeros(1)}, tmp_path / "a.pt")
     io.atomic_write_json({"a": 1}, tmp_path / "b.json")
     features.save(features.Constructed(X, Y), tmp_path / "c.pt")
-    assert sorted(os.listdir(tmp_path)) == ["a.pt", "a.pt.sha256", "b.json", "c.pt",
-                                            "c.pt.sha256"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "a.pt",
+        "a.pt.sha256",
+        "b.json",
+        "c.pt",
+        "c.pt.sha256",
+    ]

@@ -24,7 +24,9 @@ def test_three_families_differ():
 def test_other_input_sizes():
     m = models.build("cnn", in_channels=3, num_classes=5, image_size=32)
     assert m(torch.rand(2, 3, 32, 32)).shape == (2, 5)
-    assert models.build("resnet", in_channels=3, image_size=32)(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    assert models.build("resnet", in_channels=3, image_size=32)(
+        torch.rand(2, 3, 32, 32)
+    ).shape == (2, 10)
 
 
 def test_bad_names_and_sizes():
@@ -38,15 +40,34 @@ def test_bad_names_and_sizes():
 
 # ---- misuse: bad arguments are refused and nothing is written
 
-MISUSE = cases("models", {
-    "build:unknown": (lambda: models.build("vgg"), ValueError, "arch must be one of"),
-    "build:in_channels-zero": (lambda: models.build("mlp", in_channels=0), ValueError,
-                               "in_channels must be >= 1"),
-    "build:in_channels-float": (lambda: models.build("cnn", in_channels=1.5), TypeError,
-                                "in_channels must be an int"),
-    "build:num_classes-one": (lambda: models.build("cnn", num_classes=1), ValueError,
-                              "num_classes must be >= 2"),
-    "build:image_size-small": (lambda: models.build("resnet", image_size=4), ValueError,
-                               "image_size must be >= 8"),
-}) + not_a_model({"models.num_parameters": lambda m: models.num_parameters(m)})
+MISUSE = cases(
+    "models",
+    {
+        "build:unknown": (
+            lambda: models.build("vgg"),
+            ValueError,
+            "arch must be one of",
+        ),
+        "build:in_channels-zero": (
+            lambda: models.build("mlp", in_channels=0),
+            ValueError,
+            "in_channels must be >= 1",
+        ),
+        "build:in_channels-float": (
+            lambda: models.build("cnn", in_channels=1.5),
+            TypeError,
+            "in_channels must be an int",
+        ),
+        "build:num_classes-one": (
+            lambda: models.build("cnn", num_classes=1),
+            ValueError,
+            "num_classes must be >= 2",
+        ),
+        "build:image_size-small": (
+            lambda: models.build("resnet", image_size=4),
+            ValueError,
+            "image_size must be >= 8",
+        ),
+    },
+) + not_a_model({"models.num_parameters": lambda m: models.num_parameters(m)})
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -22,7 +22,9 @@ WHEEL_BUDGET = 1 * MiB
 def _tracked() -> list[Path]:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     return [ROOT / p for p in out.decode().split("\0") if p and (ROOT / p).is_file()]
 
 
@@ -30,13 +32,17 @@ def test_tracked_tree_fits_the_size_budget():
     files = _tracked()
     total = sum(p.stat().st_size for p in files)
     biggest = sorted(files, key=lambda p: p.stat().st_size)[-3:]
-    assert total <= TREE_BUDGET, (f"the tracked tree is {total / MiB:.1f} MiB > {TREE_BUDGET / MiB:.0f} MiB; "
-                                  f"largest: {[(str(p.relative_to(ROOT)), p.stat().st_size) for p in biggest]}")
+    assert total <= TREE_BUDGET, (
+        f"the tracked tree is {total / MiB:.1f} MiB > {TREE_BUDGET / MiB:.0f} MiB; "
+        f"largest: {[(str(p.relative_to(ROOT)), p.stat().st_size) for p in biggest]}"
+    )
 
 
 def test_no_paper_scale_artifact_is_committed():
     full = [p for p in _tracked() if p.suffix in (".pt", ".xz") and "-full." in p.name]
-    assert not full, f"paper-scale artifacts are built or downloaded, never committed: {full}"
+    assert not full, (
+        f"paper-scale artifacts are built or downloaded, never committed: {full}"
+    )
 
 
 def _declared() -> set[str]:
@@ -45,7 +51,10 @@ def _declared() -> set[str]:
     reqs = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         reqs += extra
-    return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in reqs}
+    return {
+        re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower().replace("_", "-")
+        for r in reqs
+    }
 
 
 def _imported_modules() -> set[str]:
@@ -58,8 +67,13 @@ def _imported_modules() -> set[str]:
                 names |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "files" and node.args
-                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "files"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 names.add(node.args[0].value.split(".")[0])
     return names - set(sys.stdlib_module_names) - {"robustcore", "__future__"}
 
@@ -89,17 +103,46 @@ def test_the_checker_sees_the_imports_it_must():
 
 @pytest.mark.slow
 def test_wheel_is_small_complete_and_builds_without_warnings(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
-                          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-v",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     log = out.stdout + out.stderr
     # setuptools' own notices ("byte-compiling is disabled") are not warnings about the package
-    warnings = [line for line in log.splitlines() if re.search(r"warning", line, re.I)
-                and "pip" not in line.lower() and "byte-compiling is disabled" not in line]
+    warnings = [
+        line
+        for line in log.splitlines()
+        if re.search(r"warning", line, re.I)
+        and "pip" not in line.lower()
+        and "byte-compiling is disabled" not in line
+    ]
     assert not warnings, "\n".join(warnings[:10])
     (wheel,) = tmp_path.glob("robustcore-*.whl")
-    assert wheel.stat().st_size <= WHEEL_BUDGET, f"{wheel.name} is {wheel.stat().st_size / MiB:.1f} MiB"
+    assert wheel.stat().st_size <= WHEEL_BUDGET, (
+        f"{wheel.name} is {wheel.stat().st_size / MiB:.1f} MiB"
+    )
     names = zipfile.ZipFile(wheel).namelist()
-    packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "robustcore").rglob("__init__.py")}
-    assert {f"{p}/__init__.py" for p in packages} <= set(names), "a subpackage is missing from the wheel"
-    assert "robustcore/artifacts.json" in names and not any(n.endswith((".pt", ".xz")) for n in names)
+    packages = {
+        str(p.parent.relative_to(ROOT))
+        for p in (ROOT / "robustcore").rglob("__init__.py")
+    }
+    assert {f"{p}/__init__.py" for p in packages} <= set(names), (
+        "a subpackage is missing from the wheel"
+    )
+    assert "robustcore/artifacts.json" in names and not any(
+        n.endswith((".pt", ".xz")) for n in names
+    )

@@ -11,17 +11,24 @@ def test_image_grid_and_predictions():
     fig = plotting.image_grid(x, nrow=6, title="t")
     assert fig.axes[0].get_title() == "t"
     pred, y = torch.arange(12) % 10, torch.zeros(12, dtype=torch.long)
-    fig = plotting.show_predictions(x, pred, y, ncols=6, row_titles=["a", "b"], prob=torch.rand(12))
+    fig = plotting.show_predictions(
+        x, pred, y, ncols=6, row_titles=["a", "b"], prob=torch.rand(12)
+    )
     titles = [ax.get_title() for ax in fig.axes[:12]]
     assert titles[0].startswith("0 (") and len(fig.axes) == 12
-    assert fig.axes[0].title.get_color() == "tab:green" and fig.axes[1].title.get_color() == "tab:red"
+    assert (
+        fig.axes[0].title.get_color() == "tab:green"
+        and fig.axes[1].title.get_color() == "tab:red"
+    )
     plt.close("all")
     with pytest.raises(ValueError, match=r"x must have values in \[0, 1\]"):
         plotting.image_grid(x + 1)
 
 
 def test_eps_curves_and_bars():
-    fig = plotting.eps_curves([0, 0.1], {"a": [1.0, 0.5]}, reference={"paper": (0.1, 0.6)})
+    fig = plotting.eps_curves(
+        [0, 0.1], {"a": [1.0, 0.5]}, reference={"paper": (0.1, 0.6)}
+    )
     assert len(fig.axes[0].lines) == 2
     fig = plotting.grouped_bars(["g1", "g2"], {"s1": [0.5, 0.6], "s2": [0.1, 0.2]})
     assert len(fig.axes[0].patches) == 4
@@ -39,11 +46,16 @@ def test_attack_one(trained_mlp, mnist_test):
     assert r["norm"] <= 0.25 + 1e-6 and r["x_adv"].shape == x[0].shape
     r2 = widgets.attack_one(trained_mlp, x[0], int(y[0]), 0.25, steps=10)
     assert torch.equal(r["x_adv"], r2["x_adv"])  # seeded
-    assert widgets.attack_one(trained_mlp, x[0], int(y[0]), 1.5, norm="l2")["norm"] <= 1.5 + 1e-5
+    assert (
+        widgets.attack_one(trained_mlp, x[0], int(y[0]), 1.5, norm="l2")["norm"]
+        <= 1.5 + 1e-5
+    )
     fig = widgets.plot_attack_one(x[0], int(y[0]), r, "t")
     assert len(fig.axes) == 3
     plt.close("all")
-    with pytest.raises(ValueError, match=r"x must be one image tensor of shape \(C, H, W\)"):
+    with pytest.raises(
+        ValueError, match=r"x must be one image tensor of shape \(C, H, W\)"
+    ):
         widgets.attack_one(trained_mlp, x[:2], 0, 0.1)
     with pytest.raises(ValueError, match="norm must be 'linf' for FGSM"):
         widgets.attack_one(trained_mlp, x[0], 0, 0.1, attack="fgsm", norm="l2")
@@ -69,11 +81,17 @@ def test_changed_pixels_circles_each_changed_pixel_and_pixel_map():
     xa = x.clone()
     xa[0, 0, 2, 3] = 1.0
     xa[1, 0, 5, 5], xa[1, 0, 7, 1] = 1.0, 0.5
-    fig = plotting.changed_pixels(x, xa, torch.tensor([1, 0, 0]), torch.zeros(3, dtype=torch.long), ncols=3)
+    fig = plotting.changed_pixels(
+        x, xa, torch.tensor([1, 0, 0]), torch.zeros(3, dtype=torch.long), ncols=3
+    )
     assert [len(ax.patches) for ax in fig.axes[:3]] == [1, 2, 0]
     assert fig.axes[0].title.get_color() == "tab:red"
-    fig = plotting.pixel_map(torch.rand(10, 10), background=torch.rand(10, 10), title="m", label="count")
-    assert fig.axes[0].get_title() == "m" and len(fig.axes) == 2  # the map and its colour bar
+    fig = plotting.pixel_map(
+        torch.rand(10, 10), background=torch.rand(10, 10), title="m", label="count"
+    )
+    assert (
+        fig.axes[0].get_title() == "m" and len(fig.axes) == 2
+    )  # the map and its colour bar
     plt.close("all")
 
 
@@ -85,8 +103,15 @@ def test_one_pixel_one_and_its_plot():
             v = x[:, 0, 3, 4]
             return torch.stack([torch.full_like(v, 0.5), 10 * v], 1)
 
-    r = widgets.one_pixel_one(Switch(), torch.zeros(1, 8, 8), 0, popsize=20, generations=30)
-    assert r["success"] and r["pred"] == 1 and r["clean_pred"] == 0 and r["queries"] <= 20 * 31
+    r = widgets.one_pixel_one(
+        Switch(), torch.zeros(1, 8, 8), 0, popsize=20, generations=30
+    )
+    assert (
+        r["success"]
+        and r["pred"] == 1
+        and r["clean_pred"] == 0
+        and r["queries"] <= 20 * 31
+    )
     assert r["candidates"][0, :2].tolist() == [3.0, 4.0]
     fig = widgets.plot_one_pixel(torch.zeros(1, 8, 8), 0, r)
     assert len(fig.axes[1].patches) == 1
@@ -97,7 +122,9 @@ def test_one_pixel_one_and_its_plot():
 
 def test_one_pixel_explorer_builds_and_reruns(trained_mlp, mnist_test):
     x, y = mnist_test
-    w = widgets.one_pixel_explorer({"mlp": trained_mlp}, x[:4], y[:4], popsize=8, generations=1)
+    w = widgets.one_pixel_explorer(
+        {"mlp": trained_mlp}, x[:4], y[:4], popsize=8, generations=1
+    )
     assert len(w.children) == 3
     idx, go = w.children[1].children
     idx.value = 2
@@ -109,82 +136,191 @@ def test_one_pixel_explorer_builds_and_reruns(trained_mlp, mnist_test):
 
 # ---- misuse: bad arguments are refused and nothing is written
 
-MISUSE = cases("plotting", {
-    "reproductions:unit": (lambda: plotting.reproductions([], unit=1), TypeError,
-                           "unit must be a string"),
-    "image_grid:nrow": (lambda: plotting.image_grid(X, nrow=0), ValueError,
-                        "nrow must be >= 1"),
-    "image_grid:padding": (lambda: plotting.image_grid(X, padding=-1), ValueError,
-                           "padding must be >= 0"),
-    "show_predictions:pred-length": (lambda: plotting.show_predictions(X, Y[:2]),
-                                     ValueError, "pred must be"),
-    "show_predictions:y-length": (lambda: plotting.show_predictions(X, Y, Y[:3]),
-                                  ValueError, "y must be"),
-    "show_predictions:ncols": (lambda: plotting.show_predictions(X, Y, ncols=0),
-                               ValueError, "ncols must be"),
-    "eps_curves:length": (lambda: plotting.eps_curves([0.0, 0.1], {"a": [1.0]}),
-                          ValueError, "curve 'a'"),
-    "eps_curves:not-a-mapping": (lambda: plotting.eps_curves([0.0], [[1.0]]), TypeError,
-                                 "curves must map"),
-    "grouped_bars:length": (lambda: plotting.grouped_bars(["g1"], {"s": [0.1, 0.2]}),
-                            ValueError, "series 's'"),
-    "grouped_bars:not-a-mapping": (lambda: plotting.grouped_bars(["g1"], [0.1]),
-                                   TypeError, "series must map"),
-    "changed_pixels:shape": (lambda: plotting.changed_pixels(X, X[:2], Y, Y),
-                             ValueError, "x_adv must have"),
-    "pixel_map:3d": (lambda: plotting.pixel_map(X[0]), ValueError, "values must be a"),
-    "pixel_map:background": (lambda: plotting.pixel_map(X[0, 0], background=X[0]),
-                             ValueError, "background must be"),
-}) + cases("widgets", {
-    "attack_one:x-batch": (lambda: widgets.attack_one(M, X, 0, 0.1), ValueError,
-                           "x must be one image"),
-    "attack_one:x-range": (lambda: widgets.attack_one(M, X[0] * 2, 0, 0.1), ValueError,
-                           r"\[0, 1\]"),
-    "attack_one:y-str": (lambda: widgets.attack_one(M, X[0], "seven", 0.1), TypeError,
-                         "y must be"),
-    "attack_one:y-negative": (lambda: widgets.attack_one(M, X[0], -1, 0.1), ValueError,
-                              "y must be"),
-    "attack_one:eps-negative": (lambda: widgets.attack_one(M, X[0], 0, -0.1),
-                                ValueError, "eps must be"),
-    "attack_one:attack": (lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="cw"),
-                          ValueError, "attack must be"),
-    "attack_one:fgsm-l2": (
-        lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="fgsm", norm="l2"),
-        ValueError, "norm must be 'linf'"),
-    "one_pixel_one:pixels": (lambda: widgets.one_pixel_one(M, X[0], 0, pixels=0),
-                             ValueError, "pixels must be"),
-    "one_pixel_one:target": (lambda: widgets.one_pixel_one(M, X[0], 0, target=0),
-                             ValueError, "target must differ"),
-    "one_pixel_one:x-batch": (lambda: widgets.one_pixel_one(M, X, 0), ValueError,
-                              "x must be one image"),
-    "eps_slider:no-models": (lambda: widgets.eps_slider({}, X, Y), ValueError,
-                             "models must map"),
-    "one_pixel_explorer:not-a-model": (
-        lambda: widgets.one_pixel_explorer({"m": "cnn"}, X, Y),
-        TypeError, r"models\['m'\]"),
-    "one_pixel_explorer:empty": (
-        lambda: widgets.one_pixel_explorer({"m": M}, X[:0], Y[:0]),
-        ValueError, "empty"),
-}) + bad_images({
-    "plotting.image_grid": lambda x: plotting.image_grid(x),
-    "plotting.show_predictions": lambda x: plotting.show_predictions(x, Y[:len(x)]),
-    "plotting.changed_pixels": lambda x: plotting.changed_pixels(x, x, Y[:len(x)],
-                                                                 Y[:len(x)]),
-    "widgets.eps_slider": lambda x: widgets.eps_slider({"m": M}, x, Y[:len(x)]),
-    "widgets.one_pixel_explorer": lambda x: widgets.one_pixel_explorer({"m": M}, x,
-                                                                       Y[:len(x)]),
-}) + not_a_model({"widgets.eps_slider": lambda m: widgets.eps_slider({"m": m}, X, Y)})
+MISUSE = (
+    cases(
+        "plotting",
+        {
+            "reproductions:unit": (
+                lambda: plotting.reproductions([], unit=1),
+                TypeError,
+                "unit must be a string",
+            ),
+            "image_grid:nrow": (
+                lambda: plotting.image_grid(X, nrow=0),
+                ValueError,
+                "nrow must be >= 1",
+            ),
+            "image_grid:padding": (
+                lambda: plotting.image_grid(X, padding=-1),
+                ValueError,
+                "padding must be >= 0",
+            ),
+            "show_predictions:pred-length": (
+                lambda: plotting.show_predictions(X, Y[:2]),
+                ValueError,
+                "pred must be",
+            ),
+            "show_predictions:y-length": (
+                lambda: plotting.show_predictions(X, Y, Y[:3]),
+                ValueError,
+                "y must be",
+            ),
+            "show_predictions:ncols": (
+                lambda: plotting.show_predictions(X, Y, ncols=0),
+                ValueError,
+                "ncols must be",
+            ),
+            "eps_curves:length": (
+                lambda: plotting.eps_curves([0.0, 0.1], {"a": [1.0]}),
+                ValueError,
+                "curve 'a'",
+            ),
+            "eps_curves:not-a-mapping": (
+                lambda: plotting.eps_curves([0.0], [[1.0]]),
+                TypeError,
+                "curves must map",
+            ),
+            "grouped_bars:length": (
+                lambda: plotting.grouped_bars(["g1"], {"s": [0.1, 0.2]}),
+                ValueError,
+                "series 's'",
+            ),
+            "grouped_bars:not-a-mapping": (
+                lambda: plotting.grouped_bars(["g1"], [0.1]),
+                TypeError,
+                "series must map",
+            ),
+            "changed_pixels:shape": (
+                lambda: plotting.changed_pixels(X, X[:2], Y, Y),
+                ValueError,
+                "x_adv must have",
+            ),
+            "pixel_map:3d": (
+                lambda: plotting.pixel_map(X[0]),
+                ValueError,
+                "values must be a",
+            ),
+            "pixel_map:background": (
+                lambda: plotting.pixel_map(X[0, 0], background=X[0]),
+                ValueError,
+                "background must be",
+            ),
+        },
+    )
+    + cases(
+        "widgets",
+        {
+            "attack_one:x-batch": (
+                lambda: widgets.attack_one(M, X, 0, 0.1),
+                ValueError,
+                "x must be one image",
+            ),
+            "attack_one:x-range": (
+                lambda: widgets.attack_one(M, X[0] * 2, 0, 0.1),
+                ValueError,
+                r"\[0, 1\]",
+            ),
+            "attack_one:y-str": (
+                lambda: widgets.attack_one(M, X[0], "seven", 0.1),
+                TypeError,
+                "y must be",
+            ),
+            "attack_one:y-negative": (
+                lambda: widgets.attack_one(M, X[0], -1, 0.1),
+                ValueError,
+                "y must be",
+            ),
+            "attack_one:eps-negative": (
+                lambda: widgets.attack_one(M, X[0], 0, -0.1),
+                ValueError,
+                "eps must be",
+            ),
+            "attack_one:attack": (
+                lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="cw"),
+                ValueError,
+                "attack must be",
+            ),
+            "attack_one:fgsm-l2": (
+                lambda: widgets.attack_one(M, X[0], 0, 0.1, attack="fgsm", norm="l2"),
+                ValueError,
+                "norm must be 'linf'",
+            ),
+            "one_pixel_one:pixels": (
+                lambda: widgets.one_pixel_one(M, X[0], 0, pixels=0),
+                ValueError,
+                "pixels must be",
+            ),
+            "one_pixel_one:target": (
+                lambda: widgets.one_pixel_one(M, X[0], 0, target=0),
+                ValueError,
+                "target must differ",
+            ),
+            "one_pixel_one:x-batch": (
+                lambda: widgets.one_pixel_one(M, X, 0),
+                ValueError,
+                "x must be one image",
+            ),
+            "eps_slider:no-models": (
+                lambda: widgets.eps_slider({}, X, Y),
+                ValueError,
+                "models must map",
+            ),
+            "one_pixel_explorer:not-a-model": (
+                lambda: widgets.one_pixel_explorer({"m": "cnn"}, X, Y),
+                TypeError,
+                r"models\['m'\]",
+            ),
+            "one_pixel_explorer:empty": (
+                lambda: widgets.one_pixel_explorer({"m": M}, X[:0], Y[:0]),
+                ValueError,
+                "empty",
+            ),
+        },
+    )
+    + bad_images(
+        {
+            "plotting.image_grid": lambda x: plotting.image_grid(x),
+            "plotting.show_predictions": lambda x: plotting.show_predictions(
+                x, Y[: len(x)]
+            ),
+            "plotting.changed_pixels": lambda x: plotting.changed_pixels(
+                x, x, Y[: len(x)], Y[: len(x)]
+            ),
+            "widgets.eps_slider": lambda x: widgets.eps_slider(
+                {"m": M}, x, Y[: len(x)]
+            ),
+            "widgets.one_pixel_explorer": lambda x: widgets.one_pixel_explorer(
+                {"m": M}, x, Y[: len(x)]
+            ),
+        }
+    )
+    + not_a_model({"widgets.eps_slider": lambda m: widgets.eps_slider({"m": m}, X, Y)})
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
 def test_reproductions_plots_only_reproductions_with_their_intervals():
-    rows = [{"kind": "reproduction", "value": 90.0, "low": 85.0, "high": 94.0, "reference": 93.2,
-             "unit": "%"},
-            {"kind": "analogue", "value": 5.0, "low": None, "high": None, "reference": 63.0,
-             "unit": "%"}]
+    rows = [
+        {
+            "kind": "reproduction",
+            "value": 90.0,
+            "low": 85.0,
+            "high": 94.0,
+            "reference": 93.2,
+            "unit": "%",
+        },
+        {
+            "kind": "analogue",
+            "value": 5.0,
+            "low": None,
+            "high": None,
+            "reference": 63.0,
+            "unit": "%",
+        },
+    ]
     fig = plotting.reproductions(rows)
     (bars,) = [c for c in fig.axes[0].containers]
-    (x, y), = bars.lines[0].get_xydata()
+    ((x, y),) = bars.lines[0].get_xydata()
     assert (x, y) == (93.2, 90.0)
     segs = bars.lines[2][0].get_segments()
     assert [tuple(p) for p in segs[0]] == [(93.2, 85.0), (93.2, 94.0)]

@@ -14,6 +14,7 @@ def test_env_override(monkeypatch):
 
 def test_default_follows_hardware(monkeypatch):
     import torch
+
     monkeypatch.delenv("ROBUSTCORE_PROFILE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert profiles.default_name() == "full"
@@ -23,7 +24,9 @@ def test_default_follows_hardware(monkeypatch):
 
 def test_bad_profile(monkeypatch):
     monkeypatch.setenv("ROBUSTCORE_PROFILE", "medium")
-    with pytest.raises(ValueError, match="ROBUSTCORE_PROFILE must be one of 'quick', 'full'"):
+    with pytest.raises(
+        ValueError, match="ROBUSTCORE_PROFILE must be one of 'quick', 'full'"
+    ):
         profiles.current()
     with pytest.raises(ValueError, match="profile must be one of"):
         profiles.Profile("fast")
@@ -31,12 +34,21 @@ def test_bad_profile(monkeypatch):
 
 # ---- misuse: bad arguments are refused and nothing is written
 
-MISUSE = cases("profiles", {
-    "Profile:unknown": (lambda: profiles.Profile("medium"), ValueError,
-                        "profile must be one of"),
-    "pick:positional": (lambda: profiles.Profile("quick").pick(1, 2), TypeError,
-                        "positional"),
-})
+MISUSE = cases(
+    "profiles",
+    {
+        "Profile:unknown": (
+            lambda: profiles.Profile("medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "pick:positional": (
+            lambda: profiles.Profile("quick").pick(1, 2),
+            TypeError,
+            "positional",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 

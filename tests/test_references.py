@@ -23,19 +23,26 @@ def test_every_entry_is_traceable(key):
     assert r.dataset and len(r.measured) > 20 and r.cite
     paper = re.search(r"\d{4}, (Table|Fig\.|abstract)", r.source)
     repo = re.match(r"[\w.-]+/[\w.-]+ \S+", r.source) and SHA.search(r.source)
-    unpublished = r.source.startswith("unpublished: ")  # said so, never passed off as a paper's
+    unpublished = r.source.startswith(
+        "unpublished: "
+    )  # said so, never passed off as a paper's
     assert paper or repo or unpublished, r.source
 
 
 def test_paper_and_repository_numbers_are_separate_entries():
-    paper, repo = references.get("madry/pgd100x20"), references.get("madry-challenge/pgd100x50")
+    paper, repo = (
+        references.get("madry/pgd100x20"),
+        references.get("madry-challenge/pgd100x50"),
+    )
     assert paper.value != repo.value and "Table 1" in paper.source
     assert "mnist_challenge" in repo.source
 
 
 def test_like_for_like():
     assert references.comparison("madry/pgd40", "MNIST") == "reproduction"
-    assert references.comparison("madry/pgd40", "MNIST", same_protocol=False) == "analogue"
+    assert (
+        references.comparison("madry/pgd40", "MNIST", same_protocol=False) == "analogue"
+    )
     assert references.comparison("timm/resnet18", "MNIST") == "analogue"
     assert references.comparison("ilyas/D_R/clean", "MNIST") == "analogue"
 
@@ -44,18 +51,33 @@ def test_the_arae_entries_say_which_model_and_epoch():
     for c in range(10):
         last = references.get(f"arae-repo/p2/{c}/last")
         assert "union" in last.measured and "last" in last.measured
-    mean_last = sum(references.get(f"arae-repo/p2/{c}/last").value for c in range(10)) / 10
+    mean_last = (
+        sum(references.get(f"arae-repo/p2/{c}/last").value for c in range(10)) / 10
+    )
     assert round(mean_last, 3) == 0.976
 
 
-MISUSE = cases("references", {
-    "get:unknown": (lambda: references.get("madry/pgd41"), ValueError, "key must name"),
-    "get:not-str": (lambda: references.get(3), ValueError, "key must name"),
-    "comparison:dataset": (lambda: references.comparison("madry/pgd40", ""), TypeError,
-                           "dataset must be"),
-    "comparison:protocol": (lambda: references.comparison("madry/pgd40", "MNIST", 1),
-                            TypeError, "same_protocol must be"),
-})
+MISUSE = cases(
+    "references",
+    {
+        "get:unknown": (
+            lambda: references.get("madry/pgd41"),
+            ValueError,
+            "key must name",
+        ),
+        "get:not-str": (lambda: references.get(3), ValueError, "key must name"),
+        "comparison:dataset": (
+            lambda: references.comparison("madry/pgd40", ""),
+            TypeError,
+            "dataset must be",
+        ),
+        "comparison:protocol": (
+            lambda: references.comparison("madry/pgd40", "MNIST", 1),
+            TypeError,
+            "same_protocol must be",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
@@ -63,3 +85,13 @@ def test_every_cited_key_is_in_the_bibliography():
     bib = (Path(__file__).resolve().parents[1] / "book" / "references.bib").read_text()
     keys = set(re.findall(r"^@\w+\{([\w-]+),", bib, re.M))
     assert {r.cite for r in references.REFERENCES.values()} <= keys
+
+
+def test_every_citation_in_the_chapters_is_in_the_bibliography():
+    root = Path(__file__).resolve().parents[1]
+    bib = (root / "book" / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([\w-]+),", bib, re.M))
+    for py in sorted((root / "book").glob("[0-9][0-9]_*.py")):
+        cited = set(re.findall(r"\{cite:[tp]\}`([\w-]+)`", py.read_text()))
+        assert cited, f"{py.name} cites no paper ({{cite:t}}`key` or {{cite:p}}`key`)"
+        assert cited <= keys, f"{py.name} cites keys missing from references.bib"

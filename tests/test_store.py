@@ -18,14 +18,19 @@ def test_build_then_cache(tmp_cache, tiny):
     p = store.fetch(a, "quick", progress=False)
     assert len(calls) == 1 and (tmp_cache / "test-tiny-quick.pt").is_file()
     assert p["meta"]["recipe"] == {"seed": 0} and p["meta"]["name"] == "test-tiny"
-    assert torch.equal(store.fetch(a, "quick")["w"], p["w"]) and len(calls) == 1  # from the cache
+    assert (
+        torch.equal(store.fetch(a, "quick")["w"], p["w"]) and len(calls) == 1
+    )  # from the cache
     assert store.where(a, "quick") == "cache" and store.where(a, "full") == "-"
 
 
 def test_profile_selects_recipe(tmp_cache, tiny, monkeypatch):
     a, _, _ = tiny
     monkeypatch.setenv("ROBUSTCORE_PROFILE", "full")
-    assert float(store.fetch(a)["w"][0]) == 1.0 and (tmp_cache / "test-tiny-full.pt").is_file()
+    assert (
+        float(store.fetch(a)["w"][0]) == 1.0
+        and (tmp_cache / "test-tiny-full.pt").is_file()
+    )
 
 
 def test_tampered_cache_refused(tmp_cache, tiny):
@@ -45,12 +50,18 @@ def test_stale_recipe_is_not_used_silently(tmp_cache, tiny):
     a.recipes["quick"]["seed"] = 7
     with pytest.warns(UserWarning, match="another recipe"):
         p = store.fetch(a, "quick")
-    assert p["meta"]["recipe"] == {"seed": 7} and float(p["w"][0]) == 7.0 and len(calls) == 2
+    assert (
+        p["meta"]["recipe"] == {"seed": 7}
+        and float(p["w"][0]) == 7.0
+        and len(calls) == 2
+    )
 
 
 def test_missing_without_building(tmp_cache, tiny):
     a, _, _ = tiny
-    with pytest.raises(FileNotFoundError, match="python -m robustcore artifacts build test-tiny"):
+    with pytest.raises(
+        FileNotFoundError, match="python -m robustcore artifacts build test-tiny"
+    ):
         store.fetch(a, "quick", build_if_missing=False)
 
 
@@ -59,7 +70,9 @@ def test_ship_then_load_shipped(tmp_cache, tiny):
     store.build(a, "quick")
     digest = store.ship(a, "quick")
     assert json.loads(store.MANIFEST.read_text()) == {"test-tiny-quick.pt.xz": digest}
-    assert sorted(p.name for p in shipped.iterdir()) == ["test-tiny-quick.pt.xz"]  # no .sha256 beside it
+    assert sorted(p.name for p in shipped.iterdir()) == [
+        "test-tiny-quick.pt.xz"
+    ]  # no .sha256 beside it
     (tmp_cache / "test-tiny-quick.pt").unlink()
     assert store.where(a, "quick") == "shipped"
     p = store.fetch(a, "quick", build_if_missing=False)
@@ -85,7 +98,9 @@ def test_download_when_not_shipped(tmp_cache, tiny, server, monkeypatch):
     store.build(a, "quick")
     store.ship(a, "quick")
     (root / "artifacts").mkdir()
-    shutil.move(shipped / "test-tiny-quick.pt.xz", root / "artifacts" / "test-tiny-quick.pt.xz")
+    shutil.move(
+        shipped / "test-tiny-quick.pt.xz", root / "artifacts" / "test-tiny-quick.pt.xz"
+    )
     (tmp_cache / "test-tiny-quick.pt").unlink()
     monkeypatch.setenv(store.URL_ENV, url)
     assert store.where(a, "quick") == "download"
@@ -97,7 +112,9 @@ def test_tampered_download_leaves_nothing(tmp_cache, tiny, server, monkeypatch):
     a, _, _ = tiny
     root, url = server
     (root / "artifacts").mkdir()
-    (root / "artifacts" / "test-tiny-quick.pt.xz").write_bytes(b"not what the manifest says")
+    (root / "artifacts" / "test-tiny-quick.pt.xz").write_bytes(
+        b"not what the manifest says"
+    )
     io.atomic_write_json({"test-tiny-quick.pt.xz": "0" * 64}, store.MANIFEST)
     monkeypatch.setenv(store.URL_ENV, url)
     with pytest.raises(io.ChecksumError, match="expected sha256"):
@@ -132,14 +149,18 @@ def test_artifact_needs_every_profile():
 
 
 def test_lookup_names_the_known():
-    with pytest.raises(ValueError, match="unknown model name 'mnist-vgg'; known: .*mnist-cnn-std"):
+    with pytest.raises(
+        ValueError, match="unknown model name 'mnist-vgg'; known: .*mnist-cnn-std"
+    ):
         store.lookup(catalog(), "mnist-vgg", "model name")
 
 
 def test_catalog_names_are_unique_and_complete():
     from robustcore import features, novelty, zoo
 
-    assert len(catalog()) == len(zoo.ARTIFACTS) + len(features.ARTIFACTS) + len(novelty.ARTIFACTS)
+    assert len(catalog()) == len(zoo.ARTIFACTS) + len(features.ARTIFACTS) + len(
+        novelty.ARTIFACTS
+    )
 
 
 def test_every_shipped_file_is_listed_and_quick():
@@ -147,13 +168,19 @@ def test_every_shipped_file_is_listed_and_quick():
     files = {p.name for p in store.CHECKOUT_ARTIFACTS.iterdir()}
     assert files == set(listed)
     known = {store.shipped_name(a, "quick") for a in catalog().values()}
-    assert set(listed) <= known  # only quick-profile artifacts ship; paper scale is never committed
+    assert (
+        set(listed) <= known
+    )  # only quick-profile artifacts ship; paper scale is never committed
 
 
 def test_cli_list_and_usage_errors(capsys, tmp_cache):
     assert main(["artifacts", "list"]) == 0
     out = capsys.readouterr().out
-    assert "mnist-cnn-pgd-linf" in out and "novelty-mnist-p2-8-arae" in out and "mnist-d_r" in out
+    assert (
+        "mnist-cnn-pgd-linf" in out
+        and "novelty-mnist-p2-8-arae" in out
+        and "mnist-d_r" in out
+    )
     for argv in (["artifacts", "build"], ["artifacts", "build", "nope"]):
         with pytest.raises(SystemExit):
             main(argv)
@@ -162,29 +189,66 @@ def test_cli_list_and_usage_errors(capsys, tmp_cache):
 
 def test_module_entry_point_runs(tmp_cache):
     """`python -m robustcore artifacts list` works as a real command, with no import warnings."""
-    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "robustcore", "artifacts", "list"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::RuntimeWarning",
+            "-m",
+            "robustcore",
+            "artifacts",
+            "list",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "mnist-cnn-std" in out.stdout and "shipped" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "robustcore", "artifacts", "build", "nope"], capture_output=True,
-                         text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "robustcore", "artifacts", "build", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode != 0 and "unknown artifact 'nope'" in bad.stderr
 
 
 # ---- misuse: bad arguments are refused and nothing is written
 
-MISUSE = cases("store", {
-    "lookup:unknown": (lambda: store.lookup(zoo.ARTIFACTS, "nope", "model name"),
-                       ValueError, "unknown model name 'nope'"),
-    "lookup:int": (lambda: store.lookup(zoo.ARTIFACTS, 3), ValueError,
-                   "unknown name 3"),
-    "fetch:profile": (lambda: store.fetch(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
-                      ValueError, "profile must be one of"),
-    "build:profile": (lambda: store.build(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
-                      ValueError, "profile must be one of"),
-    "ship:profile": (lambda: store.ship(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
-                     ValueError, "profile must be one of"),
-    "Artifact:profiles": (lambda: store.Artifact("x", {"full": {}}, None), ValueError,
-                          "no recipe for profile"),
-})
+MISUSE = cases(
+    "store",
+    {
+        "lookup:unknown": (
+            lambda: store.lookup(zoo.ARTIFACTS, "nope", "model name"),
+            ValueError,
+            "unknown model name 'nope'",
+        ),
+        "lookup:int": (
+            lambda: store.lookup(zoo.ARTIFACTS, 3),
+            ValueError,
+            "unknown name 3",
+        ),
+        "fetch:profile": (
+            lambda: store.fetch(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "build:profile": (
+            lambda: store.build(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "ship:profile": (
+            lambda: store.ship(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "Artifact:profiles": (
+            lambda: store.Artifact("x", {"full": {}}, None),
+            ValueError,
+            "no recipe for profile",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

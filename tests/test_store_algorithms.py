@@ -56,7 +56,9 @@ def test_cache_comes_first(tmp_cache, tiny, loads, monkeypatch):
     assert loads == [tmp_cache / "test-tiny-quick.pt"] and len(calls) == 1
 
 
-def test_shipped_comes_before_download_and_fills_the_cache(tmp_cache, tiny, loads, monkeypatch):
+def test_shipped_comes_before_download_and_fills_the_cache(
+    tmp_cache, tiny, loads, monkeypatch
+):
     a, calls, shipped = tiny
     shipped_and_cached(a)
     (tmp_cache / "test-tiny-quick.pt").unlink()
@@ -65,7 +67,9 @@ def test_shipped_comes_before_download_and_fills_the_cache(tmp_cache, tiny, load
     p = store.fetch(a, "quick", build_if_missing=False)
     assert loads == [shipped / "test-tiny-quick.pt.xz"] and len(calls) == 1
     assert p["meta"]["recipe"] == {"seed": 0} and float(p["w"][0]) == 0.0
-    assert io.load_verified(tmp_cache / "test-tiny-quick.pt")["meta"] == p["meta"]   # verified copy
+    assert (
+        io.load_verified(tmp_cache / "test-tiny-quick.pt")["meta"] == p["meta"]
+    )  # verified copy
 
 
 def test_download_comes_before_building(tmp_cache, tiny, server, monkeypatch):
@@ -73,12 +77,18 @@ def test_download_comes_before_building(tmp_cache, tiny, server, monkeypatch):
     root, url = server
     shipped_and_cached(a)
     (root / "artifacts").mkdir()
-    (shipped / "test-tiny-quick.pt.xz").rename(root / "artifacts" / "test-tiny-quick.pt.xz")
+    (shipped / "test-tiny-quick.pt.xz").rename(
+        root / "artifacts" / "test-tiny-quick.pt.xz"
+    )
     (tmp_cache / "test-tiny-quick.pt").unlink()
-    monkeypatch.setenv(store.URL_ENV, url)                     # no trailing slash: one is added
+    monkeypatch.setenv(store.URL_ENV, url)  # no trailing slash: one is added
     p = store.fetch(a, "quick")
     assert len(calls) == 1 and p["meta"]["recipe"] == {"seed": 0}
-    assert (tmp_cache / "downloads" / "test-tiny-quick.pt.xz").read_bytes().startswith(XZ_MAGIC)
+    assert (
+        (tmp_cache / "downloads" / "test-tiny-quick.pt.xz")
+        .read_bytes()
+        .startswith(XZ_MAGIC)
+    )
     assert (tmp_cache / "test-tiny-quick.pt").is_file()
 
 
@@ -93,19 +103,33 @@ def test_download_asks_for_the_listed_file_and_digest(tmp_cache, tiny, monkeypat
 
     monkeypatch.setattr(io, "download", offline)
     monkeypatch.setenv(store.URL_ENV, "https://example.org/a")
-    with pytest.warns(UserWarning, match=r"could not download test-tiny-quick.pt.xz \(offline\); building"):
+    with pytest.warns(
+        UserWarning,
+        match=r"could not download test-tiny-quick.pt.xz \(offline\); building",
+    ):
         p = store.fetch(a, "quick")
-    assert asked == [("https://example.org/a/test-tiny-quick.pt.xz",
-                      tmp_cache / "downloads" / "test-tiny-quick.pt.xz", "ab" * 32)]
+    assert asked == [
+        (
+            "https://example.org/a/test-tiny-quick.pt.xz",
+            tmp_cache / "downloads" / "test-tiny-quick.pt.xz",
+            "ab" * 32,
+        )
+    ]
     assert len(calls) == 1 and p["meta"]["recipe"] == {"seed": 0}
 
 
 def test_build_is_the_last_resort_and_is_cached(tmp_cache, tiny, monkeypatch):
     a, calls, _ = tiny
-    monkeypatch.setattr(io, "download", no_download)           # nothing listed: no download tried
+    monkeypatch.setattr(
+        io, "download", no_download
+    )  # nothing listed: no download tried
     p = store.fetch(a, "full")
-    assert len(calls) == 1 and p["meta"] == {"metrics": {"n": 1}, "name": "test-tiny", "profile": "full",
-                                             "recipe": {"seed": 1}}
+    assert len(calls) == 1 and p["meta"] == {
+        "metrics": {"n": 1},
+        "name": "test-tiny",
+        "profile": "full",
+        "recipe": {"seed": 1},
+    }
     f = tmp_cache / "test-tiny-full.pt"
     assert (tmp_cache / "test-tiny-full.pt.sha256").read_text() == io.sha256(f)
     assert io.load_verified(f)["meta"] == p["meta"]
@@ -116,8 +140,15 @@ def test_missing_without_building_names_both_folders(tmp_cache, tiny):
     with pytest.raises(FileNotFoundError) as e:
         store.fetch(a, "full", build_if_missing=False)
     msg = str(e.value)
-    assert "no 'test-tiny' (full profile)" in msg and str(tmp_cache) in msg and str(shipped) in msg
-    assert msg.endswith("python -m robustcore artifacts build test-tiny --profile full") and calls == []
+    assert (
+        "no 'test-tiny' (full profile)" in msg
+        and str(tmp_cache) in msg
+        and str(shipped) in msg
+    )
+    assert (
+        msg.endswith("python -m robustcore artifacts build test-tiny --profile full")
+        and calls == []
+    )
 
 
 # ---- another recipe is never used --------------------------------------------------------------
@@ -132,12 +163,20 @@ def test_stale_shipped_file_is_rebuilt(tmp_cache, tiny):
     shipped_and_cached(a)
     (tmp_cache / "test-tiny-quick.pt").unlink()
     change_recipe(a)
-    with pytest.warns(UserWarning, match=r"test-tiny-quick.pt.xz was built with another recipe"):
+    with pytest.warns(
+        UserWarning, match=r"test-tiny-quick.pt.xz was built with another recipe"
+    ):
         p = store.fetch(a, "quick")
-    assert len(calls) == 2 and p["meta"]["recipe"] == {"seed": 7} and float(p["w"][0]) == 7.0
+    assert (
+        len(calls) == 2
+        and p["meta"]["recipe"] == {"seed": 7}
+        and float(p["w"][0]) == 7.0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert store.fetch(a, "quick")["meta"]["recipe"] == {"seed": 7}   # the rebuilt one, cached
+        assert store.fetch(a, "quick")["meta"]["recipe"] == {
+            "seed": 7
+        }  # the rebuilt one, cached
 
 
 def test_stale_shipped_file_is_not_used_even_without_building(tmp_cache, tiny):
@@ -145,21 +184,28 @@ def test_stale_shipped_file_is_not_used_even_without_building(tmp_cache, tiny):
     shipped_and_cached(a)
     (tmp_cache / "test-tiny-quick.pt").unlink()
     change_recipe(a)
-    with pytest.warns(UserWarning, match="another recipe"), pytest.raises(FileNotFoundError):
+    with (
+        pytest.warns(UserWarning, match="another recipe"),
+        pytest.raises(FileNotFoundError),
+    ):
         store.fetch(a, "quick", build_if_missing=False)
 
 
 def test_stale_cache_gives_way_to_a_matching_shipped_file(tmp_cache, tiny):
     a, calls, _ = tiny
     change_recipe(a)
-    shipped_and_cached(a)                                      # shipped: seed 7
+    shipped_and_cached(a)  # shipped: seed 7
     a.recipes["quick"]["seed"] = 0
-    store.build(a, "quick")                                    # cache: seed 0
+    store.build(a, "quick")  # cache: seed 0
     change_recipe(a)
-    with pytest.warns(UserWarning, match=r"test-tiny-quick.pt was built with another recipe") as w:
+    with pytest.warns(
+        UserWarning, match=r"test-tiny-quick.pt was built with another recipe"
+    ) as w:
         p = store.fetch(a, "quick")
     assert len(w) == 1 and len(calls) == 2 and p["meta"]["recipe"] == {"seed": 7}
-    assert io.load_verified(tmp_cache / "test-tiny-quick.pt")["meta"]["recipe"] == {"seed": 7}  # replaced
+    assert io.load_verified(tmp_cache / "test-tiny-quick.pt")["meta"]["recipe"] == {
+        "seed": 7
+    }  # replaced
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert store.fetch(a, "quick")["meta"]["recipe"] == {"seed": 7}
@@ -179,13 +225,17 @@ def test_warnings_point_at_the_caller_of_fetch(tmp_cache, tiny):
     io.atomic_write_json({"test-tiny-full.pt.xz": "0" * 64}, store.MANIFEST)
     with pytest.warns(UserWarning, match="could not download") as offline:
         store.fetch(a, "full")
-    assert [w[0].filename for w in (stale_cache, stale_shipped, offline)] == [__file__] * 3
+    assert [w[0].filename for w in (stale_cache, stale_shipped, offline)] == [
+        __file__
+    ] * 3
 
 
 def test_file_without_meta_is_refused(tmp_cache, tiny):
     a, _, _ = tiny
     io.atomic_save({"w": torch.zeros(2)}, tmp_cache / "test-tiny-quick.pt")
-    with pytest.raises(io.ChecksumError, match="test-tiny-quick.pt is not a robustcore artifact"):
+    with pytest.raises(
+        io.ChecksumError, match="test-tiny-quick.pt is not a robustcore artifact"
+    ):
         store.fetch(a, "quick")
     io.atomic_save({"meta": "not a dict"}, tmp_cache / "test-tiny-quick.pt")
     with pytest.raises(io.ChecksumError, match="no meta"):
@@ -201,8 +251,12 @@ def test_shipped_file_must_match_the_manifest(tmp_cache, tiny):
     shipped_and_cached(a)
     (tmp_cache / "test-tiny-quick.pt").unlink()
     forged = {"w": torch.full((3,), 666.0), "meta": {"recipe": {"seed": 0}}}
-    io.atomic_save(forged, shipped / "test-tiny-quick.pt.xz", compress=True, digest_file=False)
-    with pytest.raises(io.ChecksumError, match="test-tiny-quick.pt.xz is corrupted or was modified"):
+    io.atomic_save(
+        forged, shipped / "test-tiny-quick.pt.xz", compress=True, digest_file=False
+    )
+    with pytest.raises(
+        io.ChecksumError, match="test-tiny-quick.pt.xz is corrupted or was modified"
+    ):
         store.fetch(a, "quick")
 
 
@@ -224,7 +278,10 @@ def test_ship_compresses_and_adds_to_the_manifest(tmp_cache, tiny):
     digest = store.ship(a, "full")
     f = shipped / "test-tiny-full.pt.xz"
     assert f.read_bytes().startswith(XZ_MAGIC) and digest == io.sha256(f)
-    assert store.manifest() == {"other.pt.xz": "cd" * 32, "test-tiny-full.pt.xz": digest}
+    assert store.manifest() == {
+        "other.pt.xz": "cd" * 32,
+        "test-tiny-full.pt.xz": digest,
+    }
     assert store.where(a, "full") == "cache"
     (tmp_cache / "test-tiny-full.pt").unlink()
     assert store.where(a, "full") == "shipped"
@@ -242,8 +299,16 @@ def test_places(tmp_path, monkeypatch):
     monkeypatch.setenv(store.SHIPPED_ENV, "")
     assert store.shipped_dir() == store.CHECKOUT_ARTIFACTS
     monkeypatch.delenv(store.SHIPPED_ENV)
-    assert store.shipped_dir() == store.CHECKOUT_ARTIFACTS == Path(store.__file__).resolve().parents[1] / "artifacts"
-    for value, want in (("http://h/x", "http://h/x/"), ("http://h/x/", "http://h/x/"), ("", store.DEFAULT_URL)):
+    assert (
+        store.shipped_dir()
+        == store.CHECKOUT_ARTIFACTS
+        == Path(store.__file__).resolve().parents[1] / "artifacts"
+    )
+    for value, want in (
+        ("http://h/x", "http://h/x/"),
+        ("http://h/x/", "http://h/x/"),
+        ("", store.DEFAULT_URL),
+    ):
         monkeypatch.setenv(store.URL_ENV, value)
         assert store.base_url() == want
     monkeypatch.delenv(store.URL_ENV)
@@ -254,20 +319,28 @@ def test_places(tmp_path, monkeypatch):
 
 def test_names_recipes_and_lookup(tiny):
     a, _, _ = tiny
-    assert a.filename("full") == "test-tiny-full.pt" and store.shipped_name(a, "full") == "test-tiny-full.pt.xz"
+    assert (
+        a.filename("full") == "test-tiny-full.pt"
+        and store.shipped_name(a, "full") == "test-tiny-full.pt.xz"
+    )
     r = a.recipe("quick")
     r["seed"] = 5
-    assert a.recipes["quick"] == {"seed": 0}                   # a copy
+    assert a.recipes["quick"] == {"seed": 0}  # a copy
     assert store.lookup({"test-tiny": a}, "test-tiny") is a
     for name in (None, 3, "x"):
-        with pytest.raises(ValueError, match=r"unknown artifact name .*; known: test-tiny"):
+        with pytest.raises(
+            ValueError, match=r"unknown artifact name .*; known: test-tiny"
+        ):
             store.lookup({"test-tiny": a}, name, "artifact name")
     with pytest.raises(ValueError, match="unknown name 'x'"):
         store.lookup({"test-tiny": a}, "x")
 
 
 def test_artifact_names_the_missing_profiles():
-    with pytest.raises(ValueError, match=r"artifact 'x' has no recipe for profile\(s\) \['full', 'quick'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"artifact 'x' has no recipe for profile\(s\) \['full', 'quick'\]",
+    ):
         store.Artifact("x", {}, lambda rec, progress: {})
 
 
@@ -276,7 +349,7 @@ def test_build_passes_recipe_and_progress(tmp_cache):
 
     def build(rec, progress):
         seen.append((rec, progress))
-        return {"w": torch.zeros(1)}                           # no meta of its own: fetch adds one
+        return {"w": torch.zeros(1)}  # no meta of its own: fetch adds one
 
     a = store.Artifact("test-p", {"quick": {"k": 1}, "full": {"k": 2}}, build)
     store.fetch(a, "quick", progress=False)
@@ -328,26 +401,36 @@ def test_compressed_save_round_trip(tmp_path):
     assert raw.startswith(XZ_MAGIC) and digest == hashlib.sha256(raw).hexdigest()
     assert [f.name for f in tmp_path.iterdir()] == ["a.pt.xz"]
     assert torch.equal(io.load_verified(p, digest)["w"], torch.arange(5))
-    assert torch.load(BytesIO(lzma.decompress(raw)), weights_only=True)["w"].tolist() == [0, 1, 2, 3, 4]
+    assert torch.load(BytesIO(lzma.decompress(raw)), weights_only=True)[
+        "w"
+    ].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_atomic_write_json_format(tmp_path):
     io.atomic_write_json({"b": 1, "a": [1, 2]}, tmp_path / "m.json")
-    assert (tmp_path / "m.json").read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 1\n}\n'
+    assert (
+        tmp_path / "m.json"
+    ).read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 1\n}\n'
     assert io.read_json(tmp_path / "m.json") == {"a": [1, 2], "b": 1}
     (tmp_path / "bad.json").write_text("{nope")
     with pytest.raises(ValueError, match="bad.json is not valid JSON"):
         io.read_json(tmp_path / "bad.json")
 
 
-@pytest.mark.parametrize("path, err, match", [
-    (True, TypeError, "path must be a non-empty str or os.PathLike, got bool True"),
-    (3, TypeError, "got int 3"),
-    ("", TypeError, "non-empty"),
-])
+@pytest.mark.parametrize(
+    "path, err, match",
+    [
+        (True, TypeError, "path must be a non-empty str or os.PathLike, got bool True"),
+        (3, TypeError, "got int 3"),
+        ("", TypeError, "non-empty"),
+    ],
+)
 def test_write_targets_must_be_paths(path, err, match):
-    for write in (lambda: io.atomic_save({}, path), lambda: io.atomic_write_json({}, path),
-                  lambda: io.download("http://127.0.0.1:9/x", path, "0" * 64)):
+    for write in (
+        lambda: io.atomic_save({}, path),
+        lambda: io.atomic_write_json({}, path),
+        lambda: io.download("http://127.0.0.1:9/x", path, "0" * 64),
+    ):
         with pytest.raises(err, match=match):
             write()
 
@@ -363,8 +446,16 @@ def test_write_target_expands_the_home_folder(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "sub" / "m.json").read_text()) == [1]
 
 
-@pytest.mark.parametrize("digest, err", [("A" * 64, ValueError), ("a" * 63, ValueError), ("g" * 64, ValueError),
-                                         (b"a" * 64, ValueError), (1, ValueError)])
+@pytest.mark.parametrize(
+    "digest, err",
+    [
+        ("A" * 64, ValueError),
+        ("a" * 63, ValueError),
+        ("g" * 64, ValueError),
+        (b"a" * 64, ValueError),
+        (1, ValueError),
+    ],
+)
 def test_load_verified_checks_the_expected_digest(tmp_path, digest, err):
     io.atomic_save({}, tmp_path / "a.pt")
     with pytest.raises(err, match="expected_sha256 must be 64 lowercase hex digits"):
@@ -374,17 +465,24 @@ def test_load_verified_checks_the_expected_digest(tmp_path, digest, err):
 def test_load_verified_paths(tmp_path):
     p = tmp_path / "a.pt"
     io.atomic_save({"w": torch.ones(1)}, p)
-    (tmp_path / "a.pt.sha256").write_text(io.sha256(p) + "\n")     # a digest file edited by hand
+    (tmp_path / "a.pt.sha256").write_text(
+        io.sha256(p) + "\n"
+    )  # a digest file edited by hand
     assert torch.equal(io.load_verified(str(p))["w"], torch.ones(1))
     for bad in (True, 3, None):
         with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
             io.load_verified(bad)
     with pytest.raises(FileNotFoundError, match="no file at"):
         io.load_verified(tmp_path / "missing.pt", "0" * 64)
-    mismatch = r"a.pt is corrupted or was modified: sha256 \w{12}… != expected 000000000000…"
+    mismatch = (
+        r"a.pt is corrupted or was modified: sha256 \w{12}… != expected 000000000000…"
+    )
     with pytest.raises(io.ChecksumError, match=mismatch):
         io.load_verified(p, "0" * 64)
-    with pytest.raises(io.ChecksumError, match="has no a.pt.sha256; refusing to load an unverified file"):
+    with pytest.raises(
+        io.ChecksumError,
+        match="has no a.pt.sha256; refusing to load an unverified file",
+    ):
         (tmp_path / "a.pt.sha256").unlink()
         io.load_verified(p)
 
@@ -395,11 +493,17 @@ def test_download_skips_a_verified_file_and_replaces_a_wrong_one(tmp_path, serve
     (root / "artifacts" / "f.bin").write_bytes(b"served bytes")
     good = hashlib.sha256(b"served bytes").hexdigest()
     p = tmp_path / "dl" / "f.bin"
-    assert io.download(url + "/f.bin", p, good) == p and p.read_bytes() == b"served bytes"
-    assert io.download("http://127.0.0.1:9/nothing-listens", p, good) == p  # already there: no request
+    assert (
+        io.download(url + "/f.bin", p, good) == p and p.read_bytes() == b"served bytes"
+    )
+    assert (
+        io.download("http://127.0.0.1:9/nothing-listens", p, good) == p
+    )  # already there: no request
     p.write_bytes(b"stale")
     io.download(url + "/f.bin", p, good)
-    assert p.read_bytes() == b"served bytes" and sorted(f.name for f in p.parent.iterdir()) == ["f.bin"]
+    assert p.read_bytes() == b"served bytes" and sorted(
+        f.name for f in p.parent.iterdir()
+    ) == ["f.bin"]
     mismatch = r"f.bin does not have the expected sha256 \(\w{12}… != 000000000000…\)"
     with pytest.raises(io.ChecksumError, match=mismatch):
         io.download(url + "/f.bin", tmp_path / "other.bin", "0" * 64)
@@ -421,4 +525,3 @@ def test_download_passes_its_timeout(tmp_path, monkeypatch):
             io.download("http://h/f", tmp_path / "f", "0" * 64, **kwargs)
         assert asked[-1] == ("http://h/f", want)
     assert list(tmp_path.iterdir()) == []
-

@@ -29,8 +29,14 @@ def test_adversarial_training_buys_robustness(small_train, mnist_test):
     xt, yt = mnist_test
     std, rob = models.build("mlp"), models.build("mlp")
     train.train(std, x, y, epochs=3, progress=False)
-    train.train(rob, x, y, epochs=3, progress=False, attack={"name": "fgsm", "eps": 0.1, "random_start": True,
-                                                            "alpha": 0.125})
+    train.train(
+        rob,
+        x,
+        y,
+        epochs=3,
+        progress=False,
+        attack={"name": "fgsm", "eps": 0.1, "random_start": True, "alpha": 0.125},
+    )
     atk = {"name": "pgd", "eps": 0.1, "steps": 10}
     assert train.evaluate(rob, xt, yt, atk) > train.evaluate(std, xt, yt, atk) + 0.1
 
@@ -38,17 +44,36 @@ def test_adversarial_training_buys_robustness(small_train, mnist_test):
 def test_eps_warmup_ramps(small_train):
     x, y = small_train
     m = models.build("mlp")
-    h = train.train(m, x[:256], y[:256], epochs=2, batch_size=64, progress=False,
-                    attack={"name": "pgd", "eps": 0.3, "steps": 1, "alpha": 0.3}, eps_warmup_epochs=1.0)
+    h = train.train(
+        m,
+        x[:256],
+        y[:256],
+        epochs=2,
+        batch_size=64,
+        progress=False,
+        attack={"name": "pgd", "eps": 0.3, "steps": 1, "alpha": 0.3},
+        eps_warmup_epochs=1.0,
+    )
     assert len(h) == 2
-    assert train._ramped({"name": "pgd", "eps": 0.3, "alpha": 0.1}, 0.5) == {"name": "pgd", "eps": 0.15,
-                                                                           "alpha": 0.05}
+    assert train._ramped({"name": "pgd", "eps": 0.3, "alpha": 0.1}, 0.5) == {
+        "name": "pgd",
+        "eps": 0.15,
+        "alpha": 0.05,
+    }
 
 
 def test_sgd_and_constant_schedule(small_train):
     x, y = small_train
-    h = train.train(models.build("mlp"), x, y, epochs=3, optimizer="sgd", schedule="constant", lr=0.05,
-                    progress=False)
+    h = train.train(
+        models.build("mlp"),
+        x,
+        y,
+        epochs=3,
+        optimizer="sgd",
+        schedule="constant",
+        lr=0.05,
+        progress=False,
+    )
     assert h[2]["acc"] > 0.8 and h[2]["loss"] < h[0]["loss"]
 
 
@@ -58,7 +83,9 @@ def test_predict_and_evaluate(trained_mlp, mnist_test):
     assert logits.shape == (len(x), 10)
     acc = train.evaluate(trained_mlp, x, y)
     assert acc == pytest.approx(float((logits.argmax(1) == y).float().mean()))
-    accs = train.accuracy_vs_eps(trained_mlp, x[:50], y[:50], [0.0, 0.2], {"name": "fgsm"}, progress=False)
+    accs = train.accuracy_vs_eps(
+        trained_mlp, x[:50], y[:50], [0.0, 0.2], {"name": "fgsm"}, progress=False
+    )
     assert accs[0] == train.evaluate(trained_mlp, x[:50], y[:50]) and accs[1] < accs[0]
 
 
@@ -91,7 +118,12 @@ def test_run_attack_scales_eps(trained_mlp, mnist_test):
     x, y = mnist_test
     x, y = x[:20], y[:20]
     spec = {"name": "pgd", "eps": 0.2, "steps": 3}
-    assert float((train.run_attack(trained_mlp, x, y, spec, eps_scale=0.5) - x).abs().max()) <= 0.1 + 1e-6
+    assert (
+        float(
+            (train.run_attack(trained_mlp, x, y, spec, eps_scale=0.5) - x).abs().max()
+        )
+        <= 0.1 + 1e-6
+    )
     assert torch.equal(train.run_attack(trained_mlp, x, y, spec, eps_scale=0.0), x)
     with pytest.raises(TypeError, match="attack must be None or a dict"):
         train.run_attack(trained_mlp, x, y, {"eps": 0.1})
@@ -100,88 +132,185 @@ def test_run_attack_scales_eps(trained_mlp, mnist_test):
 # ---- misuse: bad arguments are refused and nothing is written
 
 PGD = {"name": "pgd", "eps": 0.1, "steps": 2}
-MISUSE = cases("train", {
-    "correct:batch-size": (lambda: train.correct(M, X, Y, batch_size=0), ValueError,
-                           "batch_size must be"),
-    "correct:attack-name": (lambda: train.correct(M, X, Y, {"name": "cw"}), TypeError,
-                            "attack must be None or a dict"),
-    "train:epochs-zero": (lambda: train.train(M, X, Y, epochs=0, progress=False),
-                          ValueError, "epochs must be >= 1"),
-    "train:epochs-absurd": (lambda: train.train(M, X, Y, epochs=10**8, progress=False),
-                            ValueError, "epochs must be <="),
-    "train:batch_size-zero": (
-        lambda: train.train(M, X, Y, batch_size=0, progress=False),
-        ValueError, "batch_size"),
-    "train:lr-zero": (lambda: train.train(M, X, Y, lr=0.0, progress=False), ValueError,
-                      "lr must be in"),
-    "train:lr-nan": (lambda: train.train(M, X, Y, lr=NAN, progress=False), ValueError,
-                     "lr must be in"),
-    "train:lr-absurd": (lambda: train.train(M, X, Y, lr=1e6, progress=False),
-                        ValueError, "lr must be in"),
-    "train:optimizer-unknown": (
-        lambda: train.train(M, X, Y, optimizer="rmsprop", progress=False),
-        ValueError, "optimizer must be one of"),
-    "train:schedule-unknown": (
-        lambda: train.train(M, X, Y, schedule="step", progress=False),
-        ValueError, "schedule must be one of"),
-    "train:weight_decay-negative": (
-        lambda: train.train(M, X, Y, weight_decay=-1.0, progress=False),
-        ValueError, "weight_decay must be in"),
-    "train:warmup-beyond-epochs": (
-        lambda: train.train(M, X, Y, epochs=1, eps_warmup_epochs=2.0, progress=False),
-        ValueError, "eps_warmup_epochs must be in"),
-    "train:attack-str": (lambda: train.train(M, X, Y, attack="pgd", progress=False),
-                         TypeError, "attack must be"),
-    "train:attack-no-eps": (
-        lambda: train.train(M, X, Y, attack={"name": "pgd"}, progress=False),
-        TypeError, "attack must be"),
-    "train:attack-unknown": (
-        lambda: train.train(M, X, Y, attack={"name": "cw", "eps": 0.3}, progress=False),
-        ValueError, r"attack\['name'\]"),
-    "train:attack-eps-negative": (
-        lambda: train.train(M, X, Y, attack={"name": "pgd", "eps": -0.3},
-                            progress=False),
-        ValueError, r"attack\['eps'\]"),
-    "train:seed-str": (lambda: train.train(M, X, Y, seed="0", progress=False),
-                       TypeError, "seed must be an int"),
-    "predict:batch_size-zero": (lambda: train.predict(M, X, batch_size=0), ValueError,
-                                "batch_size must be >= 1"),
-    "evaluate:attack-str": (lambda: train.evaluate(M, X, Y, attack="pgd"), TypeError,
-                            "attack must be"),
-    "evaluate:seed-negative": (lambda: train.evaluate(M, X, Y, PGD, seed=-2),
-                               ValueError, "seed must be >= 0"),
-    "run_attack:eps_scale-negative": (
-        lambda: train.run_attack(M, X, Y, PGD, eps_scale=-1.0),
-        ValueError, "eps_scale must be in"),
-    "run_attack:spec-none": (lambda: train.run_attack(M, X, Y, None), TypeError,
-                             "attack spec must be a dict"),
-    "run_attack:steps-zero": (lambda: train.run_attack(M, X, Y, {**PGD, "steps": 0}),
-                              ValueError, "steps must be >= 1"),
-    "evaluate:attack-steps-zero": (lambda: train.evaluate(M, X, Y, {**PGD, "steps": 0}),
-                                   ValueError, "steps must be >= 1"),
-    "train:attack-setting-unknown": (
-        lambda: train.train(M, X, Y, attack={**PGD, "stpes": 3}, progress=False),
-        TypeError, "stpes"),
-    "accuracy_vs_eps:empty": (lambda: train.accuracy_vs_eps(M, X, Y, [], PGD),
-                              ValueError, "eps_values"),
-    "accuracy_vs_eps:str": (lambda: train.accuracy_vs_eps(M, X, Y, "0.1", PGD),
-                            ValueError, "eps_values"),
-    "accuracy_vs_eps:negative": (
-        lambda: train.accuracy_vs_eps(M, X, Y, [-0.1], PGD, progress=False),
-        ValueError, r"attack\['eps'\]"),
-    "accuracy_vs_eps:attack-str": (lambda: train.accuracy_vs_eps(M, X, Y, [0.1], "pgd"),
-                                   TypeError, "attack must be"),
-}) + bad_images({
-    "train.train": lambda x: train.train(M, x, Y[:len(x)], progress=False),
-    "train.predict": lambda x: train.predict(M, x),
-    "train.evaluate": lambda x: train.evaluate(M, x, Y[:len(x)]),
-    "train.run_attack": lambda x: train.run_attack(M, x, Y[:len(x)], PGD),
-}) + bad_labels({
-    "train.train": lambda y: train.train(M, X, y, progress=False),
-    "train.evaluate": lambda y: train.evaluate(M, X, y),
-}) + not_a_model({
-    "train.train": lambda m: train.train(m, X, Y, progress=False),
-    "train.predict": lambda m: train.predict(m, X),
-    "train.evaluate": lambda m: train.evaluate(m, X, Y),
-})
+MISUSE = (
+    cases(
+        "train",
+        {
+            "correct:batch-size": (
+                lambda: train.correct(M, X, Y, batch_size=0),
+                ValueError,
+                "batch_size must be",
+            ),
+            "correct:attack-name": (
+                lambda: train.correct(M, X, Y, {"name": "cw"}),
+                TypeError,
+                "attack must be None or a dict",
+            ),
+            "train:epochs-zero": (
+                lambda: train.train(M, X, Y, epochs=0, progress=False),
+                ValueError,
+                "epochs must be >= 1",
+            ),
+            "train:epochs-absurd": (
+                lambda: train.train(M, X, Y, epochs=10**8, progress=False),
+                ValueError,
+                "epochs must be <=",
+            ),
+            "train:batch_size-zero": (
+                lambda: train.train(M, X, Y, batch_size=0, progress=False),
+                ValueError,
+                "batch_size",
+            ),
+            "train:lr-zero": (
+                lambda: train.train(M, X, Y, lr=0.0, progress=False),
+                ValueError,
+                "lr must be in",
+            ),
+            "train:lr-nan": (
+                lambda: train.train(M, X, Y, lr=NAN, progress=False),
+                ValueError,
+                "lr must be in",
+            ),
+            "train:lr-absurd": (
+                lambda: train.train(M, X, Y, lr=1e6, progress=False),
+                ValueError,
+                "lr must be in",
+            ),
+            "train:optimizer-unknown": (
+                lambda: train.train(M, X, Y, optimizer="rmsprop", progress=False),
+                ValueError,
+                "optimizer must be one of",
+            ),
+            "train:schedule-unknown": (
+                lambda: train.train(M, X, Y, schedule="step", progress=False),
+                ValueError,
+                "schedule must be one of",
+            ),
+            "train:weight_decay-negative": (
+                lambda: train.train(M, X, Y, weight_decay=-1.0, progress=False),
+                ValueError,
+                "weight_decay must be in",
+            ),
+            "train:warmup-beyond-epochs": (
+                lambda: train.train(
+                    M, X, Y, epochs=1, eps_warmup_epochs=2.0, progress=False
+                ),
+                ValueError,
+                "eps_warmup_epochs must be in",
+            ),
+            "train:attack-str": (
+                lambda: train.train(M, X, Y, attack="pgd", progress=False),
+                TypeError,
+                "attack must be",
+            ),
+            "train:attack-no-eps": (
+                lambda: train.train(M, X, Y, attack={"name": "pgd"}, progress=False),
+                TypeError,
+                "attack must be",
+            ),
+            "train:attack-unknown": (
+                lambda: train.train(
+                    M, X, Y, attack={"name": "cw", "eps": 0.3}, progress=False
+                ),
+                ValueError,
+                r"attack\['name'\]",
+            ),
+            "train:attack-eps-negative": (
+                lambda: train.train(
+                    M, X, Y, attack={"name": "pgd", "eps": -0.3}, progress=False
+                ),
+                ValueError,
+                r"attack\['eps'\]",
+            ),
+            "train:seed-str": (
+                lambda: train.train(M, X, Y, seed="0", progress=False),
+                TypeError,
+                "seed must be an int",
+            ),
+            "predict:batch_size-zero": (
+                lambda: train.predict(M, X, batch_size=0),
+                ValueError,
+                "batch_size must be >= 1",
+            ),
+            "evaluate:attack-str": (
+                lambda: train.evaluate(M, X, Y, attack="pgd"),
+                TypeError,
+                "attack must be",
+            ),
+            "evaluate:seed-negative": (
+                lambda: train.evaluate(M, X, Y, PGD, seed=-2),
+                ValueError,
+                "seed must be >= 0",
+            ),
+            "run_attack:eps_scale-negative": (
+                lambda: train.run_attack(M, X, Y, PGD, eps_scale=-1.0),
+                ValueError,
+                "eps_scale must be in",
+            ),
+            "run_attack:spec-none": (
+                lambda: train.run_attack(M, X, Y, None),
+                TypeError,
+                "attack spec must be a dict",
+            ),
+            "run_attack:steps-zero": (
+                lambda: train.run_attack(M, X, Y, {**PGD, "steps": 0}),
+                ValueError,
+                "steps must be >= 1",
+            ),
+            "evaluate:attack-steps-zero": (
+                lambda: train.evaluate(M, X, Y, {**PGD, "steps": 0}),
+                ValueError,
+                "steps must be >= 1",
+            ),
+            "train:attack-setting-unknown": (
+                lambda: train.train(
+                    M, X, Y, attack={**PGD, "stpes": 3}, progress=False
+                ),
+                TypeError,
+                "stpes",
+            ),
+            "accuracy_vs_eps:empty": (
+                lambda: train.accuracy_vs_eps(M, X, Y, [], PGD),
+                ValueError,
+                "eps_values",
+            ),
+            "accuracy_vs_eps:str": (
+                lambda: train.accuracy_vs_eps(M, X, Y, "0.1", PGD),
+                ValueError,
+                "eps_values",
+            ),
+            "accuracy_vs_eps:negative": (
+                lambda: train.accuracy_vs_eps(M, X, Y, [-0.1], PGD, progress=False),
+                ValueError,
+                r"attack\['eps'\]",
+            ),
+            "accuracy_vs_eps:attack-str": (
+                lambda: train.accuracy_vs_eps(M, X, Y, [0.1], "pgd"),
+                TypeError,
+                "attack must be",
+            ),
+        },
+    )
+    + bad_images(
+        {
+            "train.train": lambda x: train.train(M, x, Y[: len(x)], progress=False),
+            "train.predict": lambda x: train.predict(M, x),
+            "train.evaluate": lambda x: train.evaluate(M, x, Y[: len(x)]),
+            "train.run_attack": lambda x: train.run_attack(M, x, Y[: len(x)], PGD),
+        }
+    )
+    + bad_labels(
+        {
+            "train.train": lambda y: train.train(M, X, y, progress=False),
+            "train.evaluate": lambda y: train.evaluate(M, X, y),
+        }
+    )
+    + not_a_model(
+        {
+            "train.train": lambda m: train.train(m, X, Y, progress=False),
+            "train.predict": lambda m: train.predict(m, X),
+            "train.evaluate": lambda m: train.evaluate(m, X, Y),
+        }
+    )
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

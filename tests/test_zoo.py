@@ -22,20 +22,33 @@ def tiny_model(monkeypatch, tmp_path):
 
 
 def test_registry_has_the_mnist_models():
-    assert {"mnist-cnn-std", "mnist-mlp-std", "mnist-resnet-std", "mnist-cnn-pgd-linf"} <= set(zoo.ARTIFACTS)
+    assert {
+        "mnist-cnn-std",
+        "mnist-mlp-std",
+        "mnist-resnet-std",
+        "mnist-cnn-pgd-linf",
+    } <= set(zoo.ARTIFACTS)
     rec = zoo.recipe("mnist-cnn-pgd-linf", "quick")
     assert rec["attack"]["eps"] == 0.3 and rec["arch"] == "cnn"
     assert zoo.recipe("mnist-cnn-pgd-linf", "full")["attack"]["steps"] == 10
 
 
 def test_model_artifact_builds_loads_and_records(tmp_cache, tiny_model):
-    a = zoo.model_artifact("test-tiny", {"quick": {"seed": 0}, "full": {"seed": 1}}, lambda r: models.build("mlp"),
-                           tiny_model, lambda m, r: {"test": 1.0})
+    a = zoo.model_artifact(
+        "test-tiny",
+        {"quick": {"seed": 0}, "full": {"seed": 1}},
+        lambda r: models.build("mlp"),
+        tiny_model,
+        lambda m, r: {"test": 1.0},
+    )
     m = zoo.load_model(a, "quick", progress=False)
     assert not m.training and m.meta["recipe"] == {"seed": 0}
     assert m.meta["metrics"]["test"] == 1.0 and 0 <= m.meta["metrics"]["train_acc"] <= 1
     m2 = zoo.load_model(a, "quick")
-    assert all(torch.equal(u, v) for u, v in zip(m.state_dict().values(), m2.state_dict().values()))
+    assert all(
+        torch.equal(u, v)
+        for u, v in zip(m.state_dict().values(), m2.state_dict().values())
+    )
 
 
 def test_half_precision_stores_what_was_evaluated(tmp_cache, tiny_model):
@@ -45,17 +58,29 @@ def test_half_precision_stores_what_was_evaluated(tmp_cache, tiny_model):
         seen["w"] = next(model.parameters()).detach().clone()
         return {}
 
-    a = zoo.model_artifact("test-half", {"quick": {"seed": 0}, "full": {"seed": 0}}, lambda r: models.build("mlp"),
-                           tiny_model, evaluate, half=True)
+    a = zoo.model_artifact(
+        "test-half",
+        {"quick": {"seed": 0}, "full": {"seed": 0}},
+        lambda r: models.build("mlp"),
+        tiny_model,
+        evaluate,
+        half=True,
+    )
     payload = store.fetch(a, "quick")
-    assert all(v.dtype == torch.float16 for v in payload["state_dict"].values() if v.is_floating_point())
+    assert all(
+        v.dtype == torch.float16
+        for v in payload["state_dict"].values()
+        if v.is_floating_point()
+    )
     m = zoo.load_model(a, "quick")
     w = next(m.parameters())
     assert w.dtype == torch.float32 and torch.equal(w, seen["w"])  # evaluated = stored
 
 
 def test_unknown_name_and_profile():
-    with pytest.raises(ValueError, match="unknown model name 'mnist-vgg'; known: .*mnist-cnn-std"):
+    with pytest.raises(
+        ValueError, match="unknown model name 'mnist-vgg'; known: .*mnist-cnn-std"
+    ):
         zoo.load("mnist-vgg")
     with pytest.raises(ValueError, match="profile must be one of"):
         zoo.load("mnist-cnn-std", profile="medium")
@@ -63,19 +88,34 @@ def test_unknown_name_and_profile():
 
 # ---- the checkpoints shipped in artifacts/ -------------------------------------------------
 
-SHIPPED = sorted(n for n in zoo.ARTIFACTS if store.shipped_name(zoo.ARTIFACTS[n], "quick") in store.manifest())
+SHIPPED = sorted(
+    n
+    for n in zoo.ARTIFACTS
+    if store.shipped_name(zoo.ARTIFACTS[n], "quick") in store.manifest()
+)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_checkpoint_verifies_and_matches_recipe(name, tmp_cache):
-    m = zoo.load(name, "quick", train_if_missing=False)  # empty cache: must come from artifacts/
+    m = zoo.load(
+        name, "quick", train_if_missing=False
+    )  # empty cache: must come from artifacts/
     assert m.meta["recipe"] == zoo.recipe(name, "quick")
-    x, y = zoo.task_data(m.meta["recipe"])  # its own test set: all of MNIST's, or e.g. the 3s and 7s
-    assert train.evaluate(m, x, y) == pytest.approx(m.meta["metrics"]["test_acc"], abs=1e-4)
+    x, y = zoo.task_data(
+        m.meta["recipe"]
+    )  # its own test set: all of MNIST's, or e.g. the 3s and 7s
+    assert train.evaluate(m, x, y) == pytest.approx(
+        m.meta["metrics"]["test_acc"], abs=1e-4
+    )
 
 
 def test_all_four_trunk_models_are_shipped_for_quick():
-    assert {"mnist-cnn-std", "mnist-mlp-std", "mnist-resnet-std", "mnist-cnn-pgd-linf"} <= set(SHIPPED)
+    assert {
+        "mnist-cnn-std",
+        "mnist-mlp-std",
+        "mnist-resnet-std",
+        "mnist-cnn-pgd-linf",
+    } <= set(SHIPPED)
 
 
 @pytest.mark.slow
@@ -83,41 +123,73 @@ def test_recipe_reproduces_shipped_checkpoint(tmp_cache):
     """Retrain the quick MLP from its recipe: same accuracy as the shipped one, within 0.5 points."""
     shipped = zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
     fresh = store.build(zoo.ARTIFACTS["mnist-mlp-std"], "quick", progress=False)
-    assert fresh["meta"]["metrics"]["test_acc"] == pytest.approx(shipped.meta["metrics"]["test_acc"], abs=0.005)
+    assert fresh["meta"]["metrics"]["test_acc"] == pytest.approx(
+        shipped.meta["metrics"]["test_acc"], abs=0.005
+    )
 
 
 # ---- misuse: bad arguments are refused and nothing is written; interrupted writes
 # leave nothing that loads; corrupted and tampered checkpoints are refused
 
-MISUSE = cases("zoo", {
-    "load:unknown": (lambda: zoo.load("mnist-vgg"), ValueError, "unknown model name"),
-    "load:name-int": (lambda: zoo.load(3), ValueError, "unknown model name"),
-    "load:profile": (lambda: zoo.load("mnist-cnn-std", profile="medium"), ValueError,
-                     "profile must be one of"),
-    "load:device": (lambda: zoo.load("mnist-cnn-std", device="tpu"), ValueError,
-                    "device must name"),
-    "load:train_if_missing": (lambda: zoo.load("mnist-cnn-std", train_if_missing="no"),
-                              TypeError, "train_if_missing must be"),
-    "recipe:unknown": (lambda: zoo.recipe("nope"), ValueError, "unknown model name"),
-    "model_artifact:profiles": (
-        lambda: zoo.model_artifact("x", {"quick": {}}, None, None),
-        ValueError, "no recipe for profile"),
-    "load_model:profile": (
-        lambda: zoo.load_model(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
-        ValueError, "profile must be one of"),
-    "task_data:dataset": (lambda: zoo.task_data({"dataset": "svhn"}), ValueError,
-                          "dataset must be one of"),
-})
+MISUSE = cases(
+    "zoo",
+    {
+        "load:unknown": (
+            lambda: zoo.load("mnist-vgg"),
+            ValueError,
+            "unknown model name",
+        ),
+        "load:name-int": (lambda: zoo.load(3), ValueError, "unknown model name"),
+        "load:profile": (
+            lambda: zoo.load("mnist-cnn-std", profile="medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "load:device": (
+            lambda: zoo.load("mnist-cnn-std", device="tpu"),
+            ValueError,
+            "device must name",
+        ),
+        "load:train_if_missing": (
+            lambda: zoo.load("mnist-cnn-std", train_if_missing="no"),
+            TypeError,
+            "train_if_missing must be",
+        ),
+        "recipe:unknown": (
+            lambda: zoo.recipe("nope"),
+            ValueError,
+            "unknown model name",
+        ),
+        "model_artifact:profiles": (
+            lambda: zoo.model_artifact("x", {"quick": {}}, None, None),
+            ValueError,
+            "no recipe for profile",
+        ),
+        "load_model:profile": (
+            lambda: zoo.load_model(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "task_data:dataset": (
+            lambda: zoo.task_data({"dataset": "svhn"}),
+            ValueError,
+            "dataset must be one of",
+        ),
+    },
+)
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
 
 
 def _tiny_entry(monkeypatch):
     """A zoo entry that trains in no time, declared for this test only."""
     rec = {"arch": "mlp", "seed": 0}
-    entry = zoo.model_artifact("tiny-mlp", {"quick": rec, "full": rec},
-                               lambda r: models.build("mlp"),
-                               lambda m, r, progress: {"test_acc": 0.0},
-                               description="test only")
+    entry = zoo.model_artifact(
+        "tiny-mlp",
+        {"quick": rec, "full": rec},
+        lambda r: models.build("mlp"),
+        lambda m, r, progress: {"test_acc": 0.0},
+        description="test only",
+    )
     monkeypatch.setitem(zoo.ARTIFACTS, "tiny-mlp", entry)
     return entry
 
@@ -136,7 +208,9 @@ def test_interrupted_zoo_checkpoint_leaves_nothing_that_loads(tmp_cache, monkeyp
 
 
 @pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty"])
-def test_corrupted_cached_checkpoint_is_refused_not_retrained(how, tmp_cache, monkeypatch):
+def test_corrupted_cached_checkpoint_is_refused_not_retrained(
+    how, tmp_cache, monkeypatch
+):
     _tiny_entry(monkeypatch)
     store.build(zoo.ARTIFACTS["tiny-mlp"], "quick", progress=False)
     ckpt = tmp_cache / zoo.ARTIFACTS["tiny-mlp"].filename("quick")
@@ -166,8 +240,10 @@ def test_tampered_shipped_checkpoint_is_refused(tmp_path, tmp_cache, monkeypatch
     name = store.shipped_name(entry, "quick")
     (weights / name).write_bytes((store.CHECKOUT_ARTIFACTS / name).read_bytes())
     monkeypatch.setenv(store.SHIPPED_ENV, str(weights))
-    assert zoo.load("mnist-mlp-std", "quick", train_if_missing=False,
-                    device="cpu") is not None
+    assert (
+        zoo.load("mnist-mlp-std", "quick", train_if_missing=False, device="cpu")
+        is not None
+    )
     (tmp_cache / entry.filename("quick")).unlink()
     (tmp_cache / entry.filename("quick")).with_suffix(".pt.sha256").unlink()
     corrupt(weights / name, "flipped")

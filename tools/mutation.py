@@ -50,7 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "mutation"
 EQUIVALENT = Path(__file__).with_name("mutation_equivalent.json")
-EXTRA_TESTS = "tests/test_mutants.py"  # tests written to kill survivors; run with every module
+EXTRA_TESTS = (
+    "tests/test_mutants.py"  # tests written to kill survivors; run with every module
+)
 
 # name: (file, its test files or test ids, top-level functions to mutate (None: all))
 MODULES = {
@@ -58,23 +60,73 @@ MODULES = {
     "fgsm": ("robustcore/attacks/fgsm.py", ["tests/test_attacks.py"], None),
     "base": ("robustcore/attacks/base.py", ["tests/test_attacks.py"], None),
     "onepixel": ("robustcore/attacks/onepixel.py", ["tests/test_onepixel.py"], None),
+    "differential_evolution": (
+        "robustcore/attacks/differential_evolution.py",
+        ["tests/test_onepixel.py"],
+        None,
+    ),
     "metrics": ("robustcore/metrics.py", ["tests/test_metrics.py"], None),
-    "novelty": ("robustcore/novelty/model.py",  # the losses, the latent attack and the scores, not fit()
-                ["tests/test_novelty_algorithms.py",
-                 "tests/test_attacks.py::test_latent_attack_ends_at_a_farthest_corner_of_the_box",
-                 "tests/test_attacks.py::test_latent_attack_is_linf_pgd_on_the_latent_distance"],
-                {"latent_distance", "latent_attack", "arae_loss", "dae_loss", "scores"}),
-    "store": ("robustcore/store.py", ["tests/test_store.py", "tests/test_store_algorithms.py"], None),
+    "novelty": (
+        "robustcore/novelty/model.py",  # the losses, the latent attack and the scores, not fit()
+        [
+            "tests/test_novelty_algorithms.py",
+            "tests/test_attacks.py::test_latent_attack_ends_at_a_farthest_corner_of_the_box",
+            "tests/test_attacks.py::test_latent_attack_is_linf_pgd_on_the_latent_distance",
+        ],
+        {"latent_distance", "latent_attack", "arae_loss", "dae_loss", "scores"},
+    ),
+    "store": (
+        "robustcore/store.py",
+        ["tests/test_store.py", "tests/test_store_algorithms.py"],
+        None,
+    ),
 }
 SKIP = ("_check", "check_")
 A = ast
-BINOPS = {A.Add: A.Sub, A.Sub: A.Add, A.Mult: A.Div, A.Div: A.Mult, A.FloorDiv: A.Div, A.Mod: A.FloorDiv,
-          A.Pow: A.Mult, A.BitAnd: A.BitOr, A.BitOr: A.BitAnd, A.BitXor: A.BitOr}
-CMPOPS = {A.Lt: A.LtE, A.LtE: A.Lt, A.Gt: A.GtE, A.GtE: A.Gt, A.Eq: A.NotEq, A.NotEq: A.Eq,
-          A.Is: A.IsNot, A.IsNot: A.Is, A.In: A.NotIn, A.NotIn: A.In}
-SYMBOL = {A.Add: "+", A.Sub: "-", A.Mult: "*", A.Div: "/", A.FloorDiv: "//", A.Mod: "%", A.Pow: "**",
-          A.BitAnd: "&", A.BitOr: "|", A.BitXor: "^"}
-NAMES = {"min": "max", "minimum": "maximum", "amin": "amax", "argmin": "argmax", "any": "all", "floor": "ceil"}
+BINOPS = {
+    A.Add: A.Sub,
+    A.Sub: A.Add,
+    A.Mult: A.Div,
+    A.Div: A.Mult,
+    A.FloorDiv: A.Div,
+    A.Mod: A.FloorDiv,
+    A.Pow: A.Mult,
+    A.BitAnd: A.BitOr,
+    A.BitOr: A.BitAnd,
+    A.BitXor: A.BitOr,
+}
+CMPOPS = {
+    A.Lt: A.LtE,
+    A.LtE: A.Lt,
+    A.Gt: A.GtE,
+    A.GtE: A.Gt,
+    A.Eq: A.NotEq,
+    A.NotEq: A.Eq,
+    A.Is: A.IsNot,
+    A.IsNot: A.Is,
+    A.In: A.NotIn,
+    A.NotIn: A.In,
+}
+SYMBOL = {
+    A.Add: "+",
+    A.Sub: "-",
+    A.Mult: "*",
+    A.Div: "/",
+    A.FloorDiv: "//",
+    A.Mod: "%",
+    A.Pow: "**",
+    A.BitAnd: "&",
+    A.BitOr: "|",
+    A.BitXor: "^",
+}
+NAMES = {
+    "min": "max",
+    "minimum": "maximum",
+    "amin": "amax",
+    "argmin": "argmax",
+    "any": "all",
+    "floor": "ceil",
+}
 NAMES.update({v: k for k, v in NAMES.items()})
 
 
@@ -91,9 +143,14 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
     def at(line: int, col: int) -> int:
         return starts[line - 1] + col
 
-    def add(node: ast.AST, new: ast.AST | str, scope: str, start=None, end=None) -> None:
+    def add(
+        node: ast.AST, new: ast.AST | str, scope: str, start=None, end=None
+    ) -> None:
         """Replace ``node`` by ``new`` (an expression), or bytes start:end by ``new`` (a token)."""
-        ns, ne = at(node.lineno, node.col_offset), at(node.end_lineno, node.end_col_offset)
+        ns, ne = (
+            at(node.lineno, node.col_offset),
+            at(node.end_lineno, node.end_col_offset),
+        )
         s, e = (ns, ne) if start is None else (start, end)
         if isinstance(new, str):
             repl = new
@@ -101,9 +158,18 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
         else:  # parenthesised, padded with newlines: the lines after it keep their numbers
             after = ast.unparse(new)
             repl = "(" + after + "\n" * (node.end_lineno - node.lineno) + ")"
-        found.append({"start": s, "end": e, "repl": repl, "line": node.lineno, "function": scope,
-                      "context": lines[node.lineno - 1].strip(),
-                      "before": " ".join(src[ns:ne].decode().split()), "after": " ".join(after.split())})
+        found.append(
+            {
+                "start": s,
+                "end": e,
+                "repl": repl,
+                "line": node.lineno,
+                "function": scope,
+                "context": lines[node.lineno - 1].strip(),
+                "before": " ".join(src[ns:ne].decode().split()),
+                "after": " ".join(after.split()),
+            }
+        )
 
     def node_end(node: ast.AST) -> int:
         return at(node.end_lineno, node.end_col_offset)
@@ -113,7 +179,13 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
             add(node, _with(node, op=BINOPS[type(node.op)]()), scope)
         elif isinstance(node, ast.AugAssign) and type(node.op) in BINOPS:
             s, e = node_end(node.target), at(node.value.lineno, node.value.col_offset)
-            tok = src[s:e].decode().replace(SYMBOL[type(node.op)] + "=", SYMBOL[BINOPS[type(node.op)]] + "=")
+            tok = (
+                src[s:e]
+                .decode()
+                .replace(
+                    SYMBOL[type(node.op)] + "=", SYMBOL[BINOPS[type(node.op)]] + "="
+                )
+            )
             add(node, tok, scope, s, e)
         elif isinstance(node, ast.Compare):
             for i, op in enumerate(node.ops):
@@ -121,15 +193,41 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
                 ops[i] = CMPOPS[type(op)]()
                 add(node, _with(node, ops=ops), scope)
         elif isinstance(node, ast.BoolOp):
-            add(node, _with(node, op=ast.Or() if isinstance(node.op, ast.And) else ast.And()), scope)
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.Invert)):
+            add(
+                node,
+                _with(node, op=ast.Or() if isinstance(node.op, ast.And) else ast.And()),
+                scope,
+            )
+        elif isinstance(node, ast.UnaryOp) and isinstance(
+            node.op, (ast.Not, ast.USub, ast.Invert)
+        ):
             add(node, node.operand, scope)
         elif isinstance(node, ast.Constant) and type(node.value) in (bool, int, float):
             v = node.value
-            add(node, repr(not v if isinstance(v, bool) else 1 if v == 0 else 0 if v == 1 else v + 1), scope)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in NAMES:
+            add(
+                node,
+                repr(
+                    not v
+                    if isinstance(v, bool)
+                    else 1
+                    if v == 0
+                    else 0
+                    if v == 1
+                    else v + 1
+                ),
+                scope,
+            )
+        elif (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id in NAMES
+        ):
             add(node, NAMES[node.id], scope)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in NAMES:
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Load)
+            and node.attr in NAMES
+        ):
             e = node_end(node)
             add(node, NAMES[node.attr], scope, e - len(node.attr), e)
         elif isinstance(node, ast.Return) and node.value is not None:
@@ -160,7 +258,7 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
     walk(tree, "", False)
     seen, out, orig = set(), [], ast.dump(tree)
     for m in found:
-        new = src[:m["start"]] + m["repl"].encode() + src[m["end"]:]
+        new = src[: m["start"]] + m["repl"].encode() + src[m["end"] :]
         try:
             dump = ast.dump(ast.parse(new))
         except SyntaxError:
@@ -169,8 +267,15 @@ def mutants(path: str, only: set[str] | None) -> list[dict]:
             continue
         seen.add(dump)
         m["source"] = new.decode()
-        m["diff"] = "".join(difflib.unified_diff(text.splitlines(True), m["source"].splitlines(True),
-                                                 f"a/{path}", f"b/{path}", n=0))
+        m["diff"] = "".join(
+            difflib.unified_diff(
+                text.splitlines(True),
+                m["source"].splitlines(True),
+                f"a/{path}",
+                f"b/{path}",
+                n=0,
+            )
+        )
         m["id"] = f"{path}:{m['line']}:{len(out)}"
         out.append(m)
     return out
@@ -196,28 +301,55 @@ def make_workdir() -> Path:
 
 def run_tests(w: Path, tests: list[str], timeout: float | None) -> tuple[str, float]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TQDM_DISABLE": "1"}
-    cmd = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-m", "not slow", "-p", "no:cacheprovider"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *tests,
+        "-x",
+        "-q",
+        "-m",
+        "not slow",
+        "-p",
+        "no:cacheprovider",
+    ]
     t = time.perf_counter()
     try:  # cwd first on sys.path (python -m): the copy's robustcore wins over the editable install
-        rc = subprocess.run(cmd, cwd=w, env=env, timeout=timeout, capture_output=True).returncode
+        rc = subprocess.run(
+            cmd, cwd=w, env=env, timeout=timeout, capture_output=True
+        ).returncode
     except subprocess.TimeoutExpired:
         return "timeout", time.perf_counter() - t
     return ("survived" if rc == 0 else "killed"), time.perf_counter() - t
 
 
-def run_module(name: str, workers: queue.Queue, jobs: int, previous: dict, resume: bool, save) -> dict:
+def run_module(
+    name: str, workers: queue.Queue, jobs: int, previous: dict, resume: bool, save
+) -> dict:
     """Run the module's mutants; ``save(result)`` after each one, so that an interrupted run keeps
     what it did. ``resume``: reuse the previous verdicts, rerunning only survivors and new mutants."""
     path, tests, only = MODULES[name]
-    tests = ([EXTRA_TESTS] if (ROOT / EXTRA_TESTS).is_file() else []) + tests  # quick: first
+    tests = (
+        [EXTRA_TESTS] if (ROOT / EXTRA_TESTS).is_file() else []
+    ) + tests  # quick: first
     ms = mutants(path, only)
     w = workers.get()
     status, base = run_tests(w, tests, None)
     workers.put(w)
     if status != "survived":
-        print(f"{name}: the unmutated tests fail ({' '.join(tests)}); skipped", flush=True)
-        return {"file": path, "tests": tests, "error": "baseline tests fail", "mutants": []}
-    old = {(m["function"], m["line"], m["before"], m["after"]): m for m in previous.get("mutants", [])}
+        print(
+            f"{name}: the unmutated tests fail ({' '.join(tests)}); skipped", flush=True
+        )
+        return {
+            "file": path,
+            "tests": tests,
+            "error": "baseline tests fail",
+            "mutants": [],
+        }
+    old = {
+        (m["function"], m["line"], m["before"], m["after"]): m
+        for m in previous.get("mutants", [])
+    }
     todo, done = [], []
     for m in ms:
         prev = old.get((m["function"], m["line"], m["before"], m["after"]))
@@ -226,27 +358,43 @@ def run_module(name: str, workers: queue.Queue, jobs: int, previous: dict, resum
             done.append(m)
         else:
             todo.append(m)
-    print(f"{name}: {len(ms)} mutants, running {len(todo)}; tests take {base:.0f} s unmutated", flush=True)
+    print(
+        f"{name}: {len(ms)} mutants, running {len(todo)}; tests take {base:.0f} s unmutated",
+        flush=True,
+    )
     t0, lock = time.perf_counter(), threading.Lock()
 
     def result(partial: bool) -> dict:
         finished = {id(m) for m in done}
-        keep = [{k: v for k, v in m.items() if k not in ("source", "start", "end", "repl")}
-                for m in ms if id(m) in finished]
-        return {"file": path, "tests": tests, "baseline_s": round(base, 1), "partial": partial,
-                "seconds": round(time.perf_counter() - t0), "mutants": keep}
+        keep = [
+            {k: v for k, v in m.items() if k not in ("source", "start", "end", "repl")}
+            for m in ms
+            if id(m) in finished
+        ]
+        return {
+            "file": path,
+            "tests": tests,
+            "baseline_s": round(base, 1),
+            "partial": partial,
+            "seconds": round(time.perf_counter() - t0),
+            "mutants": keep,
+        }
 
     def one(m: dict) -> None:
         w = workers.get()
         target = w / path
         try:
             target.write_text(m["source"])
-            m["status"], m["seconds"] = run_tests(w, tests, 5 * base + 120)  # slack: the load can change mid-run
+            m["status"], m["seconds"] = run_tests(
+                w, tests, 5 * base + 120
+            )  # slack: the load can change mid-run
         finally:
             shutil.copyfile(ROOT / path, target)
             workers.put(w)
-        print(f"  {m['status']:8} {m['seconds']:5.1f} s  {path}:{m['line']}  {m['before'][:50]} → {m['after'][:50]}",
-              flush=True)
+        print(
+            f"  {m['status']:8} {m['seconds']:5.1f} s  {path}:{m['line']}  {m['before'][:50]} → {m['after'][:50]}",
+            flush=True,
+        )
         with lock:
             done.append(m)
             save(result(partial=True))
@@ -265,11 +413,15 @@ def equivalent_reason(name: str, m: dict, allow: list[dict]) -> str | None:
 
 
 def report(results: dict, allow: list[dict]) -> str:
-    lines = ["# Mutation report", "",
-             f"`make mutation` (tools/mutation.py), {datetime.date.today()}. Score = killed / (mutants − "
-             "equivalent); a timeout counts as killed. Equivalent mutants: tools/mutation_equivalent.json.", "",
-             "| module | file | mutants | killed (by timeout) | equivalent | survived | score | time |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "# Mutation report",
+        "",
+        f"`make mutation` (tools/mutation.py), {datetime.date.today()}. Score = killed / (mutants − "
+        "equivalent); a timeout counts as killed. Equivalent mutants: tools/mutation_equivalent.json.",
+        "",
+        "| module | file | mutants | killed (by timeout) | equivalent | survived | score | time |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     surv, equiv = [], []
     for name, r in results.items():
         if r.get("error"):
@@ -277,40 +429,69 @@ def report(results: dict, allow: list[dict]) -> str:
             continue
         ms = r["mutants"]
         killed = sum(m["status"] in ("killed", "timeout") for m in ms)
-        eq = [(m, why) for m in ms if m["status"] == "survived" and (why := equivalent_reason(name, m, allow))]
-        left = [m for m in ms if m["status"] == "survived" and not equivalent_reason(name, m, allow)]
+        eq = [
+            (m, why)
+            for m in ms
+            if m["status"] == "survived" and (why := equivalent_reason(name, m, allow))
+        ]
+        left = [
+            m
+            for m in ms
+            if m["status"] == "survived" and not equivalent_reason(name, m, allow)
+        ]
         score = killed / max(1, len(ms) - len(eq))
         slow = sum(m["status"] == "timeout" for m in ms)
-        lines.append(f"| {name} | {r['file']} | {len(ms)} | {killed} ({slow}) | {len(eq)} | {len(left)} | "
-                     f"{100 * score:.1f}% | {r['seconds']} s{' (unfinished)' if r.get('partial') else ''} |")
+        lines.append(
+            f"| {name} | {r['file']} | {len(ms)} | {killed} ({slow}) | {len(eq)} | {len(left)} | "
+            f"{100 * score:.1f}% | {r['seconds']} s{' (unfinished)' if r.get('partial') else ''} |"
+        )
         surv += [(name, r["file"], m) for m in left]
         equiv += [(name, r["file"], m, why) for m, why in eq]
     lines += ["", f"## Survivors ({len(surv)})", ""]
     for name, f, m in surv:
-        lines += [f"- `{f}:{m['line']}` in `{m['function']}` ({name}): `{m['before']}` → `{m['after']}`", "",
-                  "  ```diff", *("  " + x for x in m["diff"].rstrip("\n").split("\n")), "  ```", ""]
+        lines += [
+            f"- `{f}:{m['line']}` in `{m['function']}` ({name}): `{m['before']}` → `{m['after']}`",
+            "",
+            "  ```diff",
+            *("  " + x for x in m["diff"].rstrip("\n").split("\n")),
+            "  ```",
+            "",
+        ]
     lines += [f"## Equivalent mutants ({len(equiv)})", ""]
-    lines += [f"- `{f}:{m['line']}` in `{m['function']}` ({name}): `{m['before']}` → `{m['after']}` "
-              f"in `{m.get('context', '')}` — {why}"
-              for name, f, m, why in equiv]
+    lines += [
+        f"- `{f}:{m['line']}` in `{m['function']}` ({name}): `{m['before']}` → `{m['after']}` "
+        f"in `{m.get('context', '')}` — {why}"
+        for name, f, m, why in equiv
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("modules", nargs="*", default=list(MODULES), help=f"any of {', '.join(MODULES)}")
+    ap.add_argument(
+        "modules", nargs="*", default=list(MODULES), help=f"any of {', '.join(MODULES)}"
+    )
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--resume", action="store_true",
-                    help="keep the previous verdicts; rerun only survivors and mutants not run yet")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the previous verdicts; rerun only survivors and mutants not run yet",
+    )
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
-    ap.add_argument("--report", action="store_true", help="only rewrite the report from results.json")
+    ap.add_argument(
+        "--report",
+        action="store_true",
+        help="only rewrite the report from results.json",
+    )
     args = ap.parse_args()
     if unknown := set(args.modules) - set(MODULES):
         sys.exit(f"unknown module(s) {sorted(unknown)}; known: {', '.join(MODULES)}")
     if args.list:
         for name in args.modules:
             for m in mutants(MODULES[name][0], MODULES[name][2]):
-                print(f"{m['id']:40} {m['function']:25} {m['before'][:40]} → {m['after'][:40]}")
+                print(
+                    f"{m['id']:40} {m['function']:25} {m['before'][:40]} → {m['after'][:40]}"
+                )
         return
     OUT.mkdir(parents=True, exist_ok=True)
     store = OUT / "results.json"
@@ -323,6 +504,7 @@ def main() -> None:
     dirs = [make_workdir() for _ in range(args.jobs)]
     for d in dirs:
         workers.put(d)
+
     def save(name: str, result: dict) -> None:
         results[name] = result
         store.write_text(json.dumps(results, indent=1))
@@ -330,8 +512,17 @@ def main() -> None:
 
     try:
         for name in args.modules:
-            save(name, run_module(name, workers, args.jobs, results.get(name, {}), args.resume,
-                                  lambda r, name=name: save(name, r)))
+            save(
+                name,
+                run_module(
+                    name,
+                    workers,
+                    args.jobs,
+                    results.get(name, {}),
+                    args.resume,
+                    lambda r, name=name: save(name, r),
+                ),
+            )
     finally:
         for d in dirs:
             shutil.rmtree(d, ignore_errors=True)

@@ -16,8 +16,9 @@
 # In Colab, install robustcore from the repository; elsewhere it is already installed.
 import sys
 
+REPO = "git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
 if "google.colab" in sys.modules:
-    # %pip install -q "robustcore @ git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
+    # %pip install -q {REPO}
 
 # %% [markdown]
 # # The chapter's title (the reproductions page and CI read it from here)

@@ -1,34 +1,25 @@
-"""The one-pixel attack (Su, Vargas & Sakurai, 2019): differential evolution over k pixels.
-
-A candidate changes ``k`` pixels; each is ``(row, col, value per channel)``, so a candidate is a
-vector of ``k·(2 + C)`` numbers (grayscale: ``(row, col, v)``; colour: ``(row, col, r, g, b)``).
-Values live on the [0, 1] scale of the images.
-
-The search is DE/rand/1 as in the paper: for every member i of a population of ``popsize``
-candidates, a child ``p[r1] + F·(p[r2] − p[r3])`` (r1, r2, r3 distinct, F = 0.5, no crossover)
-replaces its parent if it is at least as fit. Coordinates start uniform over the image; values
-start from N(128, 127) on the 0–255 scale, i.e. N(0.502, 0.498) here, for every channel —
-grayscale images get the same distribution on their one channel (the paper has no grayscale
-setting; this keeps one rule for both).
+"""The one-pixel attack (Su, Vargas & Sakurai, 2019): differential evolution over k
+pixels, the search itself in :mod:`~robustcore.attacks.differential_evolution` (how a
+candidate is encoded, the DE/rand/1 generation, the initial population).
 
 The model is only queried for probabilities (a black-box attack). Fitness, minimised:
-untargeted, the probability of the true class; targeted, minus the probability of the target.
-Both are compared as log-probabilities: the same order, but a standard MNIST model gives the true
-class a probability that rounds to 1.0 in float32 for most candidates, which would leave the
-selection nothing to choose between. An image stops as soon as one candidate succeeds — untargeted: the predicted label is
-no longer the true one; targeted: the target is the predicted label (the paper's ImageNet runs
-also stopped at p_target > 0.5; on 10 classes the top label is the usual criterion).
+untargeted, the probability of the true class; targeted, minus the probability of the
+target. Both are compared as log-probabilities: the same order, but a standard MNIST
+model gives the true class a probability that rounds to 1.0 in float32 for most
+candidates, which would leave the selection nothing to choose between. An image stops as
+soon as one candidate succeeds — untargeted: the predicted label is no longer the
+true one; targeted: the target is the predicted label (the paper's ImageNet runs also
+stopped at p_target > 0.5; on 10 classes the top label is the usual criterion).
 
-Batched: the populations of all images still running are evaluated together, in forward passes
-of at most ``batch_size`` images, and an image that succeeds drops out at once, so no query is
-spent on it afterwards. torchattacks' OnePixel wraps scipy's ``differential_evolution``, which
-calls the model once per image with that image's population; the batching across images is what
-needs this hand-written loop.
+Batched: the populations of all images still running are evaluated together, in
+forward passes of at most ``batch_size`` images, and an image that succeeds drops out at
+once, so no query is spent on it afterwards. torchattacks' OnePixel wraps scipy's
+``differential_evolution``, which calls the model once per image with that image's
+population; the batching across images is what needs this hand-written loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -36,10 +27,34 @@ import torch
 from .. import checks
 from ..utils import model_device, progress as progress_bar
 from .base import eval_mode
+from .differential_evolution import (
+    BOUNDS,
+    STRATEGIES,
+    VALUE_MEAN,
+    VALUE_STD,
+    apply_pixels,
+    decode,
+    encode,
+    generation,
+    initial_population,
+    mutate,
+)
 
-VALUE_MEAN, VALUE_STD = 128 / 255, 127 / 255  # the paper's N(128, 127) on the 0–255 scale
-STRATEGIES = ("rand1", "best1")
-BOUNDS = ("clip", "resample")
+# The attack's names, and the search's, which stay importable from here too.
+__all__ = [
+    "OnePixelResult",
+    "exhaustive_one_pixel",
+    "one_pixel",
+    "BOUNDS",
+    "STRATEGIES",
+    "VALUE_MEAN",
+    "VALUE_STD",
+    "apply_pixels",
+    "decode",
+    "encode",
+    "generation",
+    "mutate",
+]
 
 
 @dataclass
@@ -50,7 +65,8 @@ class OnePixelResult:
     ``success`` (N,) bool; ``queries`` (N,) model evaluations spent on each image;
     ``generations`` (N,) generations run (0: the initial population already succeeded);
     ``probs`` (N, classes) the model's probabilities on ``x_adv``;
-    ``candidates`` (N, pixels, 2 + C) the best candidate: integer row, column, then values.
+    ``candidates`` (N, pixels, 2 + C) the best candidate: integer row, column, then
+    values.
     """
 
     x_adv: torch.Tensor
@@ -61,153 +77,90 @@ class OnePixelResult:
     candidates: torch.Tensor
 
     def success_by_generation(self, generations: int) -> torch.Tensor:
-        """Share of images fooled after each generation 0..``generations``, shape (generations + 1,)."""
+        """Share of images fooled after each generation 0..``generations``, shape
+        (generations + 1,)."""
         checks.integer(generations, "generations", 0)
         g = torch.arange(generations + 1)
         done = self.success[:, None] & (self.generations[:, None] <= g[None])
         return done.float().mean(0)
 
 
-def encode(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Candidates from their parts: rows, cols (N, k); values (N, k, C) → (N, k, 2 + C)."""
-    return torch.cat([rows[..., None].float(), cols[..., None].float(), values.float()], dim=-1)
-
-
-def decode(candidates: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(rows, cols, values) of candidates (..., k, 2 + C): coordinates floored and clipped to the
-    image, values clipped to [0, 1]. Inverse of :func:`encode` for in-range integer coordinates."""
-    if not isinstance(candidates, torch.Tensor) or candidates.dim() < 2 or candidates.shape[-1] < 3:
-        raise ValueError(f"candidates must be a tensor of shape (..., pixels, 2 + C), "
-                         f"got {getattr(candidates, 'shape', type(candidates).__name__)}")
-    checks.integer(height, "height", 1)
-    checks.integer(width, "width", 1)
-    rows = candidates[..., 0].floor().clamp(0, height - 1).long()
-    cols = candidates[..., 1].floor().clamp(0, width - 1).long()
-    return rows, cols, candidates[..., 2:].clamp(0, 1)
-
-
-def apply_pixels(x: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-    """Images ``x`` (N, C, H, W) with candidate i's pixels written into image i; a new tensor."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        raise ValueError(f"x must be a batch of images (N, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
-    if not isinstance(candidates, torch.Tensor):
-        raise TypeError(f"candidates must be a tensor, got {type(candidates).__name__}")
-    n, c, h, w = x.shape
-    if candidates.shape[0] != n or candidates.shape[-1] != 2 + c or candidates.dim() != 3:
-        raise ValueError(f"candidates must have shape ({n}, pixels, {2 + c}) for x of shape {tuple(x.shape)}, "
-                         f"got {tuple(candidates.shape)}")
-    rows, cols, vals = decode(candidates, h, w)
-    out = x.clone().view(n, c, h * w)
-    idx = torch.arange(n, device=x.device)
-    for j in range(candidates.shape[1]):  # k is 1–5: a loop over pixels, vectorised over images
-        out[idx, :, rows[:, j] * w + cols[:, j]] = vals[:, j].to(out.dtype)
-    return out.view(n, c, h, w)
-
-
-def _distinct_triples(n_img: int, popsize: int, g: torch.Generator) -> torch.Tensor:
-    """Indices (n_img, popsize, 3) into each population, the three of each triple distinct."""
-    r = torch.randint(0, popsize, (n_img, popsize, 3), generator=g)
-    while True:
-        bad = (r[..., 0] == r[..., 1]) | (r[..., 0] == r[..., 2]) | (r[..., 1] == r[..., 2])
-        if not bad.any():
-            return r
-        r[bad] = torch.randint(0, popsize, (int(bad.sum()), 3), generator=g)
-
-
-def mutate(pop: torch.Tensor, fit: torch.Tensor, F: float, strategy: str, g: torch.Generator) -> torch.Tensor:
-    """One DE generation's children: pop (A, P, ...) → (A, P, ...), one child per member, from three
-    other members drawn at random in each image's population (``fit`` (A, P): for ``best1``)."""
-    r = _distinct_triples(pop.shape[0], pop.shape[1], g).to(pop.device)
-    flat = pop.flatten(2)
-
-    def member(j: int) -> torch.Tensor:
-        return flat.gather(1, r[..., j, None].expand(-1, -1, flat.shape[-1]))
-
-    if strategy == "rand1":
-        child = member(0) + F * (member(1) - member(2))
-    else:  # best1: every child starts from its image's fittest member
-        fittest = flat[torch.arange(len(flat), device=flat.device), fit.argmin(1)]
-        child = fittest[:, None] + F * (member(1) - member(2))
-    return child.view_as(pop)
-
-
-def generation(pop: torch.Tensor, fit: torch.Tensor,
-               score: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], *, F: float, strategy: str,
-               bounds: str, box: tuple[torch.Tensor, torch.Tensor],
-               g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One DE generation: mutate, score, select. Each member of each population gets a child
-    (:func:`mutate`); a child's numbers outside ``box`` = (lo, hi), each (2 + C,), are clipped or
-    resampled inside (``bounds``); ``score(children)`` gives their (fitness, success), each (A, P);
-    a child replaces its parent if it is at least as fit (fitness is minimised).
-
-    pop (A, P, k, 2 + C), fit (A, P) → (pop, fit) after selection, then the children, their fitness
-    and their success. No checks: callers validate.
-    """
-    lo, hi = box
-    child = mutate(pop, fit, F, strategy, g)
-    if bounds == "clip":
-        child = torch.maximum(torch.minimum(child, hi), lo)
-    else:  # resample what left the box uniformly inside it, as scipy's differential_evolution
-        fresh = lo + (hi - lo) * torch.rand(child.shape, generator=g).to(child.device)
-        child = torch.where((child < lo) | (child > hi), fresh, child)
-    c_fit, c_hit = score(child)
-    better = c_fit <= fit
-    return torch.where(better[..., None, None], child, pop), torch.where(better, c_fit, fit), child, c_fit, c_hit
-
-
 class _Fitness:
-    """Fitness (minimised) and success of candidates on their images, in forward passes of at most
-    ``batch_size`` images. Untargeted: log p(cls), success when cls is no longer the predicted
-    label; targeted: −log p(cls), success when cls is the predicted label."""
+    """Fitness (minimised) and success of candidates on their images, in forward passes
+    of at most ``batch_size`` images. Untargeted: log p(cls), success when cls is no
+    longer the predicted label; targeted: −log p(cls), success when cls is the predicted
+    label."""
 
-    def __init__(self, model: torch.nn.Module, x: torch.Tensor, cls: torch.Tensor, targeted: bool, batch_size: int):
-        self.model, self.x, self.cls, self.targeted, self.batch_size = model, x, cls, targeted, batch_size
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        x: torch.Tensor,
+        cls: torch.Tensor,
+        targeted: bool,
+        batch_size: int,
+    ):
+        self.model, self.x, self.cls, self.targeted, self.batch_size = (
+            model,
+            x,
+            cls,
+            targeted,
+            batch_size,
+        )
 
     @torch.no_grad()
-    def __call__(self, images: torch.Tensor, candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """images (A,) indices into x; candidates (A, P, k, 2 + C) → (fitness (A, P), success (A, P))."""
+    def __call__(
+        self, images: torch.Tensor, candidates: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """images (A,) indices into x; candidates (A, P, k, 2 + C) → (fitness (A, P),
+        success (A, P))."""
         a, p = candidates.shape[:2]
         flat = candidates.reshape(a * p, -1, self.x.shape[1] + 2)
         img = images.repeat_interleave(p)
         fit = torch.empty(a * p, device=self.x.device)
         hit = torch.empty(a * p, dtype=torch.bool, device=self.x.device)
         for s in range(0, a * p, self.batch_size):
-            i = img[s:s + self.batch_size]
-            logp = self.model(apply_pixels(self.x[i], flat[s:s + self.batch_size])).log_softmax(1)
+            i = img[s : s + self.batch_size]
+            logp = self.model(
+                apply_pixels(self.x[i], flat[s : s + self.batch_size])
+            ).log_softmax(1)
             lp_cls = logp.gather(1, self.cls[i, None])[:, 0]
             pred = logp.argmax(1)
-            fit[s:s + len(i)] = -lp_cls if self.targeted else lp_cls
-            hit[s:s + len(i)] = pred == self.cls[i] if self.targeted else pred != self.cls[i]
+            fit[s : s + len(i)] = -lp_cls if self.targeted else lp_cls
+            hit[s : s + len(i)] = (
+                pred == self.cls[i] if self.targeted else pred != self.cls[i]
+            )
         return fit.view(a, p), hit.view(a, p)
 
 
-def _initial_population(n: int, popsize: int, pixels: int, shape: tuple[int, int, int],
-                        g: torch.Generator) -> torch.Tensor:
-    """(n, popsize, pixels, 2 + C): coordinates uniform over the image, values N(128, 127)/255."""
-    c, h, w = shape
-    pos = torch.rand(n, popsize, pixels, 2, generator=g) * torch.tensor([h, w])
-    val = (VALUE_MEAN + VALUE_STD * torch.randn(n, popsize, pixels, c, generator=g)).clamp(0, 1)
-    return torch.cat([pos, val], -1)
-
-
 class _Record:
-    """What :func:`one_pixel` keeps per image: the best candidate ``best`` (N, k, 2 + C), ``success``,
-    ``queries`` spent and the generation it ``stopped_at`` (N,)."""
+    """What :func:`one_pixel` keeps per image: the best candidate ``best``
+    (N, k, 2 + C), ``success``, ``queries`` spent and the generation it ``stopped_at``
+    (N,)."""
 
-    def __init__(self, n: int, pixels: int, channels: int, generations: int, device: torch.device):
+    def __init__(
+        self, n: int, pixels: int, channels: int, generations: int, device: torch.device
+    ):
         self.best = torch.zeros(n, pixels, 2 + channels, device=device)
         self.success = torch.zeros(n, dtype=torch.bool)
         self.queries = torch.zeros(n, dtype=torch.long)
         self.stopped_at = torch.full((n,), generations, dtype=torch.long)
 
-    def update(self, active: torch.Tensor, cands: torch.Tensor, fit: torch.Tensor, hit: torch.Tensor,
-               gen: int) -> torch.Tensor:
-        """Count the queries of the candidates (A, P, k, 2 + C) just scored for the images ``active``
-        (A,) and record the images with a successful one; return the mask (A,) of those still running."""
+    def update(
+        self,
+        active: torch.Tensor,
+        cands: torch.Tensor,
+        fit: torch.Tensor,
+        hit: torch.Tensor,
+        gen: int,
+    ) -> torch.Tensor:
+        """Count the queries of the candidates (A, P, k, 2 + C) just scored for the
+        images ``active`` (A,) and record the images with a successful one; return the
+        mask (A,) of those still running."""
         self.queries[active] += cands.shape[1]
         won = hit.any(1)
         if won.any():
-            pick = fit.masked_fill(~hit, float("inf")).argmin(1)  # the fittest successful candidate
+            # the fittest successful candidate
+            pick = fit.masked_fill(~hit, float("inf")).argmin(1)
             ids = active[won.cpu()]
             self.best[ids.to(self.best.device)] = cands[won, pick[won]]
             self.success[ids] = True
@@ -215,16 +168,34 @@ class _Record:
         return ~won.cpu()
 
 
-def _check(model, x, y, pixels, target, popsize, generations, F, strategy, bounds, seed, batch_size, **_) -> dict:
+def _check(
+    model,
+    x,
+    y,
+    pixels,
+    target,
+    popsize,
+    generations,
+    F,
+    strategy,
+    bounds,
+    seed,
+    batch_size,
+    **_,
+) -> dict:
     checks.module(model)
     checks.images(x)
     y = checks.labels(y, x.shape[0])
-    out = {"y": y, "pixels": checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
-           "popsize": checks.integer(popsize, "popsize", 4, 1_000_000),
-           "generations": checks.integer(generations, "generations", 0, 100_000), "seed": checks.seed(seed),
-           "F": checks.number(F, "F", 0.0, 2.0, lo_open=True),
-           "strategy": checks.choice(strategy, "strategy", STRATEGIES),
-           "bounds": checks.choice(bounds, "bounds", BOUNDS)}
+    out = {
+        "y": y,
+        "pixels": checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
+        "popsize": checks.integer(popsize, "popsize", 4, 1_000_000),
+        "generations": checks.integer(generations, "generations", 0, 100_000),
+        "seed": checks.seed(seed),
+        "F": checks.number(F, "F", 0.0, 2.0, lo_open=True),
+        "strategy": checks.choice(strategy, "strategy", STRATEGIES),
+        "bounds": checks.choice(bounds, "bounds", BOUNDS),
+    }
     if target is not None:
         out["target"] = checks.labels(target, x.shape[0], "target")
         if (out["target"] == y).any():
@@ -235,19 +206,33 @@ def _check(model, x, y, pixels, target, popsize, generations, F, strategy, bound
 
 
 @checks.checked(_check)
-def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixels: int = 1,
-              target: torch.Tensor | None = None, popsize: int = 400, generations: int = 100,
-              F: float = 0.5, strategy: str = "rand1", bounds: str = "clip", seed: int = 0, batch_size: int | None = None,
-              progress: bool = True) -> OnePixelResult:
-    """Attack each image of ``x`` (N, C, H, W) in [0, 1] with true labels ``y`` (N,) by changing
-    ``pixels`` pixels, found by differential evolution (see the module doc).
+def one_pixel(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    pixels: int = 1,
+    target: torch.Tensor | None = None,
+    popsize: int = 400,
+    generations: int = 100,
+    F: float = 0.5,
+    strategy: str = "rand1",
+    bounds: str = "clip",
+    seed: int = 0,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> OnePixelResult:
+    """Attack each image of ``x`` (N, C, H, W) in [0, 1] with true labels ``y`` (N,) by
+    changing ``pixels`` pixels, found by differential evolution (see the module doc).
 
-    ``target`` (N,) makes it targeted. ``strategy``: ``"rand1"``, the paper's p[r1] + F·(p[r2] − p[r3]),
-    or ``"best1"``, scipy's default, p[best] + F·(p[r1] − p[r2]): greedier, faster to converge in the
-    15 dimensions of five pixels, more prone to stall. ``bounds``: what happens to a child's number
-    that leaves the image or [0, 1]: ``"clip"`` to the nearest bound, or ``"resample"`` uniformly
-    inside (scipy's rule; with ``best1`` it keeps the greedy search exploring). ``batch_size``: images per forward pass (default
-    512 on a CPU, where larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
+    ``target`` (N,) makes it targeted. ``strategy``: ``"rand1"``, the paper's
+    p[r1] + F·(p[r2] − p[r3]), or ``"best1"``, scipy's default,
+    p[best] + F·(p[r1] − p[r2]): greedier, faster to converge in the 15 dimensions of
+    five pixels, more prone to stall. ``bounds``: what happens to a child's number that
+    leaves the image or [0, 1]: ``"clip"`` to the nearest bound, or ``"resample"``
+    uniformly inside (scipy's rule; with ``best1`` it keeps the greedy search
+    exploring). ``batch_size``: images per forward pass (default 512 on a CPU, where
+    larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
     """
     device = model_device(model)
     n, c, h, w = x.shape
@@ -255,39 +240,72 @@ def one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, pixel
     if batch_size is None:
         batch_size = 16_384 if device.type == "cuda" else 512
     xd = x.to(device)
-    fitness = _Fitness(model, xd, (y if target is None else target).to(device), target is not None, batch_size)
-    box = torch.zeros(2 + c, device=device), torch.tensor([h - 1e-4, w - 1e-4] + [1.0] * c, device=device)
+    fitness = _Fitness(
+        model,
+        xd,
+        (y if target is None else target).to(device),
+        target is not None,
+        batch_size,
+    )
+    box = (
+        torch.zeros(2 + c, device=device),
+        torch.tensor([h - 1e-4, w - 1e-4] + [1.0] * c, device=device),
+    )
     rec = _Record(n, pixels, c, generations, device)
     with eval_mode(model):
         active = torch.arange(n)  # the images still running
-        pop = _initial_population(n, popsize, pixels, (c, h, w), g).to(device)
+        pop = initial_population(n, popsize, pixels, (c, h, w), g).to(device)
         fit, hit = fitness(active.to(device), pop)
         keep = rec.update(active, pop, fit, hit, 0)
         pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
-        for gen in progress_bar(range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"):
+        for gen in progress_bar(
+            range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"
+        ):
             if len(active) == 0:
                 break
             on = active.to(device)
-            pop, fit, child, c_fit, c_hit = generation(pop, fit, lambda cands: fitness(on, cands), F=F,
-                                                       strategy=strategy, bounds=bounds, box=box, g=g)
+            pop, fit, child, c_fit, c_hit = generation(
+                pop,
+                fit,
+                lambda cands: fitness(on, cands),
+                F=F,
+                strategy=strategy,
+                bounds=bounds,
+                box=box,
+                g=g,
+            )
             keep = rec.update(active, child, c_fit, c_hit, gen)
             pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
         if len(active):  # not fooled: keep the fittest candidate found
-            rec.best[active.to(device)] = pop[torch.arange(len(active), device=device), fit.argmin(1)]
+            rec.best[active.to(device)] = pop[
+                torch.arange(len(active), device=device), fit.argmin(1)
+            ]
         x_adv = apply_pixels(xd, rec.best)
         with torch.no_grad():
             probs = model(x_adv).softmax(1)
     rows, cols, vals = decode(rec.best, h, w)
-    return OnePixelResult(x_adv.to(x.device), rec.success, rec.queries, rec.stopped_at, probs.cpu(),
-                          encode(rows, cols, vals).cpu())
+    return OnePixelResult(
+        x_adv.to(x.device),
+        rec.success,
+        rec.queries,
+        rec.stopped_at,
+        probs.cpu(),
+        encode(rows, cols, vals).cpu(),
+    )
 
 
-def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
-                         values: tuple[float, ...] | list[float] | torch.Tensor = (0.0, 1.0), *,
-                         batch_size: int = 1024) -> torch.Tensor:
-    """Every single-pixel change of every image: the probability of the true class after setting
-    pixel (r, c) to each value. ``values``: floats in [0, 1] (written to every channel) or a
-    (V, C) tensor of colours. Returns (N, V, H, W). The ground truth a 1-pixel DE is compared with."""
+def exhaustive_one_pixel(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    values: tuple[float, ...] | list[float] | torch.Tensor = (0.0, 1.0),
+    *,
+    batch_size: int = 1024,
+) -> torch.Tensor:
+    """Every single-pixel change of every image: the probability of the true class after
+    setting pixel (r, c) to each value. ``values``: floats in [0, 1] (written to every
+    channel) or a (V, C) tensor of colours. Returns (N, V, H, W). The ground truth a
+    1-pixel DE is compared with."""
     checks.module(model)
     checks.images(x)
     y = checks.labels(y, x.shape[0])
@@ -295,20 +313,39 @@ def exhaustive_one_pixel(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
     try:
         vals = torch.as_tensor(values, dtype=torch.float32)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"values must be floats in [0, 1] or a (V, {c}) tensor of colours, got {values!r}") from None
+        raise TypeError(
+            f"values must be floats in [0, 1] or a (V, {c}) tensor of colours, "
+            f"got {values!r}"
+        ) from None
     if vals.dim() == 1:
         vals = vals[:, None].expand(-1, c)
     if vals.dim() != 2 or vals.shape[1] != c or len(vals) == 0:
-        raise ValueError(f"values must be floats or a (V, {c}) tensor of colours, got shape {tuple(vals.shape)}")
+        raise ValueError(
+            f"values must be floats or a (V, {c}) tensor of colours, "
+            f"got shape {tuple(vals.shape)}"
+        )
     checks.images(vals[None, :, :, None], "values")
     batch_size = checks.integer(batch_size, "batch_size", 1)
     device = model_device(model)
     rr, cc = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
-    grid = torch.cat([rr.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
-                      cc.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
-                      vals[None].expand(h * w, -1, -1)], -1).transpose(0, 1).reshape(-1, 1, 2 + c)  # (V·H·W, 1, D)
+    # every (row, column, value) candidate, shape (V·H·W, 1, D)
+    grid = (
+        torch.cat(
+            [
+                rr.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
+                cc.reshape(-1, 1, 1).float().expand(-1, len(vals), 1),
+                vals[None].expand(h * w, -1, -1),
+            ],
+            -1,
+        )
+        .transpose(0, 1)
+        .reshape(-1, 1, 2 + c)
+    )
     out = torch.empty(n, len(vals) * h * w)
-    fitness, grid = _Fitness(model, x.to(device), y.to(device), False, batch_size), grid[None].to(device)
+    fitness, grid = (
+        _Fitness(model, x.to(device), y.to(device), False, batch_size),
+        grid[None].to(device),
+    )
     with eval_mode(model):
         for i in range(n):
             out[i] = fitness(torch.tensor([i], device=device), grid)[0][0].exp().cpu()

@@ -1,5 +1,6 @@
-"""Projected Gradient Descent (Madry et al., 2018) under the L∞ or L2 norm, and the loop it runs:
-projected gradient ascent of any loss inside a :class:`~robustcore.attacks.Ball`."""
+"""Projected Gradient Descent (Madry et al., 2018) under the L∞ or L2 norm, and the loop
+it runs: projected gradient ascent of any loss inside a
+:class:`~robustcore.attacks.Ball`."""
 
 from __future__ import annotations
 
@@ -12,43 +13,67 @@ from .. import checks
 from .base import Ball, ascent_step, check_inputs, eval_mode, on_model_device
 
 
-def projected_ascent(loss: Callable[[torch.Tensor], torch.Tensor], ball: Ball, steps: int, alpha: float, *,
-                     random_start: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Maximise ``loss`` over ``ball``: from a random point of the ball (drawn from ``generator`` if
-    given) or from its centre, take ``steps`` steepest-ascent steps of size ``alpha`` in the ball's
-    norm, each projected back onto the ball.
+def projected_ascent(
+    loss: Callable[[torch.Tensor], torch.Tensor],
+    ball: Ball,
+    steps: int,
+    alpha: float,
+    *,
+    random_start: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Maximise ``loss`` over ``ball``: from a random point of the ball (drawn from
+    ``generator`` if given) or from its centre, take ``steps`` steepest-ascent steps of
+    size ``alpha`` in the ball's norm, each projected back onto the ball.
 
-    ``loss(x_adv)``: a scalar, the sum of the per-image losses of the batch x_adv (N, C, H, W), so
-    that each image's gradient is its own loss's. Returns the last point (N, C, H, W), detached.
-    No checks: callers validate.
+    ``loss(x_adv)``: a scalar, the sum of the per-image losses of the batch x_adv
+    (N, C, H, W), so that each image's gradient is its own loss's. Returns the last
+    point (N, C, H, W), detached. No checks: callers validate.
     """
     x_adv = ball.random_point(generator) if random_start else ball.x.clone()
     for _ in range(steps):
         x_adv.requires_grad_(True)
         (grad,) = torch.autograd.grad(loss(x_adv), x_adv)
         with torch.no_grad():
-            x_adv = ball.project(x_adv.detach().add_(ascent_step(grad, alpha, ball.norm)))
+            x_adv = ball.project(
+                x_adv.detach().add_(ascent_step(grad, alpha, ball.norm))
+            )
     return x_adv.detach()
 
 
 def _check(model, x, y, eps, norm, steps, alpha, restarts, **_) -> dict:
     y, eps = check_inputs(model, x, y, eps, norm)
-    return {"y": y, "eps": eps, "steps": checks.integer(steps, "steps", 1, 100_000),
-            "restarts": checks.integer(restarts, "restarts", 1, 1_000),
-            "alpha": None if alpha is None else checks.number(alpha, "alpha", 0.0)}
+    return {
+        "y": y,
+        "eps": eps,
+        "steps": checks.integer(steps, "steps", 1, 100_000),
+        "restarts": checks.integer(restarts, "restarts", 1, 1_000),
+        "alpha": None if alpha is None else checks.number(alpha, "alpha", 0.0),
+    }
 
 
 @on_model_device
 @checks.checked(_check)
-def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
-        norm: str = "linf", steps: int = 40, alpha: float | None = None,
-        random_start: bool = True, restarts: int = 1, targeted: bool = False) -> torch.Tensor:
-    """Maximise the cross-entropy (or minimise it toward ``y`` if ``targeted``) inside the ε-ball.
+def pgd(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    norm: str = "linf",
+    steps: int = 40,
+    alpha: float | None = None,
+    random_start: bool = True,
+    restarts: int = 1,
+    targeted: bool = False,
+) -> torch.Tensor:
+    """Maximise the cross-entropy (or minimise it toward ``y`` if ``targeted``) inside
+    the ε-ball.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) true labels, or target labels if ``targeted``.
-    ``alpha`` defaults to ``2.5 * eps / steps``. With ``restarts > 1`` each example keeps
-    the restart that succeeded (else the one with the highest loss).
-    Returns the adversarial batch, in [0, 1] and within ``eps`` of ``x`` in the chosen norm.
+    ``alpha`` defaults to ``2.5 * eps / steps``. With ``restarts > 1`` each example
+    keeps the restart that succeeded (else the one with the highest loss). Returns the
+    adversarial batch, in [0, 1] and within ``eps`` of ``x`` in the chosen norm.
     """
     if eps == 0:
         return x.clone()
@@ -60,7 +85,8 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
         return sign * F.cross_entropy(model(x_adv), y, reduction="sum")
 
     @torch.no_grad()
-    def outcome(x_adv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # success and loss per image
+    def outcome(x_adv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # success and loss per image
         logits = model(x_adv)
         hit = logits.argmax(1) == y if targeted else logits.argmax(1) != y
         return hit, sign * F.cross_entropy(logits, y, reduction="none")
@@ -70,10 +96,16 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
         if restarts == 1:
             return best
         best_hit, best_loss = outcome(best)
-        for _ in range(restarts - 1):  # keep a success over a failure, else the higher loss
-            x_adv = projected_ascent(loss, ball, steps, alpha, random_start=random_start)
+        for _ in range(restarts - 1):
+            # keep a success over a failure, else the higher loss
+            x_adv = projected_ascent(
+                loss, ball, steps, alpha, random_start=random_start
+            )
             hit, loss_i = outcome(x_adv)
             better = (hit & ~best_hit) | ((hit == best_hit) & (loss_i > best_loss))
             best = torch.where(better.view(-1, 1, 1, 1), x_adv, best)
-            best_hit, best_loss = torch.where(better, hit, best_hit), torch.where(better, loss_i, best_loss)
+            best_hit, best_loss = (
+                torch.where(better, hit, best_hit),
+                torch.where(better, loss_i, best_loss),
+            )
         return best

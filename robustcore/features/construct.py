@@ -1,0 +1,285 @@
+"""The constructions of Ilyas et al. (2019): representation inversion (D_R, D_NR) and
+relabelling by a targeted attack (D_det, D_rand).
+
+Each public function checks its arguments and returns a
+:class:`~robustcore.features.dataset.Constructed` dataset (or, for :func:`invert`, the
+rebuilt images).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+
+from .. import attacks, checks
+from ..utils import eval_mode, model_device
+from ..utils import progress as progress_bar
+from .dataset import Constructed
+
+INITS = ("image", "noise")
+MODES = ("det", "rand")
+
+
+def representation_distance(
+    model: torch.nn.Module, x: torch.Tensor, target_rep: torch.Tensor
+) -> torch.Tensor:
+    """Per-example relative distance ‖g(x) − r‖₂ / ‖r‖₂ of the penultimate
+    representation g, shape (N,)."""
+    return (model.features(x) - target_rep).norm(dim=1) / target_rep.norm(
+        dim=1
+    ).clamp_min(1e-12)
+
+
+def _check_invert(
+    model: Any, target: Any, start: Any, steps: Any, step_size: Any, batch_size: Any
+) -> tuple[int, float, int]:
+    checks.module(model)
+    checks.images(target, "target")
+    checks.images(start, "start")
+    if start.shape != target.shape:
+        raise ValueError(
+            f"start must have the shape of target {tuple(target.shape)}, "
+            f"got {tuple(start.shape)}"
+        )
+    if not hasattr(model, "features"):
+        raise TypeError(
+            "model must expose features(x), its penultimate representation "
+            "(every robustcore.models classifier does)"
+        )
+    return (
+        checks.integer(steps, "steps", 1, 100_000),
+        checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
+        checks.integer(batch_size, "batch_size", 1),
+    )
+
+
+def invert(
+    model: torch.nn.Module,
+    target: torch.Tensor,
+    start: torch.Tensor,
+    *,
+    steps: int = 200,
+    step_size: float = 1.0,
+    batch_size: int = 500,
+    progress: bool = True,
+    desc: str = "invert",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Find x_r ∈ [0, 1] with g(x_r) ≈ g(target), starting from ``start``.
+
+    Normalised L2 gradient steps (as Ilyas et al.) whose size decays from ``step_size``
+    to 0 on a cosine schedule, each followed by clipping to [0, 1]. ``target``,
+    ``start``: (N, C, H, W). Returns
+    ``(x_r, final_distance (N,), mean_distance_per_step (steps,))``.
+    """
+    steps, step_size, batch_size = _check_invert(
+        model, target, start, steps, step_size, batch_size
+    )
+    device = model_device(model)
+    out, final, curve = [], [], torch.zeros(steps)
+    with eval_mode(model):
+        for i in progress_bar(
+            range(0, len(target), batch_size), enabled=progress, desc=desc
+        ):
+            t, x = (
+                target[i : i + batch_size].to(device),
+                start[i : i + batch_size].to(device).clone(),
+            )
+            with torch.no_grad():
+                rep = model.features(t)
+            for k in range(steps):
+                x.requires_grad_(True)
+                dist = representation_distance(model, x, rep)
+                (grad,) = torch.autograd.grad(dist.sum(), x)
+                curve[k] += dist.detach().sum().cpu()
+                with torch.no_grad():
+                    alpha = step_size * 0.5 * (1 + math.cos(math.pi * k / steps))
+                    x = x.detach() - attacks.ascent_step(grad, alpha, "l2")
+                    x.clamp_(0, 1)
+            with torch.no_grad():
+                final.append(representation_distance(model, x, rep).cpu())
+            out.append(x.detach().cpu())
+    return torch.cat(out), torch.cat(final), curve / len(target)
+
+
+def starting_points(
+    x: torch.Tensor, init: str = "image", seed: int = 0
+) -> torch.Tensor:
+    """Starting points x₀ for :func:`invert`, one per image of ``x``.
+
+    ``"image"``: another image of ``x`` drawn at random (never the image itself), as
+    Ilyas et al. do for D_R; ``"noise"``: uniform noise in [0, 1].
+    """
+    checks.images(x)
+    checks.choice(init, "init", INITS)
+    g = torch.Generator().manual_seed(checks.seed(seed))
+    if init == "noise":
+        return torch.rand(x.shape, generator=g)
+    n = len(x)
+    if n < 2:
+        raise ValueError("x must hold at least 2 images to start each from another one")
+    # A random shift of a random permutation: position i gets perm[(j+s) mod n],
+    # never itself.
+    perm = torch.randperm(n, generator=g)
+    shift = int(torch.randint(1, n, (1,), generator=g))
+    src = torch.empty(n, dtype=torch.long)
+    src[perm] = perm.roll(-shift)
+    return x[src].clone()
+
+
+def _inverted(
+    kind: str,
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    init: str,
+    steps: int,
+    step_size: float,
+    seed: int,
+    batch_size: int,
+    progress: bool,
+) -> Constructed:
+    checks.images(x)
+    y = checks.labels(y, x.shape[0])
+    t0 = time.perf_counter()
+    xr, final, curve = invert(
+        model,
+        x,
+        starting_points(x, init, seed),
+        steps=steps,
+        step_size=step_size,
+        batch_size=batch_size,
+        progress=progress,
+        desc=kind,
+    )
+    meta = {
+        "kind": kind,
+        "init": init,
+        "steps": steps,
+        "step_size": step_size,
+        "seed": seed,
+        "final_distance_mean": float(final.mean()),
+        "final_distance_max": float(final.max()),
+        "distance_curve": [round(float(v), 5) for v in curve],
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return Constructed(xr, y.clone(), meta)
+
+
+def robust_dataset(
+    robust_model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    init: str = "image",
+    steps: int = 200,
+    step_size: float = 8.0,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> Constructed:
+    """D_R: each image of ``x`` rebuilt from the representation of an adversarially
+    trained model.
+
+    x: (N, C, H, W) in [0, 1]; y: (N,) labels, kept. See :func:`invert` for the
+    optimisation.
+    """
+    return _inverted(
+        "D_R", robust_model, x, y, init, steps, step_size, seed, batch_size, progress
+    )
+
+
+def non_robust_dataset(
+    std_model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    init: str = "image",
+    steps: int = 100,
+    step_size: float = 0.1,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> Constructed:
+    """D_NR: the same inversion with a standard model; the rebuilt images look like
+    their starts."""
+    return _inverted(
+        "D_NR", std_model, x, y, init, steps, step_size, seed, batch_size, progress
+    )
+
+
+def relabelled_dataset(
+    std_model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    mode: str = "det",
+    eps: float = 3.0,
+    steps: int = 40,
+    alpha: float | None = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> Constructed:
+    """D_det (``mode="det"``: t = (y + 1) mod C) or D_rand (``"rand"``: t uniform over
+    the classes ≠ y).
+
+    Each image gets a targeted L2 PGD perturbation of size ≤ ``eps`` toward t on
+    ``std_model`` and the label t. ``meta["fooling_rate"]`` is the share of images the
+    model classifies as t.
+    """
+    checks.module(std_model)
+    checks.images(x)
+    checks.choice(mode, "mode", MODES)
+    y = checks.labels(y, x.shape[0])
+    if num_classes is None:
+        num_classes = int(y.max()) + 1
+    num_classes = checks.integer(num_classes, "num_classes", 2)
+    checks.labels(y, x.shape[0], num_classes=num_classes)
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    g = torch.Generator().manual_seed(checks.seed(seed))
+    if mode == "det":
+        t = (y + 1) % num_classes
+    else:  # y + a uniform offset in 1..C-1 is uniform over the other classes
+        t = (y + torch.randint(1, num_classes, y.shape, generator=g)) % num_classes
+    t, settings = attacks.check(
+        "pgd",
+        std_model,
+        x,
+        t,
+        eps=eps,
+        norm="l2",
+        steps=steps,
+        alpha=alpha,
+        targeted=True,
+    )
+    device = model_device(std_model)
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)  # PGD's random start
+    out, fooled = [], 0
+    for i in progress_bar(
+        range(0, len(y), batch_size), enabled=progress, desc=f"D_{mode}"
+    ):
+        tb = t[i : i + batch_size]
+        xa = attacks.pgd.unchecked(
+            std_model, x[i : i + batch_size].to(device), tb.to(device), **settings
+        )
+        with torch.no_grad():
+            pred = std_model(xa).argmax(1).cpu()
+        fooled += int((pred == tb).sum())
+        out.append(xa.cpu())
+    meta = {
+        "kind": f"D_{mode}",
+        "mode": mode,
+        "eps": eps,
+        "steps": steps,
+        "alpha": alpha,
+        "seed": seed,
+        "num_classes": num_classes,
+        "fooling_rate": fooled / len(y),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return Constructed(torch.cat(out), t, meta)

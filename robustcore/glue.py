@@ -1,0 +1,50 @@
+"""Numbers bound into a chapter's prose (myst-nb's glue): the rendered text quotes what
+a cell computed, or what :mod:`robustcore.references` holds, never a typed copy.
+
+In a cell: ``glue.numbers(worst=0.35)`` or ``glue.published("ilyas/D_R/l2")``; in the
+Markdown that follows: ``{glue:text}`worst:.1%``` or ``{glue:text}`ilyas_D_R_l2:g```
+(a registry key's ``/`` and other non-word characters become ``_``, see :func:`name`).
+Without myst-nb (a bare Colab runtime) both calls do nothing: the cells still run, and
+the prose shows the role instead of the number.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers as _numbers
+import re
+
+from . import references
+
+__all__ = ["name", "numbers", "published"]
+
+
+def name(key: str) -> str:
+    """The glue name of a registry key: ``"ilyas/D_R/l2"`` → ``"ilyas_D_R_l2"``."""
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"key must be a non-empty str, got {key!r}")
+    return re.sub(r"\W", "_", key)
+
+
+def numbers(**values: float) -> None:
+    """Glue each keyword's value (a finite real number) under its name."""
+    for k, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, _numbers.Real):
+            raise TypeError(f"{k} must be a real number, got {type(v).__name__}")
+        if not math.isfinite(v):
+            raise ValueError(f"{k} must be finite, got {v}")
+    _glue({k: float(v) for k, v in values.items()})
+
+
+def published(*keys: str) -> None:
+    """Glue the value of each registry entry ``keys`` under :func:`name` of its key."""
+    _glue({name(k): references.get(k).value for k in keys})
+
+
+def _glue(values: dict[str, float]) -> None:
+    try:  # myst-nb: installed with the book's tools, not with the library
+        from myst_nb import glue
+    except ImportError:
+        return
+    for k, v in values.items():
+        glue(k, v, display=False)

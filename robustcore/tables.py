@@ -1,0 +1,85 @@
+"""Markdown tables for the chapters' results: a header and rows in, one string out, so
+that a chapter states *what* goes in a table and not how Markdown spells it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from . import references
+
+__all__ = ["markdown", "records"]
+
+
+def markdown(
+    header: Sequence[str], rows: Iterable[Sequence[object]], caption: str = ""
+) -> str:
+    """A Markdown table: ``header`` (column titles), ``rows`` (one sequence of cells per
+    row, each as long as the header, written with ``str``), under an optional
+    ``caption``."""
+    if isinstance(header, str) or not all(isinstance(h, str) for h in header):
+        raise TypeError("header must be a sequence of column titles (str)")
+    if not header:
+        raise ValueError("header must name at least one column")
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, row in enumerate(rows):
+        cells = list(row)
+        if len(cells) != len(header):
+            raise ValueError(
+                f"rows[{i}] must have {len(header)} cells (one per column), "
+                f"got {len(cells)}"
+            )
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return (f"{caption}\n\n" if caption else "") + "\n".join(lines)
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.1f}%" if unit == "%" else f"{v:.3g}{' ' + unit if unit else ''}"
+
+
+def _ours(row: dict[str, Any]) -> str:
+    """A row's value as text: ``"93.2% [90.6, 95.1], n=500"`` (interval and n where
+    recorded)."""
+    if row["value"] is None:
+        return "not run here"
+    text = _fmt(row["value"], row["unit"])
+    if row.get("low") is not None:
+        lo, hi = (_fmt(row[k], row["unit"]).rstrip("%") for k in ("low", "high"))
+        text += f" [{lo}, {hi}]"
+    return text + (f", n={row['n']:,}" if row.get("n") else "")
+
+
+def records(rows: list[dict[str, Any]], kind: str | None) -> str:
+    """The rows of one ``kind`` (from :func:`robustcore.results.table`) as a Markdown
+    table: ``"reproduction"`` (with the gap, ours minus the published number),
+    ``"analogue"`` (the published number is context: no gap) or None (ours only: no
+    published counterpart)."""
+    if kind not in (*references.KINDS, None):
+        raise ValueError(
+            f"kind must be one of {references.KINDS} or None, got {kind!r}"
+        )
+    rows = [r for r in rows if r.get("kind") == kind]
+    if kind is None:
+        return markdown(
+            ["ch.", "result", "ours", "note"],
+            [(r["chapter"], r["name"], _ours(r), r["what"] or "") for r in rows],
+        )
+    gap = kind == "reproduction"
+    header = ["ch.", "result", "ours", "published", *(["gap"] if gap else [])]
+    body = []
+    for r in rows:
+        cells = [r["chapter"], r["name"], _ours(r), _fmt(r["reference"], r["unit"])]
+        if gap:
+            cells.append(_gap(r))
+        body.append((*cells, r["measured"], r["source"]))
+    return markdown([*header, "what was published", "source"], body)
+
+
+def _gap(row: dict[str, Any]) -> str:
+    if row["gap"] is None:
+        return "—"
+    return f"{row['gap']:+.1f} pp" if row["unit"] == "%" else f"{row['gap']:+.3f}"

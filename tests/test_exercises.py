@@ -1,0 +1,68 @@
+"""Each chapter ends with exercises; the coding ones have solutions in collapsed blocks
+(``:::{admonition} Solution`` with ``:class: dropdown``) holding a ``python`` block.
+Here every such block runs, from the book folder as a chapter does, so a solution
+cannot rot when the library changes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.py"))
+SOLUTION = re.compile(
+    r"^:::\{admonition\} Solution\n:class: dropdown\n(.*?)^:::$", re.M | re.S
+)
+CODE = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
+
+
+def markdown(py: Path) -> str:
+    """The chapter's Markdown cells, without their leading ``# ``."""
+    cells, md = [], False
+    for line in py.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# %%"):
+            md = "[markdown]" in line
+        elif md:
+            cells.append(line[2:] if line.startswith("# ") else line.lstrip("#"))
+    return "\n".join(cells)
+
+
+def exercises(py: Path) -> str:
+    text = markdown(py)
+    return text[text.find("\n## Exercises") :] if "\n## Exercises" in text else ""
+
+
+def solutions() -> list[tuple[str, str]]:
+    out = []
+    for py in CHAPTERS:
+        for i, block in enumerate(SOLUTION.findall(exercises(py))):
+            for code in CODE.findall(block):
+                out.append((f"{py.stem}-{i + 1}", code))
+    return out
+
+
+@pytest.mark.parametrize("py", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_ends_with_exercises_and_a_coding_solution(py):
+    text = exercises(py)
+    assert text, f"{py.name} has no '## Exercises' section"
+    count = len(re.findall(r"^\*\*Exercise \d+\.", text, re.M))
+    assert 3 <= count <= 5, f"{py.name}: {count} exercises (3 to 5 wanted)"
+    blocks = SOLUTION.findall(text)
+    assert len(blocks) == count, f"{py.name}: each exercise needs one Solution block"
+    assert any(CODE.search(b) for b in blocks), f"{py.name}: no coding solution"
+
+
+@pytest.mark.parametrize("name,code", solutions(), ids=[n for n, _ in solutions()])
+def test_solution_runs(name, code):
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "book",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"{name} failed:\n{done.stderr[-3000:]}"
