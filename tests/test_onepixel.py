@@ -412,6 +412,11 @@ MISUSE = (
                 ValueError,
                 "height must be >= 1",
             ),
+            "decode:width": (
+                lambda: attacks.decode(CANDS, 28, 0),
+                ValueError,
+                "width must be >= 1",
+            ),
             "success_by_generation:negative": (
                 lambda: RESULT.success_by_generation(-1),
                 ValueError,

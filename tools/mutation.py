@@ -72,6 +72,7 @@ MODULES = {
             "tests/test_novelty_algorithms.py",
             "tests/test_attacks.py::test_latent_attack_ends_at_a_farthest_corner_of_the_box",
             "tests/test_attacks.py::test_latent_attack_is_linf_pgd_on_the_latent_distance",
+            "tests/test_novelty.py::test_bad_input_is_refused_clearly_and_writes_nothing",
         ],
         {"latent_distance", "latent_attack", "arae_loss", "dae_loss", "scores"},
     ),
