@@ -33,9 +33,22 @@ def representation_distance(
     ).clamp_min(1e-12)
 
 
-def _check_invert(
-    model: Any, target: Any, start: Any, steps: Any, step_size: Any, batch_size: Any
-) -> tuple[int, float, int]:
+def _check_settings(model: Any, steps: Any, step_size: Any, batch_size: Any) -> dict:
+    """The model and the optimiser's settings of :func:`invert`."""
+    checks.module(model)
+    if not hasattr(model, "features"):
+        raise TypeError(
+            "model must expose features(x), its penultimate representation "
+            "(every robustcore.models classifier does)"
+        )
+    return {
+        "steps": checks.integer(steps, "steps", 1, 100_000),
+        "step_size": checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
+        "batch_size": checks.integer(batch_size, "batch_size", 1),
+    }
+
+
+def _check_invert(model, target, start, steps, step_size, batch_size, **_) -> dict:
     checks.module(model)
     checks.images(target, "target")
     checks.images(start, "start")
@@ -44,18 +57,10 @@ def _check_invert(
             f"start must have the shape of target {tuple(target.shape)}, "
             f"got {tuple(start.shape)}"
         )
-    if not hasattr(model, "features"):
-        raise TypeError(
-            "model must expose features(x), its penultimate representation "
-            "(every robustcore.models classifier does)"
-        )
-    return (
-        checks.integer(steps, "steps", 1, 100_000),
-        checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
-        checks.integer(batch_size, "batch_size", 1),
-    )
+    return _check_settings(model, steps, step_size, batch_size)
 
 
+@checks.checked(_check_invert)
 def invert(
     model: torch.nn.Module,
     target: torch.Tensor,
@@ -74,9 +79,6 @@ def invert(
     ``start``: (N, C, H, W). Returns
     ``(x_r, final_distance (N,), mean_distance_per_step (steps,))``.
     """
-    steps, step_size, batch_size = _check_invert(
-        model, target, start, steps, step_size, batch_size
-    )
     device = model_device(model)
     out, final, curve = [], [], torch.zeros(steps)
     with eval_mode(model):
@@ -104,6 +106,15 @@ def invert(
     return torch.cat(out), torch.cat(final), curve / len(target)
 
 
+def _check_starting_points(x, init, seed, **_) -> dict:
+    checks.images(x)
+    checks.choice(init, "init", INITS)
+    if init == "image" and len(x) < 2:
+        raise ValueError("x must hold at least 2 images to start each from another one")
+    return {"seed": checks.seed(seed)}
+
+
+@checks.checked(_check_starting_points)
 def starting_points(
     x: torch.Tensor, init: str = "image", seed: int = 0
 ) -> torch.Tensor:
@@ -112,14 +123,10 @@ def starting_points(
     ``"image"``: another image of ``x`` drawn at random (never the image itself), as
     Ilyas et al. do for D_R; ``"noise"``: uniform noise in [0, 1].
     """
-    checks.images(x)
-    checks.choice(init, "init", INITS)
-    g = torch.Generator().manual_seed(checks.seed(seed))
+    g = torch.Generator().manual_seed(seed)
     if init == "noise":
         return torch.rand(x.shape, generator=g)
     n = len(x)
-    if n < 2:
-        raise ValueError("x must hold at least 2 images to start each from another one")
     # A random shift of a random permutation: position i gets perm[(j+s) mod n],
     # never itself.
     perm = torch.randperm(n, generator=g)
@@ -141,16 +148,16 @@ def _inverted(
     batch_size: int,
     progress: bool,
 ) -> Constructed:
-    checks.images(x)
+    # checked once here; the steps below run unchecked
+    start_args = starting_points.check(x, init, seed)  # x, init, seed
     y = checks.labels(y, x.shape[0])
+    settings = _check_settings(model, steps, step_size, batch_size)
     t0 = time.perf_counter()
-    xr, final, curve = invert(
+    xr, final, curve = invert.unchecked(
         model,
         x,
-        starting_points(x, init, seed),
-        steps=steps,
-        step_size=step_size,
-        batch_size=batch_size,
+        starting_points.unchecked(**start_args),
+        **settings,
         progress=progress,
         desc=kind,
     )
