@@ -227,7 +227,10 @@ def test_exhaustive_one_pixel_by_hand():
     model = nn.Sequential(nn.Flatten(), nn.Linear(9, 3)).eval()
     x, y = torch.rand(2, 1, 3, 3), torch.tensor([2, 0])
     got = attacks.exhaustive_one_pixel(model, x, y, (0.0, 0.5, 1.0))
-    assert got.shape == (2, 3, 3, 3)
+    p_true, fooled = attacks.exhaustive_one_pixel(
+        model, x, y, (0.0, 0.5, 1.0), fooled=True
+    )
+    assert got.shape == fooled.shape == (2, 3, 3, 3) and torch.equal(got, p_true)
     for i in range(2):
         for v_i, v in enumerate((0.0, 0.5, 1.0)):
             for r in range(3):
@@ -235,8 +238,10 @@ def test_exhaustive_one_pixel_by_hand():
                     xi = x[i : i + 1].clone()
                     xi[0, 0, r, c] = v
                     with torch.no_grad():
-                        p = model(xi).softmax(1)[0, y[i]]
-                    assert torch.isclose(got[i, v_i, r, c], p, atol=1e-5)
+                        probs = model(xi).softmax(1)[0]
+                    assert torch.isclose(got[i, v_i, r, c], probs[y[i]], atol=1e-5)
+                    assert bool(fooled[i, v_i, r, c]) == bool(probs.argmax() != y[i])
+    assert fooled.any() and not fooled.all()  # the case is informative
 
 
 def test_best1_difference_is_of_two_distinct_members():

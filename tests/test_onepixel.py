@@ -412,6 +412,11 @@ MISUSE = (
                 ValueError,
                 "height must be >= 1",
             ),
+            "exhaustive_one_pixel:fooled": (
+                lambda: attacks.exhaustive_one_pixel(M, X, Y, fooled=1),
+                TypeError,
+                "fooled must be True or False",
+            ),
             "decode:width": (
                 lambda: attacks.decode(CANDS, 28, 0),
                 ValueError,

@@ -301,11 +301,13 @@ def exhaustive_one_pixel(
     values: tuple[float, ...] | list[float] | torch.Tensor = (0.0, 1.0),
     *,
     batch_size: int = 1024,
-) -> torch.Tensor:
+    fooled: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Every single-pixel change of every image: the probability of the true class after
     setting pixel (r, c) to each value. ``values``: floats in [0, 1] (written to every
-    channel) or a (V, C) tensor of colours. Returns (N, V, H, W). The ground truth a
-    1-pixel DE is compared with."""
+    channel) or a (V, C) tensor of colours. Returns (N, V, H, W); with ``fooled`` also
+    whether each change makes the model predict another class, (N, V, H, W) bool. The
+    ground truth a 1-pixel DE is compared with."""
     checks.module(model)
     checks.images(x)
     y = checks.labels(y, x.shape[0])
@@ -326,6 +328,8 @@ def exhaustive_one_pixel(
         )
     checks.images(vals[None, :, :, None], "values")
     batch_size = checks.integer(batch_size, "batch_size", 1)
+    if not isinstance(fooled, bool):
+        raise TypeError(f"fooled must be True or False, got {fooled!r}")
     device = model_device(model)
     rr, cc = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     # every (row, column, value) candidate, shape (V·H·W, 1, D)
@@ -342,11 +346,14 @@ def exhaustive_one_pixel(
         .reshape(-1, 1, 2 + c)
     )
     out = torch.empty(n, len(vals) * h * w)
+    flips = torch.empty(n, len(vals) * h * w, dtype=torch.bool)
     fitness, grid = (
         _Fitness(model, x.to(device), y.to(device), False, batch_size),
         grid[None].to(device),
     )
     with eval_mode(model):
         for i in range(n):
-            out[i] = fitness(torch.tensor([i], device=device), grid)[0][0].exp().cpu()
-    return out.view(n, len(vals), h, w)
+            log_p, hit = fitness(torch.tensor([i], device=device), grid)
+            out[i], flips[i] = log_p[0].exp().cpu(), hit[0].cpu()
+    shape = (n, len(vals), h, w)
+    return (out.view(shape), flips.view(shape)) if fooled else out.view(shape)
