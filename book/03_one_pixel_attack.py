@@ -229,14 +229,13 @@ HEADER = [
     "targeted success",
     "queries",
 ]
+NA = "–"  # not measured
 rows = []
 for name in nets:
     for k in PIXELS:
         u, t = table[name, k, "untargeted"], table.get((name, k, "targeted"))
-        conf = "–" if np.isnan(u["confidence"]) else f"{u['confidence']:.0%}"
-        tgt = (
-            ("–", "–") if t is None else (f"{t['success']:.1%}", f"{t['queries']:,.0f}")
-        )
+        conf = NA if np.isnan(u["confidence"]) else f"{u['confidence']:.0%}"
+        tgt = (NA, NA) if t is None else (f"{t['success']:.1%}", f"{t['queries']:,.0f}")
         rows.append(
             (
                 name,

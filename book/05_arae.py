@@ -194,8 +194,8 @@ ax.legend(fontsize=8, loc="lower right")
 plt.show()
 
 # %% tags=["remove-cell"]
-# Same data and protocol as the repository, another model (ours: the paper's L∞ ARAE on
-# a CPU schedule; theirs: the union of three attacks, 500 epochs): analogues, with
+# Same data and protocol as the repository, another model (ours: the paper's L∞ ARAE
+# on a CPU schedule; theirs: the union of three attacks, 500 epochs): analogues, with
 # bootstrap intervals.
 for c in P2_CLASSES:
     for m in METHODS:
@@ -496,13 +496,12 @@ plt.show()
 # %% tags=["hide-input"]
 claims = Claims()
 for a in ATTACKS:
+    pairs = {e: (shift["arae", a, e], shift["dae", a, e]) for e in EPS}
     claims.check(
         f"adversarial training makes the latent code stable: at every ε the {a} moves "
         "ARAE's code less than the DAE's",
-        all(shift["arae", a, e] < shift["dae", a, e] for e in EPS),
-        ", ".join(
-            f"ε={e}: {shift['arae', a, e]:.3f} vs {shift['dae', a, e]:.3f}" for e in EPS
-        ),
+        all(r < d for r, d in pairs.values()),
+        ", ".join(f"ε={e}: {r:.3f} vs {d:.3f}" for e, (r, d) in pairs.items()),
     )
 weak, strong = ATTACKS
 claims.check(

@@ -13,19 +13,20 @@ Modules map onto the book's concepts:
 - :mod:`robustcore.audit` — strong, independent evaluation: AutoAttack, Square, sanity
   checks
 - :mod:`robustcore.features` — robust and non-robust datasets D_R, D_NR, D_rand, D_det
-- :mod:`robustcore.imagenet_a` — the ImageNet-A evaluator (200-class mask, calibration,
-  AURRA) and the natural-adversarial filter
+- :mod:`robustcore.imagenet_a` — the ImageNet-A evaluator (200-class mask,
+  calibration, AURRA) and the natural-adversarial filter
 - :mod:`robustcore.novelty` — ARAE and DAE novelty detectors, protocols p1/p2
   (a package)
 - :mod:`robustcore.metrics` — AUROC, F1, RMS calibration error, AURRA
-- :mod:`robustcore.results` — headline numbers recorded by chapters for the reproduction
-  summary
-- :mod:`robustcore.tables` — Markdown tables: any rows, and the recorded results by kind
+- :mod:`robustcore.results` — headline numbers recorded by chapters for the
+  reproduction summary
+- :mod:`robustcore.tables` — Markdown tables: any rows, and the recorded results by
+  kind
 - :mod:`robustcore.glue` — numbers bound into a chapter's prose (myst-nb glue)
-- :mod:`robustcore.references` — the published numbers, each with what was measured and
-  its source
-- :mod:`robustcore.claims` — a chapter's claims, asserted (or reported) and rendered as
-  a list
+- :mod:`robustcore.references` — the published numbers, each with what was measured
+  and its source
+- :mod:`robustcore.claims` — a chapter's claims, asserted (or reported) and rendered
+  as a list
 - :mod:`robustcore.stats` — n and 95% intervals: Wilson for rates, bootstrap for AUROC
   and differences
 - :mod:`robustcore.store` — named artifacts: cache → shipped → download → build,

@@ -7,8 +7,8 @@ r"""The command line of the artifact store, for every named artifact of the libr
     # maintainers: into artifacts/
     python -m robustcore artifacts ship NAME ... --profile quick
 
-Names may be shell-style patterns. ``build`` fetches (cache → shipped → download) and
-trains only what is missing; ``--force`` rebuilds.
+Names may be shell-style patterns. ``build`` fetches (cache → shipped → download)
+and trains only what is missing; ``--force`` rebuilds.
 """
 
 from __future__ import annotations

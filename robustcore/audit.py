@@ -96,7 +96,8 @@ def autoattack(
     (default: the standard four, with 100 steps each and Square with ``queries`` model
     calls per image).
 
-    x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units (L∞: [0, 1]).
+    x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units
+    (L∞: [0, 1]).
     """
     y, eps = _check(model, x, y, eps, norm)
     if not isinstance(parts, tuple) or not parts or not set(parts) <= set(STANDARD):
@@ -158,9 +159,9 @@ def outcomes(
     """Per image (N,) bool, right or not, of ``model`` on (x, y) at L∞ ``eps`` under
     each attack of this module's list, all on the same images; keys: ``"clean"``,
     ``"PGD-40"``, ``f"PGD-100 ×{restarts}"``, ``"AutoAttack"`` (its ``parts``),
-    ``"Square"``, ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack at
-    ``eps``). Per-image outcomes let two models be compared pairwise on the same images
-    (:func:`robustcore.stats.difference`)."""
+    ``"Square"``, ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack
+    at ``eps``). Per-image outcomes let two models be compared pairwise on the same
+    images (:func:`robustcore.stats.difference`)."""
     restarts = checks.integer(restarts, "restarts", 1)
     pgd = {"name": "pgd", "eps": eps, "alpha": 0.01}
     hits = {
@@ -218,9 +219,7 @@ def table(audits: dict[str, dict[str, stats.Estimate]], caption: str = "") -> st
         )
     )
     if not ok:
-        raise TypeError(
-            "audits must map a model's name to audit's result (attack → stats.Estimate)"
-        )
+        raise TypeError("audits must map a model's name to what audit returned for it")
     attacks = list(next(iter(audits.values())))
     if any(list(a) != attacks for a in audits.values()):
         raise ValueError("audits must all hold the same attacks (one audit call each)")

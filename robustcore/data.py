@@ -2,8 +2,8 @@
 scikit-learn's UCI digits, deterministic subsets, class sub-tasks and the five
 perturbation groups.
 
-Images are float32 tensors (N, C, H, W) in [0, 1] (MNIST: 1×28×28; CIFAR-10: 3×32×32);
-labels are int64 (N,).
+Images are float32 tensors (N, C, H, W) in [0, 1] (MNIST: 1×28×28; CIFAR-10:
+3×32×32); labels are int64 (N,).
 
 The data root is resolved in one place, :func:`data_root`: the environment variable
 ``ROBUSTCORE_DATA`` if set, else ``~/.cache/robustcore/data``. MNIST is read with
@@ -143,7 +143,10 @@ def cifar10(
 
 FASHION_FILES = MNIST_FILES  # same IDX file names, in <root>/FashionMNIST/raw/
 COIL_FOLDER = "coil-100"
-COIL_URL = "http://www.cs.columbia.edu/CAVE/databases/SLAM_coil-20_coil-100/coil-100/coil-100.zip"
+COIL_URL = (
+    "http://www.cs.columbia.edu/CAVE/databases/SLAM_coil-20_coil-100/"
+    "coil-100/coil-100.zip"
+)
 _COIL_NAME = re.compile(r"^obj(\d+)__(\d+)\.png$")
 _COIL_CACHE: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -345,18 +348,16 @@ LINES, LINE_WIDTH, NOISE_STD, PATCH = 2, 2, 0.4, 10
 def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
     """Apply perturbation ``group`` (a key of :data:`GROUPS`) to every image of ``x``.
 
-    ``x``: (N, C, H, W) in [0, 1], H, W ≥ 16. Returns a new tensor in [0, 1]; each image
-    gets its own random line positions / noise / patch position. Same seed → same
-    output.
+    ``x``: (N, C, H, W) in [0, 1], H, W ≥ 16. Returns a new tensor in [0, 1]; each
+    image gets its own random line positions / noise / patch position. Same seed →
+    same output.
     """
     checks.images(x)
     checks.choice(group, "group", tuple(GROUPS))
     checks.seed(seed)
     n, _, h, w = x.shape
     if h < 16 or w < 16:
-        raise ValueError(
-            f"x must be at least 16×16 pixels for the perturbation groups, got {h}×{w}"
-        )
+        raise ValueError(f"x must be at least 16×16 pixels for the groups: {h}×{w}")
     g = torch.Generator().manual_seed(seed)
     out = x.clone()
     top, left = (h - round(h * 20 / 28)) // 2, (w - round(w * 20 / 28)) // 2
@@ -389,7 +390,8 @@ def perturbation_groups(
     and perturb each group accordingly.
 
     Returns ``(x_perturbed, y, group)`` where ``group[i]`` ∈ {1..5} is image i's group
-    id. The order of images is unchanged; same seed → same split and same perturbations.
+    id. The order of images is unchanged; same seed → same split and same
+    perturbations.
     """
     checks.images(x)
     y = checks.labels(y, x.shape[0])

@@ -174,8 +174,8 @@ def calibration_error(confidence: Any, correct: Any, beta: int = 100) -> float:
     :func:`adaptive_bins`.
 
     The reference helper of ImageNet-A's authors loops ``for i in range(len(bins) - 1)``
-    and so leaves out the last bin — the most confident predictions plus the remainder,
-    exactly where an overconfident model is worst. We count every bin; on
+    and so leaves out the last bin — the most confident predictions plus the
+    remainder, exactly where an overconfident model is worst. We count every bin; on
     ImageNet-A-style data this gives a larger (and correct) error than that helper.
     """
     conf, corr = check_confidence(confidence, correct)

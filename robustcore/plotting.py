@@ -106,7 +106,8 @@ def eps_curves(
     ax=None,
     reference: Mapping[str, tuple[float, float]] | None = None,
 ):
-    """Accuracy-vs-ε lines, one per entry of ``curves`` (name → accuracies in [0, 1]).
+    """Accuracy-vs-ε lines, one per entry of ``curves`` (name → accuracies in
+    [0, 1]).
 
     ``reference`` adds published points as markers: label → (ε, accuracy).
     """
