@@ -15,10 +15,12 @@ endif
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval pairing format lint bench browser mutation clean
+.PHONY: help venv book full test unit nbval pairing format lint bench browser mutation clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (executes every chapter)"
+	@echo "make full   every chapter in the full (paper-scale) profile into _build/full: executed"
+	@echo "            notebooks, results, artifacts, timing.json; resumable; CHAPTERS=05 picks one"
 	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
 	@echo "make format reformat library, tests and chapters at 88 columns (ruff), re-pair the chapters"
 	@echo "make bench  run benchmarks/ (and time the whole book), write benchmarks/results.json"
@@ -42,8 +44,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Progress bars are for people at a kernel, not for the rendered pages.
 book: $(STAMP)
+	$(PY) tools/widgets_js.py
 	TQDM_DISABLE=1 $(VENV)/bin/jupyter-book build . -W --keep-going
 	$(PY) -c "import glob, sys; bare = [p for p in glob.glob('_build/html/book/[0-9][0-9]_*.html') if '_images/' not in open(p).read()]; sys.exit(f'chapters rendered without figures: {bare}' if bare else 0)"
+
+# The paper-scale book (hours on a CPU): chapter by chapter, skipping those already executed
+# since their last change; tools/full.py says where everything goes.
+CHAPTERS ?=
+full: $(STAMP)
+	$(PY) tools/full.py --out _build/full $(if $(strip $(CHAPTERS)),--chapters "$(CHAPTERS)")
 
 pairing: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb --update book/*.py

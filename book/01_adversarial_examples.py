@@ -43,7 +43,7 @@ if "google.colab" in sys.modules:
 #
 # The models come from `robustcore.zoo`, which later chapters reuse.
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import inspect
 
@@ -70,6 +70,7 @@ from robustcore import (
 )
 from robustcore.claims import Claims
 
+plotting.use_style()  # the book's one look for every figure
 P = profiles.current()
 # models run on the GPU when there is one; data stay on the CPU
 device = utils.default_device()
@@ -126,10 +127,10 @@ display(Markdown(tables.markdown(header, rows)))
 # It is the steepest ascent step for a linear model inside the L∞ ball
 # $\|x_{\text{adv}} - x\|_\infty \le \varepsilon$. This is the code that runs:
 
-# %%
+# %% tags=["hide-input"]
 display(Code(inspect.getsource(attacks.fgsm), language="python"))
 
-# %%
+# %% mystnb={"figure": {"caption": "The standard CNN on the first eight test digits, clean and after FGSM at three budgets. Each digit is titled with the predicted class and its probability; red marks a wrong answer."}} tags=["hide-input"]
 x8, y8 = x_test[:8], y_test[:8]
 rows, titles = [x8], ["clean"]
 for eps in (0.1, 0.2, 0.3):
@@ -160,7 +161,7 @@ plt.show()
 # normalised gradient and the projection rescales $\delta$ onto the sphere of radius ε. `pgd` runs
 # that loop, `projected_ascent`, on the cross-entropy; Chapter 5 runs the same loop on another loss.
 
-# %%
+# %% tags=["hide-input"]
 display(Code(inspect.getsource(attacks.pgd), language="python"))
 display(Code(inspect.getsource(attacks.projected_ascent), language="python"))
 display(Code(inspect.getsource(attacks.Ball), language="python"))
@@ -221,7 +222,7 @@ claims.check(
 )
 claims
 
-# %%
+# %% mystnb={"figure": {"caption": "The same digits after 40 steps of PGD against the standard CNN, at L\u221e \u03b5 = 0.3 and at L2 \u03b5 = 3.0."}} tags=["hide-input"]
 torch.manual_seed(1)
 x_adv_linf = attacks.pgd(std_cnn, x8, y8, eps_linf, steps=40)
 x_adv_l2 = attacks.pgd(std_cnn, x8, y8, eps_l2, norm="l2", steps=40)
@@ -253,7 +254,7 @@ print(
 # One number at one ε says little. The curves below sweep ε for the standard CNN and for the
 # adversarially trained one, under L∞ and L2 PGD.
 
-# %%
+# %% mystnb={"figure": {"caption": "Accuracy of the standard and the adversarially trained CNN as the budget grows, under L\u221e PGD (left) and L2 PGD (right). The star is Madry et al.'s adversarially trained CNN under their strongest attack; the dotted line marks the \u03b5 it was trained for."}} tags=["hide-input"]
 EPS_LINF = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]
 EPS_L2 = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
 curves = {}
@@ -353,7 +354,7 @@ glue.numbers(collapse_eps=min(e for e, a in zip(EPS_LINF, std_linf) if a < 0.1))
 # adversarial version before the gradient step. The ramp grows ε from 0 to its full value during the
 # first epoch(s), which avoids the early phase in which a fresh network facing the full ε learns nothing.
 
-# %%
+# %% tags=["hide-input"]
 display(Code(inspect.getsource(train.train), language="python"))
 
 # %% [markdown]
@@ -411,7 +412,7 @@ claims
 # PGD-40 for 100k iterations, and their "PGD-100, 20 restarts" row is the strongest white-box attack
 # they report).
 
-# %%
+# %% tags=["hide-input"]
 ATTACKS = {
     "FGSM": {"name": "fgsm", "eps": 0.3},
     "PGD-40": {"name": "pgd", "eps": 0.3, "steps": 40, "alpha": 0.01},
@@ -461,6 +462,8 @@ rows.append(
 )
 header = ["model", "clean", "FGSM ε=0.3", "PGD-40 ε=0.3"]
 display(Markdown(tables.markdown(header, rows)))
+
+# %% mystnb={"figure": {"caption": "Accuracy at L\u221e \u03b5 = 0.3: our three CNNs beside the adversarially trained CNN of Madry et al. (their Table 1)."}} tags=["hide-input"]
 plotting.grouped_bars(
     ["clean", "FGSM", "PGD-40"],
     {
@@ -519,7 +522,7 @@ claims
 # Square on its own, and check that at ε = 1, where any digit can be turned into any other,
 # nothing survives. `audit.outcomes` runs them all (`audit.audit` adds the intervals):
 
-# %%
+# %% tags=["hide-input"]
 display(Code(inspect.getsource(audit.outcomes), language="python"))
 
 # %%
@@ -649,12 +652,12 @@ for label in ("MLP", "CNN", "ResNet"):
 # The explorer below wraps `widgets.attack_one`, a plain function; the figure under it is the
 # same function called once, so the page shows it without a live kernel.
 
-# %%
+# %% mystnb={"figure": {"caption": "One digit under PGD L\u221e \u03b5 = 0.2 against the standard CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers."}}
 res = widgets.attack_one(std_cnn, x_test[0], int(y_test[0]), 0.2, norm="linf", steps=20)
 widgets.plot_attack_one(x_test[0], int(y_test[0]), res, "standard CNN, PGD L∞ ε=0.2")
 plt.show()
 
-# %%
+# %% mystnb={"figure": {"caption": "The explorer: pick a model, a norm, a digit and \u03b5, and see the PGD attack. With a running kernel every change reruns the attack; the page shows the state it was saved in."}}
 widgets.eps_slider(
     {"standard CNN": std_cnn, "adv. trained CNN": robust_cnn}, x_test[:50], y_test[:50]
 )

@@ -67,6 +67,8 @@ display(
 
 # %% tags=["hide-input"]
 display(Markdown(tables.records(rows, "reproduction")))
+
+# %% mystnb={"figure": {"caption": "Each reproduction's number beside the published one, with its 95% interval; a point on the diagonal reproduces the paper exactly."}} tags=["hide-input"]
 units = sorted({r["unit"] for r in recorded if r["kind"] == "reproduction"}) or ["%"]
 fig, axes = plt.subplots(1, len(units), figsize=(4.4 * len(units), 4.0), squeeze=False)
 for ax, unit in zip(axes[0], units):

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from . import checks
+from . import checks, digits
 from .utils import env_dir
 
 ENV_VAR = "ROBUSTCORE_DATA"
@@ -240,25 +239,30 @@ def dataset(name: str, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     return DATASETS[name](train=train)
 
 
-def load_digits(size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's UCI handwritten digits (1,797 images, 8×8, 17 grey levels),
-    resized.
+STYLES = ("mnist", "stretch")
 
-    Returns images (1797, 1, size, size) in [0, 1] and labels (1797,). The 8×8 images
-    are bilinearly upsampled, then padded so the digit fills the central 20×20 box like
-    MNIST's (for ``size=28``), and rescaled so each image's maximum is 1.
+
+def load_digits(
+    size: int = 28, style: str = "mnist"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's UCI handwritten digits (1,797 images, 8×8, 17 grey levels) in a
+    ``size`` frame.
+
+    Returns images (1797, 1, size, size) in [0, 1] and labels (1797,) int64.
+    ``style="mnist"`` preprocesses them as MNIST was made
+    (:func:`robustcore.digits.mnist_style`: crop to the ink, fit into the central
+    20×20 box keeping the aspect ratio, centre of mass at the centre);
+    ``style="stretch"`` scales the whole 8×8 frame to the box
+    (:func:`robustcore.digits.stretch`), which widens thin digits such as 1s.
     """
-    from sklearn.datasets import load_digits as _sk_load_digits
+    from sklearn.datasets import load_digits as sk_load_digits
 
     checks.integer(size, "size", 8, 512)
-    d = _sk_load_digits()
+    checks.choice(style, "style", STYLES)
+    d = sk_load_digits()
     x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    inner = max(8, round(size * 20 / 28))
-    x = F.interpolate(x, size=(inner, inner), mode="bilinear", align_corners=False)
-    pad = size - inner
-    x = F.pad(x, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
-    x = x / x.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
-    return x.clamp_(0, 1), torch.tensor(d.target, dtype=torch.long)
+    fit = digits.mnist_style if style == "mnist" else digits.stretch
+    return fit(x, size), torch.tensor(d.target, dtype=torch.long)
 
 
 def subset(
@@ -345,16 +349,20 @@ GROUPS: dict[int, str] = {
 LINES, LINE_WIDTH, NOISE_STD, PATCH = 2, 2, 0.4, 10
 
 
-def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
+def perturb(
+    x: torch.Tensor, group: int, seed: int = 0, strength: float = 1.0
+) -> torch.Tensor:
     """Apply perturbation ``group`` (a key of :data:`GROUPS`) to every image of ``x``.
 
     ``x``: (N, C, H, W) in [0, 1], H, W ≥ 16. Returns a new tensor in [0, 1]; each
-    image gets its own random line positions / noise / patch position. Same seed →
-    same output.
+    image gets its own random line positions / noise / patch position. ``strength``
+    in [0, 1] moves each pixel that fraction of the way to its perturbed value (lines
+    that grey, noise that small, a patch that faded). Same seed → same output.
     """
     checks.images(x)
     checks.choice(group, "group", tuple(GROUPS))
     checks.seed(seed)
+    strength = checks.number(strength, "strength", 0.0, 1.0)
     n, _, h, w = x.shape
     if h < 16 or w < 16:
         raise ValueError(f"x must be at least 16×16 pixels for the groups: {h}×{w}")
@@ -380,14 +388,14 @@ def perturb(x: torch.Tensor, group: int, seed: int = 0) -> torch.Tensor:
             out[
                 i, :, top + r[i] : top + r[i] + PATCH, left + c[i] : left + c[i] + PATCH
             ] = 0.0
-    return out
+    return out if strength == 1 else x + strength * (out - x)
 
 
 def perturbation_groups(
-    x: torch.Tensor, y: torch.Tensor, seed: int = 0
+    x: torch.Tensor, y: torch.Tensor, seed: int = 0, strength: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Split a test set into the five :data:`GROUPS` (equal sizes, random assignment)
-    and perturb each group accordingly.
+    and perturb each group accordingly, at ``strength`` (see :func:`perturb`).
 
     Returns ``(x_perturbed, y, group)`` where ``group[i]`` ∈ {1..5} is image i's group
     id. The order of images is unchanged; same seed → same split and same
@@ -407,5 +415,5 @@ def perturbation_groups(
     out = x.clone()
     for gid in GROUPS:
         idx = (group == gid).nonzero().squeeze(1)
-        out[idx] = perturb(x[idx], gid, seed=seed * 101 + gid)
+        out[idx] = perturb(x[idx], gid, seed=seed * 101 + gid, strength=strength)
     return out, y, group

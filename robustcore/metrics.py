@@ -167,22 +167,35 @@ def adaptive_bins(n: int, beta: int = 100) -> list[tuple[int, int]]:
     return bins
 
 
-def calibration_error(confidence: Any, correct: Any, beta: int = 100) -> float:
+def calibration_error(
+    confidence: Any, correct: Any, beta: int = 100, *, legacy: bool = False
+) -> float:
     """RMS calibration error (0..1) with adaptive bins of ``beta`` predictions.
 
     sqrt(Σ_b |b|/n · (mean confidence_b − accuracy_b)²) over the bins of
-    :func:`adaptive_bins`.
+    :func:`adaptive_bins`, counting every bin.
 
-    The reference helper of ImageNet-A's authors loops ``for i in range(len(bins) - 1)``
-    and so leaves out the last bin — the most confident predictions plus the
-    remainder, exactly where an overconfident model is worst. We count every bin; on
-    ImageNet-A-style data this gives a larger (and correct) error than that helper.
+    ``legacy=True`` reproduces ImageNet-A's reference ``calib_err``
+    (hendrycks/natural-adv-examples, ``calibration_tools.py``): its loop
+    ``for i in range(len(bins) - 1)`` leaves out the last bin — the most confident
+    predictions plus the remainder, exactly where an overconfident model is worst —
+    while still dividing by all n. That function fails with fewer than ``beta``
+    predictions (it has no bin at all); here that is a ``ValueError``.
     """
+    if not isinstance(legacy, bool):
+        raise TypeError(f"legacy must be True or False, got {legacy!r}")
     conf, corr = check_confidence(confidence, correct)
+    checks.integer(beta, "beta", 1)
+    if legacy and len(conf) < beta:
+        raise ValueError(
+            f"legacy=True needs at least beta={beta} predictions (the reference "
+            f"function has no bin for fewer), got {len(conf)}"
+        )
     order = np.argsort(conf, kind="stable")
     conf, corr = conf[order], corr[order]
+    bins = adaptive_bins(len(conf), beta)
     total = 0.0
-    for lo, hi in adaptive_bins(len(conf), beta):
+    for lo, hi in bins[:-1] if legacy else bins:
         total += (hi - lo) / len(conf) * (conf[lo:hi].mean() - corr[lo:hi].mean()) ** 2
     return float(np.sqrt(total))
 

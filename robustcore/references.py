@@ -264,8 +264,9 @@ for _net, _u, _t in (
         _t,
         "%",
         "CIFAR-10",
-        f"Keras {_net}, 1 pixel, targeted success over (image, target) pairs, each of "
-        "the 9 other classes tried",
+        f"Keras {_net}, 1 pixel, targeted: share of (image, target) pairs, each of the "
+        "9 other classes tried, that end misclassified (attack.py@13d2587e counts "
+        "predicted != true for targeted runs too)",
         _HYPER,
         "su2019one",
     )

@@ -5,9 +5,11 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
 ``_build/html`` is missing, then runs this file. For each page it checks that
 
 * no cell shows an error, a traceback or an error on stderr;
-* every image has loaded (``naturalWidth > 0``), and chapters have figures;
+* every image has loaded (``naturalWidth > 0``), chapters have figures, and every figure
+  a cell draws has a caption;
 * math is typeset by MathJax (served with the book, not from a CDN), without TeX errors;
-* a chapter that shows a widget embeds the widget state, and every widget view refers to it;
+* a chapter that shows a widget embeds the widget state, every widget view refers to it,
+  and the widgets are drawn by JavaScript served with the book;
 * every Colab launch link points at an ``.ipynb`` of this repository (``_config.yml``'s URL and branch)
   that exists;
 * the page loads no missing local file (no failed request to the book's own server);
@@ -210,6 +212,14 @@ def test_rendered_page(page, site, browser, screenshots):
     ]
     if is_chapter and not images:
         problems.append("a chapter page without a single figure")
+    # ... and every figure a cell draws has a caption (myst-nb's cell-level figure option)
+    bare_figures = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.cell_output img')).filter(i => {
+            const f = i.closest('figure');
+            const c = f && f.querySelector('figcaption');
+            return !(c && c.textContent.trim());
+        }).map(i => (i.getAttribute('src') || '').slice(-60));""")
+    problems += [f"figure without a caption: {src}" for src in bare_figures]
 
     # 3. Math: every math element typeset by the local MathJax, with no TeX error.
     n_math = browser.execute_script("return document.querySelectorAll('.math').length")
@@ -265,6 +275,23 @@ def test_rendered_page(page, site, browser, screenshots):
         model_id = json.loads(text).get("model_id")
         if model_id not in models:
             problems.append(f"widget view {model_id} has no saved state")
+    if views:  # served by the book and drawn (this browser reaches no CDN)
+        scripts = browser.execute_script(
+            "return Array.from(document.scripts).map(s => s.src)"
+            ".filter(s => /require|embed-amd|html-manager/i.test(s))"
+        )
+        problems += [
+            f"widget JavaScript from outside the book: {src}"
+            for src in scripts
+            if not src.startswith(site)
+        ]
+        if not scripts:
+            problems.append("a page with widgets loads no widget JavaScript")
+        drawn = _wait_for(
+            browser, "document.querySelectorAll('.jupyter-widgets').length"
+        )
+        if not drawn:
+            problems.append("widgets not drawn: no .jupyter-widgets element")
 
     # 5. Colab launch links point at notebooks of this repository that exist.
     repo = re.sub(r"^https://github\.com/|\.git$|/$", "", CONFIG["repository"]["url"])

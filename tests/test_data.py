@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from misuse import X, Y, bad_images, bad_labels, cases, misuse_test, written
-from robustcore import data, novelty
+from robustcore import data, digits, novelty
 
 
 def test_data_root_env(monkeypatch, tmp_path):
@@ -49,8 +49,14 @@ def test_load_digits():
     x, y = data.load_digits()
     assert x.shape == (1797, 1, 28, 28) and y.shape == (1797,)
     assert float(x.min()) >= 0 and float(x.max()) == pytest.approx(1.0)
-    # the digit sits in the central 20x20 box, like MNIST
-    assert float(x[:, :, :4].abs().sum()) == 0 and float(x[:, :, -4:].abs().sum()) == 0
+    # as MNIST's: a 20-px ink box, placed by its centre of mass (tests/test_digits.py)
+    assert (digits.ink_box(x).amax(1) == 20).all()
+    # stretched, the whole frame fills the central 20x20 box
+    xs, ys = data.load_digits(style="stretch")
+    assert torch.equal(ys, y)
+    assert (
+        float(xs[:, :, :4].abs().sum()) == 0 and float(xs[:, :, -4:].abs().sum()) == 0
+    )
     assert data.load_digits(size=16)[0].shape == (1797, 1, 16, 16)
     with pytest.raises(ValueError, match="size"):
         data.load_digits(size=2)

@@ -374,6 +374,36 @@ MISUSE = (
                 TypeError,
                 "rec must be a recipe",
             ),
+            "start_indices:one-image": (
+                lambda: features.start_indices(1),
+                ValueError,
+                "n must be >= 2",
+            ),
+            "start_indices:seed": (
+                lambda: features.start_indices(4, seed=-1),
+                ValueError,
+                "seed",
+            ),
+            "relabel_sweep:eps-empty": (
+                lambda: features.relabel_sweep(M, M, X, Y, []),
+                TypeError,
+                "eps must be a non-empty sequence",
+            ),
+            "relabel_sweep:eps-negative": (
+                lambda: features.relabel_sweep(M, M, X, Y, [-1.0]),
+                ValueError,
+                "eps must be in",
+            ),
+            "relabel_sweep:mode": (
+                lambda: features.relabel_sweep(M, M, X, Y, [1.0], mode="x"),
+                ValueError,
+                "mode",
+            ),
+            "relabel_sweep:robust-model": (
+                lambda: features.relabel_sweep(M, None, X, Y, [1.0]),
+                TypeError,
+                "robust_model must be a torch.nn.Module",
+            ),
         },
     )
     + bad_images(
@@ -394,6 +424,10 @@ MISUSE = (
             "features.save": lambda x: features.save(
                 features.Constructed(x, Y[: len(x)]), "ds.pt"
             ),
+            "features.read_as": lambda x: features.read_as(M, x, Y[: len(x)]),
+            "features.relabel_sweep": lambda x: features.relabel_sweep(
+                M, M, x, Y[: len(x)], [1.0], steps=1
+            ),
         }
     )
     + bad_labels(
@@ -406,12 +440,16 @@ MISUSE = (
             ),
         }
     )
+    + bad_labels(
+        {"features.read_as": lambda y: features.read_as(M, X, y)}, arg="labels"
+    )
     + not_a_model(
         {
             "features.invert": lambda m: features.invert(m, X, X, progress=False),
             "features.relabelled_dataset": lambda m: features.relabelled_dataset(
                 m, X, Y, progress=False
             ),
+            "features.read_as": lambda m: features.read_as(m, X, Y),
         }
     )
 )

@@ -764,3 +764,248 @@ def test_imagenet_a_wrong_folder_layout(layout, exc, match, sandbox):
         with pytest.raises(exc, match=match):
             A.loader(folder, num_workers=0)
     assert written(sandbox) == before, "a refused layout left files or folders behind"
+
+
+# ---- the two protocols -----------------------------------------------------------------------
+
+
+class TableModel(torch.nn.Module):
+    """Returns row ``i`` of a fixed logit table for an image whose first pixel is ``i``."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.tensor(logits, dtype=torch.float32)
+
+    def forward(self, x):
+        return self.logits[x.flatten(1)[:, 0].round().long()]
+
+
+# 4 logits; the labels name logits 1 and 3 (label 0 ↔ logit 1, label 1 ↔ logit 3).
+LOGITS = [[0.0, 2.0, 0.0, 1.0], [3.0, 1.0, 0.0, 2.0], [0.0, 0.0, 5.0, 1.0]]
+SUB = [1, 3]
+ROWS = (
+    torch.arange(3.0).view(3, 1, 1, 1).expand(3, 1, 2, 2).clone(),
+    torch.tensor([0, 1, 0]),
+)
+
+
+def test_masked_and_argmax_protocols_by_hand():
+    net = TableModel(LOGITS)
+    masked = A.evaluate(net, ROWS, classes=SUB, protocol="masked", beta=1)
+    own = A.evaluate(net, ROWS, classes=SUB, protocol="argmax", beta=1)
+    # masked: softmax over logits 1 and 3 → answers 0, 1, 1 (row 2: logit 3 beats logit 1)
+    assert masked.predictions.tolist() == [
+        0,
+        1,
+        1,
+    ] and masked.accuracy == pytest.approx(2 / 3)
+    assert masked.probabilities.shape == (3, 2)
+    assert masked.confidence[0] == pytest.approx(math.e**2 / (math.e**2 + math.e))
+    # argmax: the model's own answers are logits 1, 0, 2: only the first is in the subset
+    assert own.probabilities.shape == (3, 3)  # the last column: best logit outside
+    assert own.predictions.tolist() == [0, 2, 2] and own.accuracy == pytest.approx(
+        1 / 3
+    )
+    z0 = sum(math.exp(v) for v in LOGITS[0])
+    z1 = sum(math.exp(v) for v in LOGITS[1])
+    assert own.confidence[0] == pytest.approx(math.e**2 / z0)
+    assert own.confidence[1] == pytest.approx(math.e**3 / z1)
+    assert own.probabilities[1, 2] == pytest.approx(math.e**3 / z1)
+    # the default is the paper's masked protocol
+    assert torch.equal(
+        A.evaluate(net, ROWS, classes=SUB, beta=1).predictions, masked.predictions
+    )
+
+
+def test_argmax_protocol_equals_masked_when_the_answer_is_in_the_subset(
+    fake_imagenet_a,
+):
+    ds = A.dataset(fake_imagenet_a)
+    kw = {"classes": A.indices(), "batch_size": 64}
+    own = A.evaluate(ColourCodedImageNetModel(), ds, protocol="argmax", **kw)
+    masked = A.evaluate(ColourCodedImageNetModel(), ds, **kw)
+    assert torch.equal(
+        own.predictions, masked.predictions
+    )  # logit 0 (outside) never wins
+    assert (
+        own.probabilities.shape == (201, 201)
+        and (own.confidence < masked.confidence).all()
+    )
+
+
+# ---- the cross-filter matrix and the matched control -----------------------------------------
+
+
+def test_cross_filter_by_hand():
+    correct = torch.tensor(
+        [
+            [True, True, False, False],
+            [False, True, True, False],
+            [True, False, True, True],
+        ]
+    )
+    m = A.cross_filter(correct)
+    assert [[e.value for e in row] for row in m] == [
+        [0.0, 0.5, 1.0],
+        [0.5, 0.0, 1.0],
+        [1.0, 1.0, 0.0],
+    ]
+    assert [row[0].n for row in m] == [2, 2, 1]
+    assert m[0][1].low < 0.5 < m[0][1].high
+
+
+PROXY = torch.tensor([0.1, 0.9, 0.5, 0.12, 0.85, 0.55, 0.3])
+CLASSES = torch.tensor([0, 0, 0, 0, 0, 1, 1])
+
+
+def test_matched_control_by_hand():
+    kept = torch.tensor([0, 1, 5])
+    for replace in (False, True):
+        c = A.matched_control(PROXY, CLASSES, kept, replace=replace)
+        assert c.tolist() == [3, 4, 6]  # nearest unkept of the same class
+    # two kept digits want the same partner: without replacement one takes the next best
+    kept = torch.tensor([0, 3])  # 0.1 and 0.12; unkept of class 0: 0.9, 0.5, 0.85
+    c = A.matched_control(PROXY, CLASSES, kept)
+    assert sorted(c.tolist()) == [2, 4] and len(set(c.tolist())) == 2
+    assert A.matched_control(PROXY, CLASSES, kept, replace=True).tolist() == [2, 2]
+    # same seed, same control; class mix and size as the kept set
+    big = torch.rand(200, generator=torch.Generator().manual_seed(0))
+    lab = torch.arange(200) % 4
+    kept = torch.arange(0, 200, 5)
+    a = A.matched_control(big, lab, kept, seed=3)
+    assert torch.equal(a, A.matched_control(big, lab, kept, seed=3))
+    assert torch.equal(lab[a], lab[kept]) and not set(a.tolist()) & set(kept.tolist())
+    assert len(set(a.tolist())) == len(kept)
+
+
+def test_difficulty_is_the_mean_true_class_loss():
+    y = torch.tensor([0, 1])
+    r1 = A.result(torch.tensor([[0.5, 0.5], [0.2, 0.8]]), y)
+    r2 = A.result(torch.tensor([[0.25, 0.75], [0.6, 0.4]]), y)
+    d = A.difficulty([r1, r2])
+    want = [(-math.log(0.5) - math.log(0.25)) / 2, (-math.log(0.8) - math.log(0.4)) / 2]
+    assert d.tolist() == pytest.approx(want)
+
+
+R1 = A.result(torch.tensor([[0.5, 0.5], [0.2, 0.8]]), torch.tensor([0, 1]))
+K = torch.tensor([0, 1, 2, 3])
+TRANSFER_MISUSE = cases(
+    "imagenet_a",
+    {
+        "evaluate:protocol-unknown": (
+            lambda: A.evaluate(TableModel(LOGITS), ROWS, classes=SUB, protocol="top1"),
+            ValueError,
+            "protocol must be one of",
+        ),
+        "predict_proba:protocol-none": (
+            lambda: A.predict_proba(
+                TableModel(LOGITS), ROWS, classes=SUB, protocol=None
+            ),
+            ValueError,
+            "protocol must be one of",
+        ),
+        "evaluate:argmax-without-classes": (
+            lambda: A.evaluate(TableModel(LOGITS), ROWS, protocol="argmax"),
+            ValueError,
+            "protocol='argmax' needs classes=",
+        ),
+        "cross_filter:no-mistake": (
+            lambda: A.cross_filter(torch.tensor([[True, False], [True, True]])),
+            ValueError,
+            r"correct\[1\] has no mistake",
+        ),
+        "cross_filter:int": (
+            lambda: A.cross_filter(torch.tensor([[1, 0], [0, 1]])),
+            TypeError,
+            "correct must be a bool tensor",
+        ),
+        "cross_filter:one-model": (
+            lambda: A.cross_filter(torch.tensor([[True, False]])),
+            ValueError,
+            "models ≥ 2",
+        ),
+        "cross_filter:list": (
+            lambda: A.cross_filter([[True, False], [False, True]]),
+            TypeError,
+            "correct must be a bool tensor",
+        ),
+        "matched_control:pool-short": (
+            lambda: A.matched_control(PROXY, CLASSES, K),
+            ValueError,
+            "pass replace=True",
+        ),
+        "matched_control:pool-empty": (
+            lambda: A.matched_control(
+                PROXY, CLASSES, torch.tensor([5, 6]), replace=True
+            ),
+            ValueError,
+            "only 0 unkept",
+        ),
+        "matched_control:kept-repeated": (
+            lambda: A.matched_control(PROXY, CLASSES, torch.tensor([0, 0])),
+            ValueError,
+            "distinct indices",
+        ),
+        "matched_control:kept-range": (
+            lambda: A.matched_control(PROXY, CLASSES, torch.tensor([0, 7])),
+            ValueError,
+            r"in \[0, 7\)",
+        ),
+        "matched_control:kept-float": (
+            lambda: A.matched_control(PROXY, CLASSES, torch.tensor([0.0])),
+            TypeError,
+            "kept must be an int64",
+        ),
+        "matched_control:kept-empty": (
+            lambda: A.matched_control(
+                PROXY, CLASSES, torch.tensor([], dtype=torch.long)
+            ),
+            ValueError,
+            "K ≥ 1",
+        ),
+        "matched_control:proxy-nan": (
+            lambda: A.matched_control(PROXY * NAN, CLASSES, K),
+            ValueError,
+            "proxy holds NaN",
+        ),
+        "matched_control:proxy-int": (
+            lambda: A.matched_control(CLASSES, CLASSES, K),
+            TypeError,
+            "proxy must be a floating",
+        ),
+        "matched_control:labels-short": (
+            lambda: A.matched_control(PROXY, CLASSES[:3], K),
+            ValueError,
+            "labels must have shape",
+        ),
+        "matched_control:replace-int": (
+            lambda: A.matched_control(PROXY, CLASSES, K, replace=1),
+            TypeError,
+            "replace must be",
+        ),
+        "matched_control:seed-negative": (
+            lambda: A.matched_control(PROXY, CLASSES, K, seed=-1),
+            ValueError,
+            "seed must be",
+        ),
+        "difficulty:empty": (
+            lambda: A.difficulty([]),
+            TypeError,
+            "non-empty sequence of EvalResult",
+        ),
+        "difficulty:one-result": (
+            lambda: A.difficulty(R1),
+            TypeError,
+            "non-empty sequence of EvalResult",
+        ),
+        "difficulty:other-labels": (
+            lambda: A.difficulty(
+                [R1, A.result(R1.probabilities, torch.tensor([1, 1]))]
+            ),
+            ValueError,
+            "same candidates",
+        ),
+    },
+)
+MISUSE += TRANSFER_MISUSE
+test_protocol_and_transfer_misuse = misuse_test(TRANSFER_MISUSE)

@@ -201,6 +201,32 @@ def test_calibration_error_by_hand():
     ) == pytest.approx(0.3)
 
 
+def test_legacy_calibration_error_leaves_out_the_top_bin_by_hand():
+    # the same example: bins [.1 .2] (conf .15, acc 0) and [.6 .8 .9] (conf .7667, acc
+    # .6667); the reference calib_err sums only the first, still divided by all n = 5
+    conf, correct = [0.9, 0.1, 0.6, 0.8, 0.2], [0, 0, 1, 1, 0]
+    every = metrics.calibration_error(conf, correct, beta=2)
+    legacy = metrics.calibration_error(conf, correct, beta=2, legacy=True)
+    assert legacy == pytest.approx(math.sqrt(2 / 5 * 0.15**2))
+    top = 3 / 5 * (np.mean([0.6, 0.8, 0.9]) - 2 / 3) ** 2
+    assert legacy**2 == pytest.approx(every**2 - top)
+    # overconfident top bin: calib_err misses the whole error
+    conf, correct = [0.5, 0.5, 1.0, 1.0], [1, 0, 0, 0]
+    assert metrics.calibration_error(conf, correct, beta=2) == pytest.approx(
+        math.sqrt(0.5)
+    )
+    assert metrics.calibration_error(conf, correct, beta=2, legacy=True) == 0.0
+    # one bin (beta <= n < 2 beta): nothing is left to count
+    assert metrics.calibration_error(conf, correct, beta=3, legacy=True) == 0.0
+
+
+def test_legacy_calibration_error_misuse():
+    with pytest.raises(ValueError, match="at least beta=100 predictions"):
+        metrics.calibration_error([0.5] * 99, [1] * 99, legacy=True)
+    with pytest.raises(TypeError, match="legacy must be True or False"):
+        metrics.calibration_error([0.5], [1], legacy="yes")
+
+
 def test_calibration_error_matches_a_loop():
     rng = np.random.default_rng(3)
     for n, beta in ((5, 2), (17, 4), (250, 100), (301, 100), (60, 7)):

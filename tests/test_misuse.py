@@ -58,6 +58,7 @@ MODULES = {
 # Functions that take no input to check, or that only read state: nothing to misuse.
 EXEMPT = {
     "data.data_root",
+    "plotting.use_style",
     "features.to_uint8",
     "features.artifact",
     "imagenet_a.subset_from_timm",

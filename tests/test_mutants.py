@@ -137,26 +137,37 @@ def test_initial_values_follow_the_papers_normal_distribution():
 
 
 def test_mutation_draws_three_distinct_members_uniformly():
-    """DE/rand/1: child = p[r1] + F·(p[r2] − p[r3]) with r1, r2, r3 distinct, each uniform
-    over the population. With member j's first number 4**j and F = 0.5, a child's first
-    number names its triple (4**a + (4**b − 4**c) / 2 is unique for distinct a, b, c,
-    and no triple with a repeated member gives one of those numbers)."""
+    """DE/rand/1: member i's child = p[r1] + F·(p[r2] − p[r3]) with r1, r2, r3 distinct
+    and other than i, each uniform over the other members. With member j's first number
+    4**j and F = 0.5, a child's first number names its triple (4**a + (4**b − 4**c) / 2
+    is unique for distinct a, b, c, and no triple with a repeated member gives one of
+    those numbers)."""
     from itertools import permutations
 
-    P = 4
-    pop = torch.zeros(2500, P, 1, 3, dtype=torch.float64)
+    P = 5
+    pop = torch.zeros(4000, P, 1, 3, dtype=torch.float64)
     pop[..., 0, 0] = 4.0 ** torch.arange(P, dtype=torch.float64)
     child = attacks.mutate(pop, None, 0.5, "rand1", torch.Generator().manual_seed(0))
     names = {
         4**a + 0.5 * (4**b - 4**c): (a, b, c) for a, b, c in permutations(range(P), 3)
     }
     assert len(names) == P * (P - 1) * (P - 2)  # the code is unambiguous
-    values = child[..., 0, 0].flatten().tolist()
-    assert all(v in names for v in values), "a triple with a repeated member"
-    triples = torch.tensor([names[v] for v in values])
-    for k in range(3):  # each position uniform over the P members
-        freq = torch.bincount(triples[:, k], minlength=P).float() / len(triples)
-        assert (freq - 1 / P).abs().max() < 0.02
+    values = child[..., 0, 0].tolist()  # (4000, P)
+    assert all(v in names for row in values for v in row), "a repeated member"
+    triples = torch.tensor([[names[v] for v in row] for row in values])  # (4000, P, 3)
+    me = torch.arange(P)[None, :, None]
+    assert not (triples == me).any(), "a child drawn from its own parent"
+    for i in range(P):  # each position uniform over the P - 1 others
+        for k in range(3):
+            freq = torch.bincount(triples[:, i, k], minlength=P).float() / 4000
+            others = [j for j in range(P) if j != i]
+            assert (freq[others] - 1 / (P - 1)).abs().max() < 0.03
+
+
+def test_mutation_needs_four_members():
+    pop = torch.zeros(2, 3, 1, 3)
+    with pytest.raises(ValueError, match="popsize must be at least 4"):
+        attacks.mutate(pop, None, 0.5, "rand1", torch.Generator().manual_seed(0))
 
 
 def test_best1_children_start_from_the_fittest_member():

@@ -145,6 +145,11 @@ MISUSE = (
                 TypeError,
                 "unit must be a string",
             ),
+            "overlapping_labels:not-a-figure": (
+                lambda: plotting.overlapping_labels(None),
+                TypeError,
+                "fig must be a matplotlib Figure",
+            ),
             "image_grid:nrow": (
                 lambda: plotting.image_grid(X, nrow=0),
                 ValueError,
@@ -324,4 +329,43 @@ def test_reproductions_plots_only_reproductions_with_their_intervals():
     assert (x, y) == (93.2, 90.0)
     segs = bars.lines[2][0].get_segments()
     assert [tuple(p) for p in segs[0]] == [(93.2, 85.0), (93.2, 94.0)]
+    plt.close(fig)
+
+
+def test_the_book_style_is_one_call():
+    import matplotlib as mpl
+
+    with mpl.rc_context():
+        plotting.use_style()
+        assert mpl.rcParams["axes.spines.top"] is False
+        assert mpl.rcParams["font.size"] == plotting.STYLE["font.size"]
+        colors = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
+        assert colors[0].lower() == "#0072b2"
+
+
+def test_overlapping_labels_finds_crammed_tick_labels():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.set_xticks(range(8), [f"a long tick label {i}" for i in range(8)])
+    assert plotting.overlapping_labels(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.set_xticks(range(3), ["a", "b", "c"])
+    assert plotting.overlapping_labels(fig) == []
+    plt.close(fig)
+    with pytest.raises(TypeError, match="fig"):
+        plotting.overlapping_labels(ax)
+
+
+def test_grouped_bars_wraps_long_group_names_so_none_overlap():
+    groups = [
+        "CNN, seed 0",
+        "ResNet, seed 1",
+        "L∞-robust CNN",
+        "MLP trained on perturbation groups",
+        "standard ResNet",
+    ]
+    fig = plotting.grouped_bars(
+        groups, {"a": [0.5] * 5, "b": [0.7] * 5}, title="AURRA of each model"
+    )
+    assert plotting.overlapping_labels(fig) == []
     plt.close(fig)

@@ -6,11 +6,12 @@ candidate is a vector of ``k·(2 + C)`` numbers (grayscale: ``(row, col, v)``; c
 ``(row, col, r, g, b)``). Values live on the [0, 1] scale of the images.
 
 The search is DE/rand/1 as in the paper: for every member i of a population of
-``popsize`` candidates, a child ``p[r1] + F·(p[r2] − p[r3])`` (r1, r2, r3 distinct,
-F = 0.5, no crossover) replaces its parent if it is at least as fit. Coordinates start
-uniform over the image; values start from N(128, 127) on the 0–255 scale, i.e.
-N(0.502, 0.498) here, for every channel — grayscale images get the same distribution on
-their one channel (the paper has no grayscale setting; this keeps one rule for both).
+``popsize`` candidates, a child ``p[r1] + F·(p[r2] − p[r3])`` (r1, r2, r3 distinct
+and other than i, F = 0.5, no crossover) replaces its parent if it is at least as fit.
+Coordinates start uniform over the image; values start from N(128, 127) on the 0–255
+scale, i.e. N(0.502, 0.498) here, for every channel — grayscale images get the same
+distribution on their one channel (the paper has no grayscale setting; this keeps one
+rule for both).
 
 Each image has its own population; the functions here take those of A images at once,
 (A, P, k, 2 + C), and leave what makes a candidate fit to the caller's ``score``.
@@ -105,9 +106,13 @@ def initial_population(
 
 
 def _distinct_triples(n_img: int, popsize: int, g: torch.Generator) -> torch.Tensor:
-    """Indices (n_img, popsize, 3) into each population, the three of each triple
-    distinct."""
-    r = torch.randint(0, popsize, (n_img, popsize, 3), generator=g)
+    """Indices (n_img, popsize, 3) into each population: for member i, three distinct
+    members other than i (as scipy's and Su et al.'s DE draw them)."""
+    if popsize < 4:  # fewer, and no three distinct others exist: the loop never ends
+        raise ValueError(f"popsize must be at least 4, got {popsize}")
+    # draw from the popsize - 1 others: 0..popsize-2, shifted past i
+    me = torch.arange(popsize)[None, :, None]
+    r = torch.randint(0, popsize - 1, (n_img, popsize, 3), generator=g)
     while True:
         bad = (
             (r[..., 0] == r[..., 1])
@@ -115,15 +120,15 @@ def _distinct_triples(n_img: int, popsize: int, g: torch.Generator) -> torch.Ten
             | (r[..., 1] == r[..., 2])
         )
         if not bad.any():
-            return r
-        r[bad] = torch.randint(0, popsize, (int(bad.sum()), 3), generator=g)
+            return r + (r >= me).long()
+        r[bad] = torch.randint(0, popsize - 1, (int(bad.sum()), 3), generator=g)
 
 
 def mutate(
     pop: torch.Tensor, fit: torch.Tensor, F: float, strategy: str, g: torch.Generator
 ) -> torch.Tensor:
     """One DE generation's children: pop (A, P, ...) → (A, P, ...), one child per
-    member, from three other members drawn at random in each image's population
+    member i, from three members other than i drawn at random in each image's population
     (``fit`` (A, P): for ``best1``)."""
     r = _distinct_triples(pop.shape[0], pop.shape[1], g).to(pop.device)
     flat = pop.flatten(2)

@@ -19,7 +19,8 @@ is never used silently.
 Modules: :mod:`~robustcore.features.construct` (the inversion and the relabelling),
 :mod:`~robustcore.features.dataset` (:class:`Constructed`, saving and loading),
 :mod:`~robustcore.features.recipes` (the named recipes, :data:`ARTIFACTS`,
-:func:`load_constructed`).
+:func:`load_constructed`), :mod:`~robustcore.features.diagnostics` (what a robust model
+reads in constructed images).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from .construct import (
     relabelled_dataset,
     representation_distance,
     robust_dataset,
+    start_indices,
     starting_points,
 )
 from .dataset import Constructed, from_uint8, load, save, to_uint8
+from .diagnostics import read_as, relabel_sweep
 from .recipes import (
     ARTIFACTS,
     RECIPES,
@@ -58,12 +61,15 @@ __all__ = [
     "load",
     "load_constructed",
     "non_robust_dataset",
+    "read_as",
     "recipe",
+    "relabel_sweep",
     "relabelled_dataset",
     "representation_distance",
     "robust_dataset",
     "save",
     "source_data",
+    "start_indices",
     "starting_points",
     "to_uint8",
 ]

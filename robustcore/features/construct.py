@@ -123,17 +123,24 @@ def starting_points(
     ``"image"``: another image of ``x`` drawn at random (never the image itself), as
     Ilyas et al. do for D_R; ``"noise"``: uniform noise in [0, 1].
     """
-    g = torch.Generator().manual_seed(seed)
     if init == "noise":
-        return torch.rand(x.shape, generator=g)
-    n = len(x)
+        return torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))
+    return x[start_indices(len(x), seed)].clone()
+
+
+def start_indices(n: int, seed: int = 0) -> torch.Tensor:
+    """Which image each of ``n`` images starts from with ``init="image"``: (n,) int64,
+    a random other index (never i itself), the same draw as :func:`starting_points`
+    with the same seed."""
+    n = checks.integer(n, "n", 2)
+    g = torch.Generator().manual_seed(checks.seed(seed))
     # A random shift of a random permutation: position i gets perm[(j+s) mod n],
     # never itself.
     perm = torch.randperm(n, generator=g)
     shift = int(torch.randint(1, n, (1,), generator=g))
     src = torch.empty(n, dtype=torch.long)
     src[perm] = perm.roll(-shift)
-    return x[src].clone()
+    return src
 
 
 def _inverted(
@@ -204,14 +211,14 @@ def non_robust_dataset(
     y: torch.Tensor,
     *,
     init: str = "image",
-    steps: int = 100,
-    step_size: float = 0.1,
+    steps: int = 200,
+    step_size: float = 8.0,
     seed: int = 0,
     batch_size: int = 500,
     progress: bool = True,
 ) -> Constructed:
-    """D_NR: the same inversion with a standard model; the rebuilt images look like
-    their starts."""
+    """D_NR: the same inversion, with the same optimiser, from a standard model's
+    representation."""
     return _inverted(
         "D_NR", std_model, x, y, init, steps, step_size, seed, batch_size, progress
     )

@@ -12,16 +12,21 @@ ResNet-50 got them wrong. Its official protocol has two traps this package close
   from timm's shipped ``imagenet_a_indices.txt`` / ``imagenet_a_synsets.txt`` and is
   checked against timm's 1000 sorted ImageNet wnids, not typed here.
 * **Calibration error.** :func:`calibration_error` is the RMS calibration error over
-  adaptive bins of ``beta`` examples, counting *every* bin (see the comment there).
+  adaptive bins of ``beta`` examples, counting *every* bin; ``legacy=True`` leaves out
+  the top bin, as the authors' reference ``calib_err`` does.
+
+``evaluate(..., protocol="argmax")`` scores the model's own answer over all its logits
+instead (an answer outside the subset is wrong), beside the paper's ``"masked"``.
 
 ``evaluate(model, loader)`` returns an :class:`EvalResult` (accuracy, RMS calibration
-error, AURRA); :func:`natural_adversarial_filter` keeps what a fixed model gets wrong —
-the method that built ImageNet-A, which Chapter 4 reproduces on real handwritten
-digits.
+error, AURRA); :func:`natural_adversarial_filter` keeps what a fixed model gets
+wrong — the method that built ImageNet-A, which Chapter 4 reproduces on real
+handwritten digits.
 
 The modules: :mod:`.subset` (the 200 classes, the mask), :mod:`.data` (the dataset on
-disk), :mod:`.evaluation` (probabilities, metrics, the reliability diagram) and
-:mod:`.filtering` (the filter, the ensemble). Every name is used as
+disk), :mod:`.evaluation` (probabilities, metrics, the reliability diagram),
+:mod:`.filtering` (the filter, the ensemble) and :mod:`.transfer` (the cross-filter
+matrix, the difficulty-matched control). Every name is used as
 ``imagenet_a.NAME``.
 """
 
@@ -47,7 +52,14 @@ from .data import (
     loader,
     transform,
 )
-from .evaluation import EvalResult, evaluate, predict_proba, reliability_diagram, result
+from .evaluation import (
+    PROTOCOLS,
+    EvalResult,
+    evaluate,
+    predict_proba,
+    reliability_diagram,
+    result,
+)
 from .filtering import Ensemble, natural_adversarial_filter
 from .subset import (
     IMAGENET_CLASSES,
@@ -58,6 +70,7 @@ from .subset import (
     subset_from_timm,
     wnids,
 )
+from .transfer import cross_filter, difficulty, matched_control
 
 __all__ = [
     "ENV_VAR",
@@ -66,6 +79,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "MEAN",
     "NUM_CLASSES",
+    "PROTOCOLS",
     "STD",
     "TAR_MD5",
     "URL",
@@ -77,13 +91,16 @@ __all__ = [
     "check_confidence",
     "check_layout",
     "class_names",
+    "cross_filter",
     "dataset",
+    "difficulty",
     "download",
     "evaluate",
     "find",
     "indices",
     "loader",
     "mask_logits",
+    "matched_control",
     "natural_adversarial_filter",
     "predict_proba",
     "reliability_diagram",

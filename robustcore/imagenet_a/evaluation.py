@@ -32,7 +32,8 @@ class EvalResult:
     predictions: torch.Tensor = field(repr=False)  # (n,) int64
     labels: torch.Tensor = field(repr=False)  # (n,) int64
     confidence: torch.Tensor = field(repr=False)  # (n,) max softmax probability
-    probabilities: torch.Tensor = field(repr=False)  # (n, classes)
+    # (n, classes); under protocol="argmax" one more column, the best other logit
+    probabilities: torch.Tensor = field(repr=False)
 
     @property
     def correct(self) -> torch.Tensor:
@@ -99,23 +100,59 @@ def _index(c: Any) -> int:
         ) from None
 
 
+PROTOCOLS = ("masked", "argmax")
+
+
+def split_logits(
+    logits: torch.Tensor, cols: Sequence[int], protocol: str
+) -> torch.Tensor:
+    """Probabilities from logits (N, C) for the labels' logit columns ``cols`` (K):
+    (N, K) for ``"masked"``, (N, K + 1) for ``"argmax"`` (see :func:`predict_proba`)."""
+    idx = torch.as_tensor(list(cols), device=logits.device)
+    if protocol == "masked":
+        return torch.softmax(logits[:, idx].float(), dim=1)
+    p = torch.softmax(logits.float(), dim=1)
+    rest = torch.ones(p.shape[1], dtype=torch.bool, device=p.device)
+    rest[idx] = False
+    other = (
+        p[:, rest].amax(dim=1, keepdim=True)
+        if rest.any()
+        else torch.zeros_like(p[:, :1])
+    )
+    return torch.cat([p[:, idx], other], dim=1)
+
+
 @torch.no_grad()
 def predict_proba(
     model: torch.nn.Module,
     source: Any,
     *,
     classes: Sequence[int] | None = None,
+    protocol: str = "masked",
     batch_size: int = 500,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Softmax probabilities (N, K) and labels (N,) of ``model`` over ``source``.
 
-    ``classes`` keeps only those logit columns before the softmax (column ``i`` ↔ label
-    ``i``); pass :func:`indices` for an ImageNet-1k model on ImageNet-A. Without it, a
-    model with 1000 logits on a 200-class dataset is refused: that is the
-    0.1%-accuracy mistake.
+    ``classes`` picks the logit of each label (column ``i`` ↔ label ``i``); pass
+    :func:`indices` for an ImageNet-1k model on ImageNet-A. Without it, a model with
+    1000 logits on a 200-class dataset is refused: that is the 0.1%-accuracy mistake.
+    ``protocol`` (only with ``classes``) says how the other logits count:
+
+    * ``"masked"`` (the paper's and timm's): the softmax runs over the ``classes``
+      logits only, so an answer is always one of them. Returns (N, K).
+    * ``"argmax"``: the softmax runs over all logits, as the model would answer on its
+      own. Returns (N, K + 1): the K probabilities of ``classes`` and, last, the
+      largest probability among the other logits — the row's maximum is the model's
+      1000-way answer and confidence, and an answer in the last column (never a
+      label) counts as wrong.
     """
     checks.module(model)
     checks.integer(batch_size, "batch_size", 1)
+    checks.choice(protocol, "protocol", PROTOCOLS)
+    if protocol != "masked" and classes is None:
+        raise ValueError(
+            f"protocol={protocol!r} needs classes= (the logits that name the labels)"
+        )
     cols = None
     if classes is not None:
         if isinstance(classes, (str, bytes)) or not isinstance(classes, Iterable):
@@ -151,7 +188,7 @@ def predict_proba(
                         f"classes holds index {max(cols)} but the model has "
                         f"{logits.shape[1]} logits"
                     )
-                logits = logits[:, cols]
+                pb = split_logits(logits, cols, protocol)
             elif n_ds is not None and logits.shape[1] != n_ds:
                 raise ValueError(
                     f"the model returns {logits.shape[1]} logits but the data has "
@@ -163,15 +200,18 @@ def predict_proba(
                         else "pass classes= to pick the logit of each label"
                     )
                 )
-            probs.append(torch.softmax(logits.float(), dim=1).cpu())
+            if cols is None:
+                pb = torch.softmax(logits.float(), dim=1)
+            probs.append(pb.cpu())
             labels.append(torch.as_tensor(yb).long().cpu())
     if not probs:
         raise ValueError("data is empty; nothing to evaluate")
     p, y = torch.cat(probs), torch.cat(labels)
-    if int(y.min()) < 0 or int(y.max()) >= p.shape[1]:
+    k = len(cols) if cols is not None else p.shape[1]
+    if int(y.min()) < 0 or int(y.max()) >= k:
         raise ValueError(
             f"labels range over [{int(y.min())}, {int(y.max())}] but there are only "
-            f"{p.shape[1]} class scores"
+            f"{k} class scores"
         )
     return p, y
 
@@ -217,18 +257,23 @@ def evaluate(
     source: Any,
     *,
     classes: Sequence[int] | None = None,
+    protocol: str = "masked",
     batch_size: int = 500,
     beta: int = 100,
 ) -> EvalResult:
     """Accuracy, RMS calibration error and AURRA of ``model`` on ``source``.
 
     ``source``: a DataLoader (e.g. :func:`loader`), a Dataset, or an (images, labels)
-    pair. For an ImageNet-1k model on ImageNet-A pass ``classes=imagenet_a.indices()``.
+    pair. For an ImageNet-1k model on ImageNet-A pass ``classes=imagenet_a.indices()``;
+    ``protocol`` is ``"masked"`` (the paper's: softmax over those logits) or
+    ``"argmax"`` (softmax and answer over all logits; an answer outside ``classes``
+    is wrong), see :func:`predict_proba`.
     """
     checks.integer(beta, "beta", 1)
-    return result(
-        *predict_proba(model, source, classes=classes, batch_size=batch_size), beta=beta
+    p, y = predict_proba(
+        model, source, classes=classes, protocol=protocol, batch_size=batch_size
     )
+    return result(p, y, beta=beta)
 
 
 def reliability_diagram(
