@@ -36,7 +36,7 @@ def bare(model, x, target, steps):
 def main(argv: list[str] | None = None) -> dict:
     ap = _harness.parser(__doc__, model="mnist-cnn-pgd-linf", batch=500, repeats=5)
     ap.add_argument("--steps", type=int, default=200)
-    args = ap.parse_args(argv)
+    args = _harness.parse(ap, argv)
 
     device = torch.device(args.device)
     model = zoo.load(args.model, progress=False).to(device).eval()

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = _harness.parser(__doc__, model="mnist-cnn-std", batch=256, repeats=10)
     ap.add_argument("--eps", type=float, default=0.3)
     ap.add_argument("--steps", type=int, default=40)
-    args = ap.parse_args(argv)
+    args = _harness.parse(ap, argv)
 
     import torchattacks  # the reference implementation
 

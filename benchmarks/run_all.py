@@ -1,9 +1,9 @@
-"""Every benchmark in one command (``make bench``): PGD, the one-pixel attack, D_R construction, and
-the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
+"""Every benchmark in one command (``make bench``): PGD, robust accuracy with PGD's early drop, the
+one-pixel attack (on a zoo CNN and on a small CNN), D_R construction, and the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
 (atomically), which the book's appendix page "Benchmarks" shows, with the machine and the date.
 
-    python benchmarks/run_all.py [--only pgd,one_pixel,construction,book] [--out benchmarks/results.json]
-                                 [--results-dir DIR]
+    python benchmarks/run_all.py [--only pgd,pgd_early,one_pixel,one_pixel_small,construction,book]
+                                 [--out benchmarks/results.json] [--results-dir DIR] [--threads N]
 
 Each speed benchmark runs at its script's default settings and prints its own ratios; see the scripts.
 The book run records its chapters' headline numbers in ``--results-dir`` (default: a temporary folder,
@@ -30,10 +30,26 @@ from robustcore import io, profiles
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BENCHMARKS = ("pgd", "one_pixel", "construction", "book")
+BENCHMARKS = (
+    "pgd",
+    "pgd_early",
+    "one_pixel",
+    "one_pixel_small",
+    "construction",
+    "book",
+)
+# benchmark -> (script, its arguments): one script may serve two benchmarks
+SCRIPTS = {
+    "pgd": ("pgd", []),
+    "pgd_early": ("pgd_early", []),
+    "one_pixel": ("one_pixel", []),
+    "one_pixel_small": ("one_pixel", ["--model", "small-cnn"]),
+    "construction": ("construction", []),
+}
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {
     "pgd": ["--steps", "2", "--batch", "16", "--repeats", "1"],
+    "pgd_early": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "one_pixel": [
         "--batch",
@@ -46,6 +62,7 @@ SMOKE = {
         "64",
     ],
 }
+SMOKE["one_pixel_small"] = SMOKE["one_pixel"] + ["--train-images", "256"]
 
 
 def machine() -> str:
@@ -138,6 +155,9 @@ def main(argv: list[str] | None = None) -> dict:
         action="store_true",
         help="tiny settings, to check that everything runs",
     )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch's CPU threads in every script"
+    )
     args = ap.parse_args(argv)
     todo = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(todo) - set(BENCHMARKS)
@@ -157,10 +177,13 @@ def main(argv: list[str] | None = None) -> dict:
         "book" in todo
     ):  # first, so that its peak memory is not mixed with anything else's
         found["book"] = book(args.results_dir)
-    for name in ("pgd", "one_pixel", "construction"):
+    threads = [] if args.threads is None else ["--threads", str(args.threads)]
+    for name, (script, extra) in SCRIPTS.items():
         if name in todo:
             print(f"== {name}", flush=True)
-            found[name] = _script(name).main(SMOKE[name] if args.smoke else [])
+            found[name] = _script(script).main(
+                extra + (SMOKE[name] if args.smoke else []) + threads
+            )
     res = {
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),

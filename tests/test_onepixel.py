@@ -1,3 +1,6 @@
+import runpy
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -456,3 +459,45 @@ MISUSE = (
     )
 )
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_every_image_scored_is_its_original_with_at_most_k_pixels_changed():
+    """Candidates are written into a buffer reused across forward passes: no pixel of
+    an earlier candidate or image may leak into a later one."""
+    torch.manual_seed(0)
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4 * 5 * 5, 3)
+
+        def forward(self, x):
+            seen.append(x.detach().clone())
+            return self.fc(x.flatten(1))
+
+    x = torch.rand(3, 4, 5, 5)  # 4 channels: rows of values, not one number
+    y = torch.tensor([0, 1, 2])
+    r = attacks.one_pixel(
+        Spy(), x, y, pixels=2, popsize=7, generations=3, batch_size=5, progress=False
+    )
+    batches = torch.cat(seen)
+    assert len(batches) == int(r.queries.sum()) + len(x)  # and the final forward
+    # pixels changed against the closest original image: at most 2
+    changed = (batches[:, None] != x[None]).any(2).flatten(2).sum(2)
+    assert changed.min(1).values.max() <= 2
+    assert all(len(b) <= 5 for b in seen)
+
+
+def test_the_benchmark_runs_on_its_small_cnn(capsys):
+    """benchmarks/one_pixel.py with its own small CNN, at the tiny settings of
+    ``run_all.py --smoke`` (the timings mean nothing here)."""
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    run_all = runpy.run_path(str(bench / "run_all.py"))
+    script, args = run_all["SCRIPTS"]["one_pixel_small"]
+    smoke = run_all["SMOKE"]["one_pixel_small"]
+    res = runpy.run_path(str(bench / f"{script}.py"))["main"](args + smoke)
+    assert res["model"] == "small-cnn" and "256" in res["model_training"]
+    assert set(res["seconds"]) == {"robustcore", "torchattacks", "raw"}
+    assert res["speedup_vs_torchattacks"] > 0 and res["throughput_vs_raw"] > 0
+    assert "throughput vs raw forward" in capsys.readouterr().out

@@ -30,7 +30,7 @@ from .differential_evolution import (
     mutate,
 )
 from .onepixel import OnePixelResult, exhaustive_one_pixel, one_pixel
-from .pgd import pgd, projected_ascent
+from .pgd import pgd, pgd_correct, projected_ascent
 
 Attack = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 ATTACKS: dict[str, Callable[..., torch.Tensor]] = {"fgsm": fgsm, "pgd": pgd}
@@ -90,6 +90,7 @@ __all__ = [
     "mutate",
     "one_pixel",
     "pgd",
+    "pgd_correct",
     "projected_ascent",
     "random_delta",
 ]

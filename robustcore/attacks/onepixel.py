@@ -85,11 +85,20 @@ class OnePixelResult:
         return done.float().mean(0)
 
 
+# how many logits one scoring of candidates may hold (for up to 1,000 classes)
+_SCORED_LOGITS = 2**22
+
+
 class _Fitness:
     """Fitness (minimised) and success of candidates on their images, in forward passes
     of at most ``batch_size`` images. Untargeted: log p(cls), success when cls is no
     longer the predicted label; targeted: −log p(cls), success when cls is the predicted
-    label."""
+    label.
+
+    The candidate images are written into one buffer (batch_size, C, H, W) kept across
+    calls, each image copied once and only its candidate's pixels written: with a small
+    model, the work around the forward pass is what limits the throughput.
+    """
 
     def __init__(
         self,
@@ -99,13 +108,15 @@ class _Fitness:
         targeted: bool,
         batch_size: int,
     ):
-        self.model, self.x, self.cls, self.targeted, self.batch_size = (
+        self.model, self.cls, self.targeted, self.batch_size = (
             model,
-            x,
             cls,
             targeted,
             batch_size,
         )
+        self.shape = x.shape[1:]
+        self.x = x.reshape(len(x), x.shape[1], -1)  # (N, C, H·W)
+        self.buffer = torch.empty(0, device=x.device, dtype=x.dtype)
 
     @torch.no_grad()
     def __call__(
@@ -114,21 +125,37 @@ class _Fitness:
         """images (A,) indices into x; candidates (A, P, k, 2 + C) → (fitness (A, P),
         success (A, P))."""
         a, p = candidates.shape[:2]
-        flat = candidates.reshape(a * p, -1, self.x.shape[1] + 2)
+        n, (c, h, w) = a * p, self.shape
+        rows, cols, vals = decode(candidates.reshape(n, -1, c + 2), h, w)
+        where, vals = rows * w + cols, vals.to(self.x.dtype)  # (n, k), (n, k, C)
         img = images.repeat_interleave(p)
-        fit = torch.empty(a * p, device=self.x.device)
-        hit = torch.empty(a * p, dtype=torch.bool, device=self.x.device)
-        for s in range(0, a * p, self.batch_size):
-            i = img[s : s + self.batch_size]
-            logp = self.model(
-                apply_pixels(self.x[i], flat[s : s + self.batch_size])
-            ).log_softmax(1)
-            lp_cls = logp.gather(1, self.cls[i, None])[:, 0]
-            pred = logp.argmax(1)
-            fit[s : s + len(i)] = -lp_cls if self.targeted else lp_cls
-            hit[s : s + len(i)] = (
-                pred == self.cls[i] if self.targeted else pred != self.cls[i]
-            )
+        size = min(self.batch_size, n)
+        if len(self.buffer) < size:
+            self.buffer = self.x.new_empty((size, c, h * w))
+        idx = torch.arange(size, device=self.x.device)
+        # logits of up to ``block`` rows (whole forward passes) are scored at once
+        block = self.batch_size * max(1, _SCORED_LOGITS // (self.batch_size * 1000))
+        fit = torch.empty(n, device=self.x.device)
+        hit = torch.empty(n, dtype=torch.bool, device=self.x.device)
+        for b in range(0, n, block):
+            logits = None
+            for s in range(b, min(b + block, n), self.batch_size):
+                e = min(s + self.batch_size, n)
+                batch = torch.index_select(
+                    self.x, 0, img[s:e], out=self.buffer[: e - s]
+                )
+                for j in range(where.shape[1]):  # as apply_pixels: one at a time
+                    batch[idx[: e - s], :, where[s:e, j]] = vals[s:e, j]
+                out = self.model(batch.view(e - s, c, h, w))
+                if logits is None:
+                    logits = out.new_empty((min(block, n - b), out.shape[1]))
+                logits[s - b : e - b] = out
+            logp = logits.log_softmax(1)
+            cls = self.cls[img[b : b + len(logp)]]
+            lp_cls = logp.gather(1, cls[:, None])[:, 0]
+            right = logp.argmax(1) == cls
+            fit[b : b + len(logp)] = -lp_cls if self.targeted else lp_cls
+            hit[b : b + len(logp)] = right if self.targeted else ~right
         return fit.view(a, p), hit.view(a, p)
 
 
@@ -166,6 +193,17 @@ class _Record:
             self.success[ids] = True
             self.stopped_at[ids] = gen
         return ~won.cpu()
+
+
+def _running(
+    keep: torch.Tensor, pop: torch.Tensor, fit: torch.Tensor, active: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The populations (A, P, ...), fitness (A, P) and indices (A,) of the images still
+    running (mask ``keep`` (A,), on the CPU); no copy when all are."""
+    if keep.all():
+        return pop, fit, active
+    on = keep.to(pop.device)
+    return pop[on], fit[on], active[keep]
 
 
 def _check(
@@ -256,8 +294,9 @@ def one_pixel(
         active = torch.arange(n)  # the images still running
         pop = initial_population(n, popsize, pixels, (c, h, w), g).to(device)
         fit, hit = fitness(active.to(device), pop)
-        keep = rec.update(active, pop, fit, hit, 0)
-        pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
+        pop, fit, active = _running(
+            rec.update(active, pop, fit, hit, 0), pop, fit, active
+        )
         for gen in progress_bar(
             range(1, generations + 1), enabled=progress, desc=f"one-pixel k={pixels}"
         ):
@@ -274,8 +313,9 @@ def one_pixel(
                 box=box,
                 g=g,
             )
-            keep = rec.update(active, child, c_fit, c_hit, gen)
-            pop, fit, active = pop[keep.to(device)], fit[keep.to(device)], active[keep]
+            pop, fit, active = _running(
+                rec.update(active, child, c_fit, c_hit, gen), pop, fit, active
+            )
         if len(active):  # not fooled: keep the fittest candidate found
             rec.best[active.to(device)] = pop[
                 torch.arange(len(active), device=device), fit.argmin(1)

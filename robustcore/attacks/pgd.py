@@ -109,3 +109,88 @@ def pgd(
                 torch.where(better, loss_i, best_loss),
             )
         return best
+
+
+@on_model_device
+@checks.checked(_check)
+def pgd_correct(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    norm: str = "linf",
+    steps: int = 40,
+    alpha: float | None = None,
+    random_start: bool = True,
+    restarts: int = 1,
+) -> torch.Tensor:
+    """Per example (N,) bool: still classified right at every iterate of untargeted
+    :func:`pgd` (same settings, same random starts), i.e. robust to it.
+
+    x: (N, C, H, W) in [0, 1]; y: (N,) true labels. Only the examples classified right
+    on clean input are attacked (the others count as wrong), and an example drops out
+    as soon as an iterate — the random start included — is misclassified, as
+    AutoAttack evaluates: the accuracy ``pgd_correct(...).float().mean()`` is at most
+    that of :func:`pgd`'s last iterates drawn from the same random state (with
+    restarts: from any restart; up to rounding, the forward passes running on fewer
+    examples), for a fraction of the cost on a model that PGD fools.
+    """
+    alpha = 2.5 * eps / steps if alpha is None else alpha
+    with eval_mode(model):
+        with torch.no_grad():
+            alive = (model(x).argmax(1) == y).nonzero()[:, 0]
+        if eps == 0:
+            return _verdict(alive, len(x))
+        for _ in range(restarts):
+            # drawn for the whole batch, as pgd draws it, then cut to the examples left
+            start = Ball(x, eps, norm).random_point() if random_start else x
+            if len(alive):
+                alive = alive[
+                    _survivors(
+                        model, x[alive], y[alive], start[alive], eps, norm, steps, alpha
+                    )
+                ]
+    return _verdict(alive, len(x))
+
+
+def _verdict(alive: torch.Tensor, n: int) -> torch.Tensor:
+    """(n,) bool, True at the indices ``alive``."""
+    out = torch.zeros(n, dtype=torch.bool, device=alive.device)
+    out[alive] = True
+    return out
+
+
+def _survivors(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_adv: torch.Tensor,
+    eps: float,
+    norm: str,
+    steps: int,
+    alpha: float,
+) -> torch.Tensor:
+    """Indices into x (N, C, H, W) of the examples classified right at every iterate of
+    ``steps`` ascent steps on the cross-entropy from ``x_adv``; each step runs only on
+    the examples not yet fooled. Each iterate's forward pass gives both the check and
+    the gradient. No checks: callers validate."""
+    idx = torch.arange(len(x), device=x.device)
+    ball = Ball(x, eps, norm)
+    for step in range(steps + 1):
+        last = step == steps  # the last iterate: checked, no gradient
+        x_adv = x_adv.detach().requires_grad_(not last)
+        with torch.set_grad_enabled(not last):
+            logits = model(x_adv)
+        right = logits.argmax(1) == y
+        if last or not right.any():
+            return idx[right]
+        (grad,) = torch.autograd.grad(
+            F.cross_entropy(logits, y, reduction="sum"), x_adv
+        )
+        with torch.no_grad():
+            if not right.all():  # drop the fooled; the others' gradients are their own
+                idx, x, y, x_adv, grad = (t[right] for t in (idx, x, y, x_adv, grad))
+                ball = Ball(x, eps, norm)
+            x_adv = ball.project(x_adv.add_(ascent_step(grad, alpha, norm)))
+    return idx

@@ -1,0 +1,228 @@
+"""The paper-scale book (``make full``): every chapter executed in the full profile, one
+chapter at a time, into one output folder.
+
+    python tools/full.py [--out _build/full] [--chapters 05,03] [--book book]
+                         [--pattern '[0-9][0-9]_*.ipynb'] [--keep-going]
+
+Each chapter runs with ``ROBUSTCORE_PROFILE=full``; its recorded results go to
+``OUT/results`` (``ROBUSTCORE_RESULTS``), the artifacts it builds to
+``OUT/checkpoints`` (``ROBUSTCORE_CACHE``, unless set already), its executed
+notebook to ``OUT/notebooks/``, written only once the whole notebook has run. A
+chapter whose executed notebook is there and newer than its source (``.ipynb`` and
+paired ``.py``) is skipped, so an interrupted run resumes where it stopped. Each chapter's wall time
+goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
+version) and a progress line to ``OUT/full.log``. The reproduction summary
+(``reproductions.ipynb``) runs last, over the results recorded so far, and again
+whenever a chapter has run before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from robustcore import io, profiles, results, store
+
+ROOT = Path(__file__).resolve().parents[1]
+PATTERN = "[0-9][0-9]_*.ipynb"
+SUMMARY = "reproductions.ipynb"  # reads what the chapters recorded: runs last
+
+
+def chapters(book: Path, pattern: str, selected: str | None) -> list[Path]:
+    """The notebooks of ``book`` matching ``pattern`` (sorted), then the summary page
+    if there is one; ``selected``: comma- or space-separated name prefixes
+    (``"05"``, ``"02,03"``) keeps only the notebooks they start."""
+    found = sorted(book.glob(pattern))
+    if (book / SUMMARY).is_file() and book / SUMMARY not in found:
+        found.append(book / SUMMARY)
+    if selected is None or not selected.strip():
+        return found
+    prefixes = selected.replace(",", " ").split()
+    picked = [p for p in found if any(p.name.startswith(s) for s in prefixes)]
+    unknown = [s for s in prefixes if not any(p.name.startswith(s) for p in found)]
+    if unknown:
+        raise SystemExit(
+            f"--chapters: no notebook of {book} starts with {', '.join(unknown)}; "
+            f"known: {', '.join(p.stem for p in found)}"
+        )
+    return picked
+
+
+def up_to_date(source: Path, executed: Path) -> bool:
+    """Whether ``executed`` exists and is newer than ``source`` and its paired .py."""
+    if not executed.is_file():
+        return False
+    paired = source.with_suffix(".py")
+    newest = max(p.stat().st_mtime for p in (source, paired) if p.is_file())
+    return executed.stat().st_mtime > newest
+
+
+def git_commit() -> str:
+    """HEAD's commit, with ``+dirty`` when the working tree has changes; ``unknown``
+    outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def device() -> str:
+    """``cuda (GPU name)`` when a GPU is visible, else ``cpu``."""
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return "cpu"
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write ``nb`` to ``path`` atomically: a temporary file beside it, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def execute(
+    source: Path, target: Path, env: dict[str, str], timeout: int | None
+) -> None:
+    """Run every cell of ``source`` in a kernel with environment ``env`` (working
+    directory: its folder) and write the executed notebook to ``target``; raises,
+    writing nothing, if a cell fails."""
+    nb = nbformat.read(source, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(source.parent)}},
+    )
+    client.execute(env=env)
+    write_notebook(nb, target)
+
+
+def log(out: Path, line: str) -> None:
+    """Print ``line`` and append it, time-stamped, to ``OUT/full.log``."""
+    print(line, flush=True)
+    with open(out / "full.log", "a", encoding="utf-8") as f:
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "_build" / "full"),
+        type=Path,
+        help="the output folder (default: _build/full)",
+    )
+    ap.add_argument(
+        "--book", default=str(ROOT / "book"), type=Path, help="the chapters' folder"
+    )
+    ap.add_argument("--pattern", default=PATTERN, help="which notebooks are chapters")
+    ap.add_argument(
+        "--chapters", default=None, help="name prefixes, e.g. '05' or '02,03'"
+    )
+    ap.add_argument(
+        "--timeout", type=int, default=None, help="seconds per cell (default: none)"
+    )
+    ap.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="run the chapters after a failed one too",
+    )
+    args = ap.parse_args(argv)
+    out = args.out.resolve()
+    todo = chapters(args.book.resolve(), args.pattern, args.chapters)
+    out.mkdir(parents=True, exist_ok=True)
+    env = {  # the kernels' environment
+        **os.environ,
+        profiles.ENV_VAR: "full",
+        results.ENV_VAR: str(out / "results"),
+        store.CACHE_ENV: os.environ.get(store.CACHE_ENV) or str(out / "checkpoints"),
+        "TQDM_DISABLE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    timing_path = out / "timing.json"
+    timing = io.read_json(timing_path) if timing_path.is_file() else {}
+    where = {  # this run's; each chapter keeps those it ran with (a run may resume)
+        "machine": results.machine(),
+        "device": device(),
+        "commit": git_commit(),
+        "torch": torch.__version__,
+    }
+    timing.update(
+        {
+            "profile": "full",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "python": platform.python_version(),
+            **where,
+        }
+    )
+    runs = timing.setdefault("chapters", {})
+    failed, ran = [], False
+    for i, source in enumerate(todo, 1):
+        target = out / "notebooks" / source.name
+        head = f"[{i}/{len(todo)}] {source.stem}"
+        # the summary reads every chapter's results: stale once a chapter has run
+        if up_to_date(source, target) and not (ran and source.name == SUMMARY):
+            log(out, f"{head}: up to date, skipped")
+            continue
+        log(out, f"{head}: running (full profile)")
+        ran = True
+        t0 = time.perf_counter()
+        try:
+            execute(source, target, env, args.timeout)
+            status, note = "ok", ""
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+            status, note = "failed", (str(e).strip().splitlines() or [""])[-1]
+        seconds = round(time.perf_counter() - t0, 1)
+        runs[source.stem] = {
+            "seconds": seconds,
+            "status": status,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **where,
+        }
+        io.atomic_write_json(timing, timing_path)
+        log(
+            out,
+            f"{head}: {status} in {seconds:,.0f} s" + (f" ({note})" if note else ""),
+        )
+        if status != "ok":
+            failed.append(source.stem)
+            if not args.keep_going:
+                break
+    io.atomic_write_json(timing, timing_path)
+    if failed:
+        log(out, f"failed: {', '.join(failed)}; fix and rerun (done chapters are kept)")
+        return 1
+    log(
+        out,
+        f"done: executed notebooks in {out / 'notebooks'}, timings in {timing_path}",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
