@@ -5,6 +5,8 @@ Modules map onto the book's concepts:
 
 - :mod:`robustcore.data` — data root, MNIST, CIFAR-10, Fashion-MNIST, COIL-100 and UCI
   digits as tensors, subsets, groups
+- :mod:`robustcore.digits` — digit bitmaps preprocessed as MNIST was made (crop to the
+  ink, 20×20 box, centre of mass at the centre)
 - :mod:`robustcore.models` — MLP, SmallCNN, SmallResNet and a registry by name
 - :mod:`robustcore.attacks` — FGSM and PGD (L∞ / L2, targeted, restarts), projected
   gradient ascent on any loss, and the one-pixel attack (differential evolution,

@@ -44,7 +44,9 @@ Command line, the workflow of the public scripts::
 Modules: :mod:`~robustcore.novelty.protocols` (p1, p2), :mod:`~robustcore.novelty.model`
 (the autoencoder, the latent attack, losses, training, scores),
 :mod:`~robustcore.novelty.recipes` (recipes and the chapter's named models,
-:data:`ARTIFACTS`); the metrics live in :mod:`robustcore.metrics` and are re-exported
+:data:`ARTIFACTS`), :mod:`~robustcore.novelty.seeds` (several seeds per method, their
+spread, paired tests) and :mod:`~robustcore.novelty.baselines` (one-class SVM and PCA
+on the same splits); the metrics live in :mod:`robustcore.metrics` and are re-exported
 here.
 """
 
@@ -62,6 +64,7 @@ from .model import (
     check_autoencoder,
     dae_loss,
     evaluate,
+    evaluate_scores,
     fit,
     latent_attack,
     latent_distance,
@@ -74,6 +77,7 @@ from .protocols import (
     PROTOCOLS,
     SHAPES,
     Split,
+    draw_normal_sets,
     load_dataset,
     prepare,
     protocol1,
@@ -95,6 +99,8 @@ from .recipes import (
     train_recipe,
     zoo_name,
 )
+from .seeds import SEEDS, STUDY, PairedTest, mean_std, paired_test, study, train_seeds
+from . import baselines
 
 __all__ = [
     "ARTIFACTS",
@@ -111,16 +117,22 @@ __all__ = [
     "P1_FRACTION",
     "PROTOCOLS",
     "QUICK",
+    "SEEDS",
     "SHAPES",
     "STEPS",
+    "STUDY",
     "AutoEncoder",
+    "PairedTest",
     "Split",
     "arae_loss",
     "auroc",
+    "baselines",
     "best_threshold",
     "check_autoencoder",
     "dae_loss",
+    "draw_normal_sets",
     "evaluate",
+    "evaluate_scores",
     "f1_at",
     "fit",
     "fit_recipe",
@@ -130,6 +142,8 @@ __all__ = [
     "load_dataset",
     "main",
     "make",
+    "mean_std",
+    "paired_test",
     "prepare",
     "protocol1",
     "protocol2",
@@ -137,6 +151,8 @@ __all__ = [
     "roc",
     "scores",
     "split_of",
+    "study",
     "train_recipe",
+    "train_seeds",
     "zoo_name",
 ]

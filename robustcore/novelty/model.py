@@ -4,7 +4,7 @@ training and anomaly scores (Salehi et al.). Images (N, C, H, W) in [0, 1]."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -371,17 +371,28 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
         )
 
 
-def evaluate(model: AutoEncoder, split: Split) -> dict[str, float]:
-    """``{"auroc"}`` on the test split, and for p1 also ``{"f1", "threshold"}`` with the
-    threshold chosen on the validation split (:func:`best_threshold`)."""
+def evaluate_scores(
+    score: Callable[[torch.Tensor], torch.Tensor], split: Split
+) -> dict[str, float]:
+    """``{"auroc"}`` of a scoring function ``score`` ((N, C, H, W) → (N,), higher = more
+    novel) on the test split, and for p1 also ``{"f1", "threshold"}`` with the threshold
+    chosen on the validation split (:func:`best_threshold`)."""
     if not isinstance(split, Split):
         raise TypeError(
             f"split must be a novelty.Split (see prepare), got {type(split).__name__}"
         )
-    out = {"auroc": metrics.auroc(scores(model, split.x_test), split.y_test)}
+    if not callable(score):
+        raise TypeError(f"score must be callable, got {type(score).__name__}")
+    test = score(split.x_test)
+    out = {"auroc": metrics.auroc(test, split.y_test)}
     if split.x_val is not None:
-        t = metrics.best_threshold(scores(model, split.x_val), split.y_val)
-        out.update(
-            f1=metrics.f1_at(scores(model, split.x_test), split.y_test, t), threshold=t
-        )
+        t = metrics.best_threshold(score(split.x_val), split.y_val)
+        out.update(f1=metrics.f1_at(test, split.y_test, t), threshold=t)
     return out
+
+
+def evaluate(model: AutoEncoder, split: Split) -> dict[str, float]:
+    """``{"auroc"}`` on the test split, and for p1 also ``{"f1", "threshold"}`` with the
+    threshold chosen on the validation split (:func:`best_threshold`)."""
+    model = check_autoencoder(model)
+    return evaluate_scores(lambda x: scores(model, x), split)

@@ -6,6 +6,7 @@ Images (N, C, H, W) in [0, 1]; labels 0-based. See :func:`prepare`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,26 @@ def normal_classes(normal: Any, dataset: str) -> tuple[int, ...]:
             "anomalies"
         )
     return tuple(int(c) for c in classes)
+
+
+def draw_normal_sets(
+    size: int, count: int = 1, seed: int = 0, dataset: str = "mnist"
+) -> list[tuple[int, ...]]:
+    """``count`` distinct sets of ``size`` normal classes of ``dataset``, each sorted,
+    drawn at random with ``seed`` (same seed → same sets): the several-normal-classes
+    setting, e.g. the public scripts' 1, 4 or 7 normal COIL-100 objects
+    (:data:`COIL_FRACTIONS`)."""
+    checks.choice(dataset, "dataset", DATASETS)
+    k = NUM_CLASSES[dataset]
+    size = checks.integer(size, "size", 1, k - 1)
+    count = checks.integer(count, "count", 1, math.comb(k, size))
+    g = torch.Generator().manual_seed(checks.seed(seed))
+    sets: list[tuple[int, ...]] = []
+    while len(sets) < count:
+        s = tuple(sorted(int(c) for c in torch.randperm(k, generator=g)[:size]))
+        if s not in sets:
+            sets.append(s)
+    return sets
 
 
 def anomaly_fraction_of(v: Any) -> float:
