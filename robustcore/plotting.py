@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from cycler import cycler
+from matplotlib import cycler
 from matplotlib.font_manager import FontProperties
 from torchvision.utils import make_grid
 
