@@ -1326,6 +1326,6 @@ for i, (gid, name) in enumerate(data.GROUPS.items()):
 # print(f"clean {train.evaluate(net, x, y):.1%}, "
 #       f"PGD-20 {train.evaluate(net, x, y, attack):.1%}")
 # ```
-# Well above chance clean, near zero under attack: non-robust features generalise to real
-# digits, and they are all such a model learns.
+# Well above chance clean, near zero under attack: what a model learns from D_NR carries over to
+# real digits in part, and none of it survives an attack.
 # :::

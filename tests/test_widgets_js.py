@@ -74,3 +74,16 @@ def test_the_extension_points_myst_nb_at_the_copies(tmp_path):
         "widgets/embed-amd.js",
     ]
     assert (tmp_path / "html" / "_static" / "widgets" / "embed-amd.js").is_file()
+
+
+def test_the_extension_runs_before_myst_nb_reads_its_configuration():
+    local = _module(ROOT / "book" / "_ext" / "local_widgets.py", "local_widgets")
+    calls = []
+
+    class App:
+        def connect(self, event, fn, priority=500):
+            calls.append((event, priority))
+
+    local.setup(App())
+    # myst-nb's handler on builder-inited has priority 500
+    assert calls == [("builder-inited", 400), ("build-finished", 500)]

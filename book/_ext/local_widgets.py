@@ -18,6 +18,8 @@ from sphinx.util import logging
 LOG = logging.getLogger(__name__)
 SOURCE = Path(".cache/widgets")
 SCRIPTS = ("require.js", "embed-amd.js")
+FONT_DIR = "@jupyter-widgets/html-manager/dist"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def _configure(app: Sphinx) -> None:
@@ -31,6 +33,25 @@ def _configure(app: Sphinx) -> None:
     app.config.nb_ipywidgets_js = {f"widgets/{s}": {} for s in SCRIPTS}
 
 
+def _fonts(app: Sphinx, exception: Exception | None) -> None:
+    """The embedder asks for its icon fonts at ``@jupyter-widgets/html-manager/dist/``
+    relative to the page (its webpack public path): put a copy beside every page that
+    shows widgets."""
+    src = Path(app.confdir) / SOURCE
+    if exception is not None or not (src / SCRIPTS[1]).is_file():
+        return
+    fonts = [f for f in src.iterdir() if f.suffix in (".eot", ".svg", ".ttf", ".woff", ".woff2")]
+    out = Path(app.outdir)
+    pages = {p.parent for p in out.rglob("*.html") if WIDGET_STATE in p.read_text(errors="ignore")}
+    for folder in pages:
+        dest = folder / FONT_DIR
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in fonts:
+            shutil.copy2(f, dest / f.name)
+
+
 def setup(app: Sphinx) -> dict:
-    app.connect("builder-inited", _configure)
+    # before myst-nb reads its configuration, on the same event (priority 500)
+    app.connect("builder-inited", _configure, priority=400)
+    app.connect("build-finished", _fonts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
