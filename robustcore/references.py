@@ -117,7 +117,7 @@ _add(
     89.62,
     "%",
     "MNIST",
-    "the released secret model: PGD-100 on cross-entropy, 50 random restarts, L∞ ε=0.3",
+    "the released secret model: PGD-100, cross-entropy, 50 restarts, L∞ ε=0.3",
     _MADRY_CHALLENGE,
     "madry2018towards",
 )
@@ -132,9 +132,9 @@ _add(
 )
 
 # ---- Chapter 2: Ilyas et al. 2019, CIFAR-10; standard training on each constructed
-# dataset, accuracy on the CIFAR-10 test set (robust: L2 ε=0.25). Rounded in the release
-# README; the paper draws D, D_R and D_NR as bars (Fig. 2b). No robust accuracy is given
-# for D_rand and D_det.
+# dataset, accuracy on the CIFAR-10 test set (robust: L2 ε=0.25). Rounded in the
+# release README; the paper draws D, D_R and D_NR as bars (Fig. 2b). No robust
+# accuracy is given for D_rand and D_det.
 _I = "standard training (ResNet-50) on {d}, CIFAR-10 test set"
 _add(
     "ilyas/D/clean",
@@ -302,7 +302,7 @@ _add(
     0.040,
     "%",
     "ImageNet-A",
-    "torchvision resnet50 weights (tv_in1k) — the filter model — top-1 over the 200 "
+    "torchvision resnet50 weights (tv_in1k), the filter model: top-1 over the 200 "
     "classes",
     _TIMM_PREV,
     "hendrycks2021natural",

@@ -39,7 +39,10 @@ from .utils import env_dir
 CACHE_ENV = "ROBUSTCORE_CACHE"
 SHIPPED_ENV = "ROBUSTCORE_ARTIFACTS"
 URL_ENV = "ROBUSTCORE_ARTIFACTS_URL"
-DEFAULT_URL = "https://raw.githubusercontent.com/robustcore/adversarial-robustness-hands-on/main/artifacts/"
+DEFAULT_URL = (
+    "https://raw.githubusercontent.com/robustcore/"
+    "adversarial-robustness-hands-on/main/artifacts/"
+)
 # shipped file name -> sha256, in the package
 MANIFEST = Path(__file__).parent / "artifacts.json"
 CHECKOUT_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -48,8 +51,8 @@ CHECKOUT_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 @dataclass(frozen=True)
 class Artifact:
     """A named artifact: ``recipes`` (profile → JSON-able settings) and
-    ``build(recipe, progress) → payload``, a dict with a ``"meta"`` dict. :func:`fetch`
-    adds ``meta["recipe"]``."""
+    ``build(recipe, progress) → payload``, a dict with a ``"meta"`` dict.
+    :func:`fetch` adds ``meta["recipe"]``."""
 
     name: str
     recipes: dict[str, dict[str, Any]]

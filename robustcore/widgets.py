@@ -150,11 +150,8 @@ def eps_slider(
         )
         with out:
             out.clear_output(wait=True)
-            display(
-                plot_attack_one(
-                    x[i], int(y[i]), r, f"{which.value}, {norm.value} ε={eps.value:.2f}"
-                )
-            )
+            title = f"{which.value}, {norm.value} ε={eps.value:.2f}"
+            display(plot_attack_one(x[i], int(y[i]), r, title))
             plt.close("all")
 
     def new_norm(change):  # new range and default for ε, then exactly one redraw

@@ -14,7 +14,9 @@ from collections.abc import Callable
 import torch
 
 from .. import checks
-from ..utils import eval_mode, model_device  # noqa: F401  (eval_mode: part of the attack base)
+
+# eval_mode: re-exported as part of the attack base
+from ..utils import eval_mode, model_device  # noqa: F401
 
 NORMS = ("linf", "l2")
 
@@ -74,8 +76,9 @@ def _bcast(v: torch.Tensor) -> torch.Tensor:
 def random_delta(
     x: torch.Tensor, eps: float, norm: str, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """A random perturbation of ``x`` (N, C, H, W) inside the ε-ball: uniform per pixel
-    in [−ε, ε] for L∞; a uniform direction scaled by a radius uniform in [0, ε] for L2.
+    """A random perturbation of ``x`` (N, C, H, W) inside the ε-ball: uniform per
+    pixel in [−ε, ε] for L∞; a uniform direction scaled by a radius uniform in
+    [0, ε] for L2.
 
     Drawn from the global random generator of ``x``'s device, or on the CPU from
     ``generator`` and then moved to ``x``'s device. No checks: callers validate.
@@ -97,8 +100,9 @@ def random_delta(
 
 def ascent_step(grad: torch.Tensor, alpha: float, norm: str) -> torch.Tensor:
     """The steepest-ascent step of size ``alpha`` for the given norm:
-    ``alpha · sign(grad)`` (L∞) or ``alpha · grad / ‖grad‖₂`` per example (L2). Computed
-    in place in ``grad`` (N, C, H, W). No checks: callers validate."""
+    ``alpha · sign(grad)`` (L∞) or ``alpha · grad / ‖grad‖₂`` per example
+    (L2).
+    Computed in place in ``grad`` (N, C, H, W). No checks: callers validate."""
     if norm == "linf":
         return grad.sign_().mul_(alpha)
     return grad.mul_(_bcast(alpha / flat_norm(grad, "l2").clamp_min(1e-12)))
@@ -121,9 +125,9 @@ class Ball:
         )
 
     def project(self, x_adv: torch.Tensor) -> torch.Tensor:
-        """Map ``x_adv`` into the set. L∞: the exact projection (clip to the box). L2:
-        rescale δ onto the ball, then clip to [0, 1] — the usual stand-in for the joint
-        projection.
+        """Map ``x_adv`` into the set. L∞: the exact projection (clip to the box).
+        L2: rescale δ onto the ball, then clip to [0, 1], the usual stand-in for the
+        joint projection.
 
         Works in place on ``x_adv`` where it can: pass a tensor you no longer need.
         """

@@ -31,7 +31,7 @@ def fgsm(
     random_start: bool = False,
     alpha: float | None = None,
 ) -> torch.Tensor:
-    """One signed-gradient step of size ``alpha`` (default ``eps``) within the L∞ ball.
+    """One signed-gradient step of size ``alpha`` (default ``eps``) in the L∞ ball.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) true labels, or target labels if ``targeted``.
     Returns the adversarial batch, same shape, in [0, 1] and within ``eps`` of ``x``.

@@ -92,8 +92,8 @@ _SCORED_LOGITS = 2**22
 class _Fitness:
     """Fitness (minimised) and success of candidates on their images, in forward passes
     of at most ``batch_size`` images. Untargeted: log p(cls), success when cls is no
-    longer the predicted label; targeted: −log p(cls), success when cls is the predicted
-    label.
+    longer the predicted label; targeted: −log p(cls), success when cls is the
+    predicted label.
 
     The candidate images are written into one buffer (batch_size, C, H, W) kept across
     calls, each image copied once and only its candidate's pixels written: with a small
@@ -270,7 +270,8 @@ def one_pixel(
     leaves the image or [0, 1]: ``"clip"`` to the nearest bound, or ``"resample"``
     uniformly inside (scipy's rule; with ``best1`` it keeps the greedy search
     exploring). ``batch_size``: images per forward pass (default 512 on a CPU, where
-    larger batches are slower per image, and 16,384 on a GPU). Same seed → same result.
+    larger batches are slower per image, and 16,384 on a GPU). Same seed, same
+    result.
     """
     device = model_device(model)
     n, c, h, w = x.shape

@@ -1,5 +1,5 @@
-"""Projected Gradient Descent (Madry et al., 2018) under the L∞ or L2 norm, and the loop
-it runs: projected gradient ascent of any loss inside a
+"""Projected Gradient Descent (Madry et al., 2018) under the L∞ or L2 norm, and the
+loop it runs: projected gradient ascent of any loss inside a
 :class:`~robustcore.attacks.Ball`."""
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ D_det.
 * ``robust_dataset`` (D_R) and ``non_robust_dataset`` (D_NR) rebuild each training
   image x from another starting point x₀ by gradient descent on the *input* until a
   model's penultimate representation of it matches x's: minimise
-  ‖g(x_r) − g(x)‖₂ / ‖g(x)‖₂. With an adversarially trained model g only keeps robust
-  features, so x_r keeps only those; with a standard model, x_r carries the (invisible)
-  features the standard model uses.
+  ‖g(x_r) − g(x)‖₂ / ‖g(x)‖₂. With an adversarially trained model g only
+  keeps robust features, so x_r keeps only those; with a standard model, x_r carries the
+  (invisible) features the standard model uses.
 * ``relabelled_dataset`` (D_det, D_rand) perturbs each image toward a target class t by
   a small targeted L2 PGD attack on a standard model, then *labels it t*. To a person
   every image looks mislabelled; only the non-robust features agree with the new label.
