@@ -20,7 +20,8 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book   build the HTML book into _build/html (executes every chapter)"
 	@echo "make full   every chapter in the full (paper-scale) profile into _build/full: executed"
-	@echo "            notebooks, results, artifacts, timing.json; resumable; CHAPTERS=05 picks one"
+	@echo "            notebooks, results, artifacts, timing.json; resumable; CHAPTERS=05 picks one,"
+	@echo "            SET='03:N_IMAGES=100' changes a setting of a chapter's parameters cell"
 	@echo "make test   unit tests + every chapter under nbval + the .py/.ipynb pairing check"
 	@echo "make format reformat library, tests and chapters at 88 columns (ruff), re-pair the chapters"
 	@echo "make bench  run benchmarks/ (and time the whole book), write benchmarks/results.json"
@@ -51,8 +52,10 @@ book: $(STAMP)
 # The paper-scale book (hours on a CPU): chapter by chapter, skipping those already executed
 # since their last change; tools/full.py says where everything goes.
 CHAPTERS ?=
+SET ?=
 full: $(STAMP)
-	$(PY) tools/full.py --out _build/full $(if $(strip $(CHAPTERS)),--chapters "$(CHAPTERS)")
+	$(PY) tools/full.py --out _build/full $(if $(strip $(CHAPTERS)),--chapters "$(CHAPTERS)") \
+		$(foreach s,$(SET),--set "$(s)")
 
 pairing: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb --update book/*.py

@@ -1251,6 +1251,18 @@ for i, (gid, name) in enumerate(data.GROUPS.items()):
         )
 
 # %% [markdown]
+# ## This run beside the full profile
+#
+# The full profile runs this chapter at paper scale (`make full`, see the README). Its numbers,
+# from a real run and committed with `robustcore`, stand beside this run's, with where and when
+# they were measured; a chapter that has not run at full scale yet says so.
+
+# %% tags=["hide-input"]
+from robustcore import full_records
+
+display(Markdown(full_records.beside("02")))
+
+# %% [markdown]
 # ## Exercises
 #
 # **Exercise 1.** *Another reader.* Part 3 asked the L∞-robust CNN what D_det's images

@@ -46,7 +46,7 @@ if "google.colab" in sys.modules:
 # and that adversarial training against small changes of every pixel is no defence against large
 # changes of a few.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "parameters"]
 # %matplotlib inline
 import inspect
 
@@ -87,6 +87,7 @@ MODELS = {
     "robust CNN": "mnist-cnn-pgd-linf",
 }
 
+# %% tags=["hide-input"]
 x_all, y_all = data.mnist(train=False)
 x, y = data.subset(x_all, y_all, N_IMAGES, seed=0)
 # targeted runs: one target class per digit, uniform over the nine others
@@ -781,6 +782,18 @@ else:
         ylabel="success (%)",
     )
     plt.show()
+
+# %% [markdown]
+# ## This run beside the full profile
+#
+# The full profile runs this chapter at paper scale (`make full`, see the README). Its numbers,
+# from a real run and committed with `robustcore`, stand beside this run's, with where and when
+# they were measured; a chapter that has not run at full scale yet says so.
+
+# %% tags=["hide-input"]
+from robustcore import full_records
+
+display(Markdown(full_records.beside("03")))
 
 # %% [markdown]
 # ## What to remember

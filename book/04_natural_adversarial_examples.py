@@ -1132,6 +1132,18 @@ saved.record(
 print(saved.load("04"))
 
 # %% [markdown]
+# ## This run beside the full profile
+#
+# The full profile runs this chapter at paper scale (`make full`, see the README). Its numbers,
+# from a real run and committed with `robustcore`, stand beside this run's, with where and when
+# they were measured; a chapter that has not run at full scale yet says so.
+
+# %% tags=["hide-input"]
+from robustcore import full_records
+
+display(Markdown(full_records.beside("04")))
+
+# %% [markdown]
 # ## What to remember
 #
 # - Natural adversarial examples are found, not made: filter real data through a fixed model and

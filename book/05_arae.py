@@ -911,7 +911,20 @@ claims
 # # the chapter's own models, by zoo name
 # python -m robustcore.novelty test novelty-mnist-p2-8-arae
 # ```
+
+# %% [markdown]
+# ## This run beside the full profile
 #
+# The full profile runs this chapter at paper scale (`make full`, see the README). Its numbers,
+# from a real run and committed with `robustcore`, stand beside this run's, with where and when
+# they were measured; a chapter that has not run at full scale yet says so.
+
+# %% tags=["hide-input"]
+from robustcore import full_records
+
+display(Markdown(full_records.beside("05")))
+
+# %% [markdown]
 # ## Summary
 #
 # * An autoencoder trained on one class may reconstruct more than that class, and then misses

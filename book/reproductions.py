@@ -46,7 +46,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from robustcore import plotting, profiles, results, tables
+from robustcore import full_records, plotting, profiles, results, tables
 
 P = profiles.current()
 TITLES = results.book_chapters("../_toc.yml")  # chapter id → title, for every chapter
@@ -92,21 +92,12 @@ display(Markdown(tables.records(rows, "analogue")))
 display(Markdown(tables.records(rows, None)))
 
 # %% [markdown]
-# ## The other profile
+# ## Beside the full profile
 #
-# Records of the other profile, if this machine has run the chapters in it too (the quick profile
-# runs on a CPU in minutes; the full profile runs the paper-sized settings, usually on a GPU).
+# The full profile runs the paper-sized settings (`make full`, see the README). Its records come
+# from real runs, committed with `robustcore`; here they stand beside this run's numbers, chapter
+# by chapter, with where and when each chapter ran at full scale.
 
-# %%
-other = "full" if P.name == "quick" else "quick"
-other_rows = [r for r in results.table(other) if r["value"] is not None]
-for kind in ("reproduction", "analogue", None):
-    if any(r["kind"] == kind for r in other_rows):
-        display(
-            Markdown(
-                f"**Profile {other}, {kind or 'ours only'}**\n\n"
-                + tables.records(other_rows, kind)
-            )
-        )
-if not other_rows:
-    print(f"no {other}-profile results recorded on this machine")
+# %% tags=["hide-input"]
+for c, title in TITLES.items():
+    display(Markdown(f"**{c}. {title}**\n\n" + full_records.beside(c)))

@@ -155,21 +155,43 @@ def outcomes(
     parts: tuple[str, ...] = STANDARD,
     queries: int = 5000,
     seed: int = 0,
+    known: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Per image (N,) bool, right or not, of ``model`` on (x, y) at L∞ ``eps`` under
     each attack of this module's list, all on the same images; keys: ``"clean"``,
     ``"PGD-40"``, ``f"PGD-100 ×{restarts}"``, ``"AutoAttack"`` (its ``parts``),
     ``"Square"``, ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack
     at ``eps``). Per-image outcomes let two models be compared pairwise on the same
-    images (:func:`robustcore.stats.difference`)."""
+    images (:func:`robustcore.stats.difference`).
+
+    ``known``: outcomes of some of these attacks already computed on the same images
+    (e.g. ``{"PGD-100 ×20": hits}`` from an earlier cell), used instead of running them
+    again; keys among ``"clean"``, ``"PGD-40"`` and ``f"PGD-100 ×{restarts}"``."""
     restarts = checks.integer(restarts, "restarts", 1)
     pgd = {"name": "pgd", "eps": eps, "alpha": 0.01}
+    runs = {
+        "clean": None,
+        "PGD-40": {**pgd, "steps": 40},
+        f"PGD-100 ×{restarts}": {**pgd, "steps": 100, "restarts": restarts},
+    }
+    known = dict(known or {})
+    for k, v in known.items():
+        if k not in runs:
+            raise ValueError(f"known may hold {sorted(runs)}, got {k!r}")
+        if (
+            not isinstance(v, torch.Tensor)
+            or v.dtype != torch.bool
+            or v.shape != (len(x),)
+        ):
+            raise ValueError(
+                f"known[{k!r}] must be a bool tensor of shape ({len(x)},) (one outcome "
+                "per image of x)"
+            )
     hits = {
-        "clean": train.correct(model, x, y, seed=seed),
-        "PGD-40": train.correct(model, x, y, {**pgd, "steps": 40}, seed=seed),
-        f"PGD-100 ×{restarts}": train.correct(
-            model, x, y, {**pgd, "steps": 100, "restarts": restarts}, seed=seed
-        ),
+        k: known[k].cpu() if k in known else train.correct(model, x, y, s, seed=seed)
+        for k, s in runs.items()
+    }
+    hits |= {
         "AutoAttack": autoattack(
             model, x, y, eps, parts=parts, queries=queries, seed=seed
         ),
@@ -196,11 +218,20 @@ def audit(
     parts: tuple[str, ...] = STANDARD,
     queries: int = 5000,
     seed: int = 0,
+    known: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, stats.Estimate]:
     """Accuracy, with its 95% interval, under each attack of :func:`outcomes` (same
-    keys)."""
+    keys and arguments)."""
     hits = outcomes(
-        model, x, y, eps, restarts=restarts, parts=parts, queries=queries, seed=seed
+        model,
+        x,
+        y,
+        eps,
+        restarts=restarts,
+        parts=parts,
+        queries=queries,
+        seed=seed,
+        known=known,
     )
     return {k: stats.proportion(v) for k, v in hits.items()}
 

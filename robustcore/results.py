@@ -39,8 +39,8 @@ def results_dir() -> Path:
     return env_dir(ENV_VAR, "results")
 
 
-def _path(chapter: str, profile: str) -> Path:
-    return results_dir() / f"chapter{chapter}-{profile}.json"
+def _path(chapter: str, profile: str, folder: Path | None = None) -> Path:
+    return (folder or results_dir()) / f"chapter{chapter}-{profile}.json"
 
 
 def machine() -> str:
@@ -178,26 +178,26 @@ def _check_chapter(chapter: Any) -> str:
     return chapter
 
 
-def load(chapter: str, profile: str | None = None) -> dict[str, dict[str, Any]]:
+def load(
+    chapter: str, profile: str | None = None, folder: Path | None = None
+) -> dict[str, dict[str, Any]]:
     """The records of one chapter in one profile (empty if it has not run), in recording
-    order."""
+    order; ``folder``: where to look (default :func:`results_dir`)."""
     _check_chapter(chapter)
     profile = profiles.resolve(profile)
-    stored = _read(_path(chapter, profile))
+    stored = _read(_path(chapter, profile, folder))
     return dict(sorted(stored.items(), key=lambda kv: kv[1].get("order", 0)))
 
 
-def load_all(profile: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+def load_all(
+    profile: str | None = None, folder: Path | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Every chapter's records in ``profile``: ``{chapter: {name: record}}``, chapters
-    sorted."""
+    sorted; ``folder`` as in :func:`load`."""
     profile = profiles.resolve(profile)
-    found = sorted(results_dir().glob(f"chapter*-{profile}.json"))
-    return {
-        p.name[len("chapter") : -len(f"-{profile}.json")]: load(
-            p.name[len("chapter") : -len(f"-{profile}.json")], profile
-        )
-        for p in found
-    }
+    found = sorted((folder or results_dir()).glob(f"chapter*-{profile}.json"))
+    ids = [p.name[len("chapter") : -len(f"-{profile}.json")] for p in found]
+    return {c: load(c, profile, folder) for c in ids}
 
 
 def gap(rec: dict[str, Any]) -> float | None:
@@ -225,17 +225,19 @@ _ROW_FIELDS = (
 
 
 def table(
-    profile: str | None = None, chapters: tuple[str, ...] = ()
+    profile: str | None = None,
+    chapters: tuple[str, ...] = (),
+    folder: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Every record of ``profile`` as rows ``{chapter, name, value, n, low, high,
     reference, reference_key, kind, source, measured, cite, gap, unit, what, profile,
     machine, recorded}``. A chapter of ``chapters`` without records gets one row whose
     ``value`` is None ("not run here"), so a summary shows what is missing instead of
-    hiding it."""
+    hiding it. ``folder`` as in :func:`load`."""
     profile = profiles.resolve(profile)
     for c in chapters:
         _check_chapter(c)
-    found = load_all(profile)
+    found = load_all(profile, folder)
     rows: list[dict[str, Any]] = []
     for chapter in sorted(set(found) | set(chapters)):
         recs = found.get(chapter, {})

@@ -58,6 +58,9 @@ class Artifact:
     recipes: dict[str, dict[str, Any]]
     build: Callable[[dict[str, Any], bool], dict[str, Any]]
     description: str = ""
+    # recipe → seconds the build would take on this machine (timed on a few steps);
+    # None: not estimated
+    estimate: Callable[[dict[str, Any]], float] | None = None
 
     def __post_init__(self) -> None:
         missing = set(profiles.NAMES) - set(self.recipes)
@@ -190,7 +193,32 @@ def fetch(
             f"{shipped_dir()}; run: python -m robustcore artifacts build "
             f"{artifact.name} --profile {profile}"
         )
+    announce(artifact, profile)
     return build(artifact, profile, progress)
+
+
+LONG_SECONDS = 120.0  # a build estimated to take longer is announced before it starts
+
+
+def announce(artifact: Artifact, profile: str | None = None) -> float | None:
+    """Before a full-profile build, print a notice if it is long: what is built, the
+    estimated time on this machine and how to choose the quick profile instead (whose
+    builds are short by design, and not estimated). Returns the estimate in seconds
+    (None: quick profile, or no :attr:`Artifact.estimate`)."""
+    profile = profiles.resolve(profile)
+    if artifact.estimate is None or profile != "full":
+        return None
+    seconds = float(artifact.estimate(artifact.recipe(profile)))
+    if seconds >= LONG_SECONDS:
+        print(
+            f"{artifact.name} (full profile) is neither cached nor shipped, so it is "
+            f"built now from its recipe: about {seconds / 60:.0f} min on this machine, "
+            "estimated from a few timed steps. To use the quick profile instead, set "
+            "ROBUSTCORE_PROFILE=quick before the chapter's first cell (in a notebook: "
+            "`%env ROBUSTCORE_PROFILE=quick`, after restarting the kernel).",
+            flush=True,
+        )
+    return seconds
 
 
 def build(

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import references
 
-__all__ = ["markdown", "records"]
+__all__ = ["beside", "markdown", "records"]
 
 
 def markdown(
@@ -83,3 +83,48 @@ def _gap(row: dict[str, Any]) -> str:
     if row["gap"] is None:
         return "—"
     return f"{row['gap']:+.1f} pp" if row["unit"] == "%" else f"{row['gap']:+.3f}"
+
+
+def beside(
+    live: list[dict[str, Any]], full: list[dict[str, Any]], run: dict[str, Any] | None
+) -> str:
+    """One chapter's numbers from this run (``live``, rows of
+    :func:`robustcore.results.table`) beside its committed full-profile records
+    (``full``, the same kind of rows) and the published numbers, as Markdown, with where
+    and when the full profile ran (``run``, from
+    :func:`robustcore.full_records.runs`; None: not run yet)."""
+    live = [r for r in live if r["value"] is not None]
+    mine = {r["name"]: r for r in live}
+    theirs = {r["name"]: r for r in full if r["value"] is not None}
+    profile = live[0]["profile"] if live else "quick"
+    names = list(mine) + [n for n in theirs if n not in mine]
+    body = []
+    for name in names:
+        r = mine.get(name) or theirs[name]
+        ref = "—" if r["reference"] is None else _fmt(r["reference"], r["unit"])
+        if r["reference"] is not None:
+            ref += f" ({r['kind']})"
+        body.append(
+            (
+                name,
+                _ours(mine[name]) if name in mine else "not run here",
+                _ours(theirs[name]) if name in theirs else "—",
+                ref,
+            )
+        )
+    head = ["result", f"this run ({profile})", "full profile, recorded", "published"]
+    if run is None:
+        note = (
+            "No full-profile run of this chapter is committed yet "
+            "(`make full` runs it; see the README)."
+        )
+    else:
+        changed = "; ".join(f"{k} = {v}" for k, v in (run.get("set") or {}).items())
+        note = (
+            f"Full profile measured on {run['device']} ({run['machine']}), "
+            f"finished {str(run['finished'])[:10]}, commit {str(run['commit'])[:7]}, "
+            f"torch {run['torch']}, {run['seconds'] / 60:.0f} min"
+            + (f"; run with {changed}" if changed else "")
+            + "."
+        )
+    return markdown(head, body) + "\n\n" + note

@@ -39,12 +39,15 @@ def model_artifact(
     evaluate: Callable[[torch.nn.Module, dict[str, Any]], dict[str, Any]] | None = None,
     description: str = "",
     half: bool = False,
+    estimate: Callable[[dict[str, Any]], float] | None = None,
 ) -> ModelArtifact:
     """A model artifact: ``make(recipe)`` → untrained model,
     ``fit(model, recipe, progress)`` trains it in place (→ training metrics),
     ``evaluate(model, recipe)`` → test metrics.
 
-    ``half``: the weights are stored in float16 (half the size) and the test metrics are
+    ``estimate(recipe)``: seconds the build would take here (see
+    :attr:`robustcore.store.Artifact.estimate`). ``half``: the weights are stored in
+    float16 (half the size) and the test metrics are
     measured on the rounded weights, so a stored model is exactly the one that was
     evaluated.
     """
@@ -78,7 +81,12 @@ def model_artifact(
         }
 
     return ModelArtifact(
-        name=name, recipes=recipes, build=build, description=description, make=make
+        name=name,
+        recipes=recipes,
+        build=build,
+        description=description,
+        make=make,
+        estimate=estimate,
     )
 
 
@@ -187,6 +195,34 @@ def _fit_classifier(
     return {}
 
 
+PROBE_BATCHES = 4  # batches timed to estimate a training run
+
+
+def _estimate_classifier(rec: dict[str, Any]) -> float:
+    """Seconds the recipe's training would take here: a few batches of it timed after
+    one untimed (the attack included), scaled to its epochs and training set."""
+    x, y = task_data(rec, True)
+    n = min(rec.get("n_train") or len(x), len(x))
+    bs = min(rec["batch_size"], n)
+    model = _make_classifier(rec).to(default_device())
+    seconds = []
+    for batches in (1, PROBE_BATCHES):  # the first call pays one-off costs
+        t0 = time.perf_counter()
+        train.train(
+            model,
+            x[: batches * bs],
+            y[: batches * bs],
+            epochs=1,
+            batch_size=bs,
+            lr=rec["lr"],
+            attack=rec.get("attack"),
+            seed=rec["seed"],
+            progress=False,
+        )
+        seconds.append((time.perf_counter() - t0) / batches)
+    return seconds[-1] * -(-n // bs) * rec["epochs"]
+
+
 def _test_classifier(model: torch.nn.Module, rec: dict[str, Any]) -> dict[str, Any]:
     xt, yt = task_data(rec, False)
     return {"test_acc": train.evaluate(model, xt, yt)}
@@ -206,6 +242,7 @@ def _classifier(
         _fit_classifier,
         _test_classifier,
         description,
+        estimate=_estimate_classifier,
     )
 
 

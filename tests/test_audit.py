@@ -150,3 +150,22 @@ def test_outcomes_are_per_image_and_audit_summarises_them(tiny):
     assert {k: e.value for k, e in est.items()} == {
         k: float(v.float().mean()) for k, v in hits.items()
     }
+
+
+def test_known_outcomes_are_used_instead_of_running_again(tiny):
+    """Outcomes computed earlier on the same images (the same run, seed and settings)
+    replace the attacks they stand for; equal to running them, and checked."""
+    m, x, y = tiny
+    kw = {"restarts": 1, "parts": ("apgd-ce",), "queries": 20}
+    hits = audit.outcomes(m, x, y, 0.05, **kw)
+    again = audit.outcomes(
+        m, x, y, 0.05, **kw, known={"PGD-100 ×1": hits["PGD-100 ×1"]}
+    )
+    assert all(torch.equal(hits[k], again[k]) for k in hits)
+    none = torch.zeros(8, dtype=torch.bool)
+    used = audit.outcomes(m, x, y, 0.05, **kw, known={"PGD-40": none})
+    assert torch.equal(used["PGD-40"], none) and not used["worst case"].any()
+    with pytest.raises(ValueError, match="known may hold"):
+        audit.outcomes(m, x, y, 0.05, **kw, known={"Square": none})
+    with pytest.raises(ValueError, match=r"shape \(8,\)"):
+        audit.outcomes(m, x, y, 0.05, **kw, known={"PGD-40": none[:3]})

@@ -144,3 +144,39 @@ def test_the_summary_page_runs_last_and_again_after_any_chapter(book, tmp_path):
     assert json.loads((out / "timing.json").read_text())["chapters"]["reproductions"][
         "commit"
     ]
+
+
+def test_set_changes_a_setting_after_the_parameters_cell_and_is_kept(book, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("N = 500")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print('N is', N)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, book / "01_first.ipynb")
+    out = tmp_path / "out"
+    assert _run(book, out, "--chapters", "01", "--set", "01:N=100") == 0
+    ran = nbformat.read(out / "notebooks" / "01_first.ipynb", as_version=4)
+    assert "N is 100" in ran.cells[2].outputs[0]["text"]
+    assert ran.cells[1].metadata["tags"] == ["injected-parameters"]
+    timing = json.loads((out / "timing.json").read_text())
+    assert timing["chapters"]["01_first"]["set"] == {"N": "100"}
+    # the same run again is up to date; another value is not
+    assert _run(book, out, "--chapters", "01", "--set", "01:N=100") == 0
+    assert "skipped" in (out / "full.log").read_text().splitlines()[-2]
+    assert _run(book, out, "--chapters", "01") == 0
+    ran = nbformat.read(out / "notebooks" / "01_first.ipynb", as_version=4)
+    assert "N is 500" in ran.cells[1].outputs[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "pair, message",
+    [
+        ("N=100", "must look like"),
+        ("01:N=(", "not a Python value"),
+        ("07:N=1", "no chapter to run starts with 07"),
+        ("02:N=1", "has no cell tagged 'parameters'"),
+    ],
+)
+def test_set_refuses_what_it_cannot_do(book, tmp_path, pair, message):
+    with pytest.raises(SystemExit, match=message):
+        _run(book, tmp_path / "out", "--set", pair)

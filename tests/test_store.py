@@ -252,3 +252,37 @@ MISUSE = cases(
     },
 )
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_a_long_build_is_announced_with_its_estimate(tmp_cache, tiny, capsys):
+    import dataclasses
+
+    a, calls, _ = tiny
+    slow = dataclasses.replace(a, estimate=lambda rec: 600.0 + rec["seed"])
+    store.fetch(slow, "full", progress=False)
+    said = capsys.readouterr().out
+    assert "test-tiny (full profile) is neither cached nor shipped" in said
+    assert "about 10 min on this machine" in said
+    assert "ROBUSTCORE_PROFILE=quick" in said  # how to choose the quick profile
+    store.fetch(slow, "quick", progress=False)  # quick builds are short: no estimate
+    assert capsys.readouterr().out == ""
+    # cached now: nothing to announce; a short build is not announced either
+    store.fetch(slow, "full", progress=False)
+    quick = dataclasses.replace(a, name="test-fast", estimate=lambda rec: 5.0)
+    store.fetch(quick, "full", progress=False)
+    assert capsys.readouterr().out == "" and len(calls) == 3
+    assert store.announce(a) is None  # no estimate: nothing said
+
+
+@pytest.mark.parametrize(
+    "name", ["mnist-mlp-std", "mnist-d_det", "novelty-mnist-p2-8-dae"]
+)
+def test_estimates_time_a_few_steps_of_the_recipe(name):
+    """A classifier, a constructed dataset and a novelty detector: each kind of
+    artifact estimates its build from a few timed steps of its own recipe."""
+    a = catalog()[name]
+    rec = a.recipe("quick")
+    if name == "mnist-mlp-std":
+        rec = {**rec, "n_train": 512, "epochs": 3}
+    seconds = a.estimate(rec)
+    assert 0 < seconds < 3_600

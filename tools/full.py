@@ -3,6 +3,7 @@ chapter at a time, into one output folder.
 
     python tools/full.py [--out _build/full] [--chapters 05,03] [--book book]
                          [--pattern '[0-9][0-9]_*.ipynb'] [--keep-going]
+                         [--set 03:N_IMAGES=100 ...]
 
 Each chapter runs with ``ROBUSTCORE_PROFILE=full``; its recorded results go to
 ``OUT/results`` (``ROBUSTCORE_RESULTS``), the artifacts it builds to
@@ -11,7 +12,11 @@ notebook to ``OUT/notebooks/``, written only once the whole notebook has run. A
 chapter whose executed notebook is there and newer than its source (``.ipynb`` and
 paired ``.py``) is skipped, so an interrupted run resumes where it stopped. Each chapter's wall time
 goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
-version) and a progress line to ``OUT/full.log``. The reproduction summary
+version) and a progress line to ``OUT/full.log``. ``--set CHAPTER:NAME=VALUE`` runs a
+chapter with one of its settings changed, as papermill does: a cell assigning it is
+inserted after the chapter's cell tagged ``parameters``, and the change is kept with the
+chapter's timing, so that a record made with a smaller test set than the profile's says
+so. The reproduction summary
 (``reproductions.ipynb``) runs last, over the results recorded so far, and again
 whenever a chapter has run before it.
 """
@@ -19,8 +24,10 @@ whenever a chapter has run before it.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,6 +64,42 @@ def chapters(book: Path, pattern: str, selected: str | None) -> list[Path]:
             f"known: {', '.join(p.stem for p in found)}"
         )
     return picked
+
+
+def overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
+    """``["03:N_IMAGES=100", ...]`` as ``{"03": {"N_IMAGES": "100"}}``; the value is
+    Python source (``100``, ``(1, 3)``), checked to parse."""
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        m = re.fullmatch(r"\s*(\w+):([A-Za-z_]\w*)=(.+)", pair)
+        if m is None:
+            raise SystemExit(f"--set must look like 03:N_IMAGES=100, got {pair!r}")
+        try:
+            ast.parse(m[3], mode="eval")
+        except SyntaxError:
+            raise SystemExit(
+                f"--set {pair!r}: {m[3]!r} is not a Python value"
+            ) from None
+        out.setdefault(m[1], {})[m[2]] = m[3].strip()
+    return out
+
+
+def inject(nb: nbformat.NotebookNode, values: dict[str, str], name: str) -> None:
+    """Insert a cell assigning ``values`` after ``nb``'s cell tagged ``parameters``;
+    ``SystemExit`` if it has none (``name``: the notebook, for the message)."""
+    tagged = [
+        i
+        for i, c in enumerate(nb.cells)
+        if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if not tagged:
+        raise SystemExit(f"--set: {name} has no cell tagged 'parameters'")
+    src = "\n".join(
+        f"{k} = {v}  # set by tools/full.py --set" for k, v in values.items()
+    )
+    cell = nbformat.v4.new_code_cell(src)
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(tagged[0] + 1, cell)
 
 
 def up_to_date(source: Path, executed: Path) -> bool:
@@ -106,12 +149,19 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 
 def execute(
-    source: Path, target: Path, env: dict[str, str], timeout: int | None
+    source: Path,
+    target: Path,
+    env: dict[str, str],
+    timeout: int | None,
+    values: dict[str, str] | None = None,
 ) -> None:
     """Run every cell of ``source`` in a kernel with environment ``env`` (working
-    directory: its folder) and write the executed notebook to ``target``; raises,
-    writing nothing, if a cell fails."""
+    directory: its folder), with ``values`` set after its parameters cell (see
+    :func:`inject`), and write the executed notebook to ``target``; raises, writing
+    nothing, if a cell fails."""
     nb = nbformat.read(source, as_version=4)
+    if values:
+        inject(nb, values, source.name)
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -152,9 +202,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the chapters after a failed one too",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="CHAPTER:NAME=VALUE",
+        help="change one setting of a chapter, e.g. 03:N_IMAGES=100 (repeatable)",
+    )
     args = ap.parse_args(argv)
     out = args.out.resolve()
     todo = chapters(args.book.resolve(), args.pattern, args.chapters)
+    changed = overrides(args.set)
+    unknown = [c for c in changed if not any(p.name.startswith(c) for p in todo)]
+    if unknown:
+        raise SystemExit(f"--set: no chapter to run starts with {', '.join(unknown)}")
     out.mkdir(parents=True, exist_ok=True)
     env = {  # the kernels' environment
         **os.environ,
@@ -185,15 +246,22 @@ def main(argv: list[str] | None = None) -> int:
     for i, source in enumerate(todo, 1):
         target = out / "notebooks" / source.name
         head = f"[{i}/{len(todo)}] {source.stem}"
+        values = next((v for c, v in changed.items() if source.name.startswith(c)), {})
+        same = runs.get(source.stem, {}).get("set", {}) == values  # as run before
         # the summary reads every chapter's results: stale once a chapter has run
-        if up_to_date(source, target) and not (ran and source.name == SUMMARY):
+        if up_to_date(source, target) and same and not (ran and source.name == SUMMARY):
             log(out, f"{head}: up to date, skipped")
             continue
-        log(out, f"{head}: running (full profile)")
+        log(
+            out,
+            f"{head}: running (full profile"
+            + "".join(f", {k} = {v}" for k, v in values.items())
+            + ")",
+        )
         ran = True
         t0 = time.perf_counter()
         try:
-            execute(source, target, env, args.timeout)
+            execute(source, target, env, args.timeout, values)
             status, note = "ok", ""
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
             status, note = "failed", (str(e).strip().splitlines() or [""])[-1]
@@ -202,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": seconds,
             "status": status,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "set": values,
             **where,
         }
         io.atomic_write_json(timing, timing_path)

@@ -7,6 +7,7 @@ one from its recipe, and :data:`ARTIFACTS` makes each an artifact of
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
@@ -171,6 +172,22 @@ def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
     return ds
 
 
+PROBE = 128  # images constructed to estimate a build
+
+
+def estimate(rec: dict[str, Any]) -> float:
+    """Seconds :func:`build` would take here: the recipe run on a few images (after an
+    untimed run on fewer), scaled to its number of images."""
+    _check_recipe(rec)
+    n = len(source_data(rec)[1])
+    seconds = []
+    for k in (PROBE // 4, PROBE):  # the first call pays one-off costs
+        t0 = time.perf_counter()
+        build({**rec, "n": min(k, n)}, progress=False)
+        seconds.append((time.perf_counter() - t0) / min(k, n))
+    return seconds[-1] * n
+
+
 def _payload(rec: dict[str, Any], progress: bool) -> dict[str, Any]:
     ds = build(rec, progress)
     return {"x": to_uint8(ds.x), "y": ds.y, "meta": ds.meta}
@@ -184,6 +201,7 @@ def artifact(name: str, recipes: dict[str, dict[str, Any]]) -> store.Artifact:
         recipes,
         _payload,
         f"{recipes['quick']['kind']} from {recipes['quick']['source']}",
+        estimate=estimate,
     )
 
 
