@@ -43,7 +43,7 @@ if "google.colab" in sys.modules:
 #
 # The models come from `robustcore.zoo`, which later chapters reuse.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "parameters"]
 # %matplotlib inline
 import inspect
 
@@ -78,7 +78,15 @@ torch.manual_seed(0)
 N_EVAL = P.pick(quick=500, full=10_000)  # test images for the tables
 N_SWEEP = P.pick(quick=300, full=10_000)  # test images for the ε curves
 SWEEP_STEPS = P.pick(quick=20, full=40)  # PGD steps in the ε curves
+# the strongest PGD (100 steps, restarts) on the robust model's first N_STRONG digits
+N_STRONG, RESTARTS = P.pick(quick=200, full=10_000), P.pick(quick=5, full=20)
+# AutoAttack: the quick profile runs its first attack and Square with fewer queries
+N_AA = P.pick(quick=100, full=10_000)
+AA_PARTS = P.pick(quick=("apgd-ce",), full=audit.STANDARD)
+QUERIES = P.pick(quick=1_000, full=5_000)
+AA_RESTARTS = P.pick(quick=2, full=RESTARTS)
 
+# %% tags=["hide-input"]
 x_all, y_all = data.mnist(train=False)
 x_test, y_test = data.subset(x_all, y_all, N_EVAL, seed=0)
 x_sweep, y_sweep = x_test[:N_SWEEP], y_test[:N_SWEEP]
@@ -428,8 +436,7 @@ MADRY_KEYS = {"clean": "madry/clean", "FGSM": "madry/fgsm", "PGD-40": "madry/pgd
 MADRY = {k: references.get(key).value / 100 for k, key in MADRY_KEYS.items()}
 MADRY_STRONG = references.get("madry/pgd100x20").value / 100  # PGD-100, 20 restarts
 # The strongest attack of the chapter, on the robust model only: 100 steps, several
-# restarts.
-N_STRONG, RESTARTS = P.pick(quick=200, full=10_000), P.pick(quick=5, full=20)
+# restarts (N_STRONG and RESTARTS are set at the top).
 x_strong, y_strong = x_test[:N_STRONG], y_test[:N_STRONG]
 strong_hits = train.correct(
     robust_cnn,
@@ -531,11 +538,7 @@ display(Code(inspect.getsource(audit.outcomes), language="python"))
 # and FAB-T run once per target class, Square 5,000 queries). The quick profile runs its
 # first attack, APGD-CE (100 steps), Square with 1,000 queries and PGD-100 with 2
 # restarts on 100 digits; the full profile runs the standard version on the whole test
-# set.
-N_AA = P.pick(quick=100, full=10_000)
-AA_PARTS = P.pick(quick=("apgd-ce",), full=audit.STANDARD)
-QUERIES = P.pick(quick=1_000, full=5_000)
-AA_RESTARTS = P.pick(quick=2, full=RESTARTS)
+# set (N_AA, AA_PARTS, QUERIES and AA_RESTARTS are set at the top).
 # the same digits and PGD runs as the strong-attack table (the full profile): not twice
 same = (N_AA, AA_RESTARTS) == (N_STRONG, RESTARTS)
 known = {f"PGD-100 ×{RESTARTS}": strong_hits, "PGD-40": pgd40_hits} if same else None
