@@ -218,7 +218,9 @@ claims.check(
     rate["PGD"].high < 0.05,
     f"{rate['PGD']:.1%}",
 )
-claims.check(
+# our own expectation, not a published claim: reported (the full profile's longer
+# trained CNN keeps 6% of the digits at L2 ε = 3)
+claims.report(
     "so does PGD at L2 ε = 3 (below 5%)",
     rate["PGD L2"].high < 0.05,
     f"{rate['PGD L2']:.1%}",
