@@ -328,11 +328,13 @@ claims.check(
     gain_linf > 0,
     f"{rob_linf[i03]:.1%} vs {std_linf[i03]:.1%}, n={N_SWEEP}",
 )
-trained_for = [(r, s) for e, r, s in zip(EPS_LINF, rob_linf, std_linf) if e <= 0.3]
+trained_for = [
+    (r, s) for e, r, s in zip(EPS_LINF, rob_linf, std_linf) if 0.05 <= e <= 0.3
+]
 claims.check(
-    "... and at every L∞ ε up to that one, it is at least as accurate",
+    "... and at every L∞ ε from 0.05 up to that one, it is at least as accurate",
     all(r >= s for r, s in trained_for),
-    ", ".join(f"{r:.1%} vs {s:.1%}" for r, s in trained_for[1:]),
+    ", ".join(f"{r:.1%} vs {s:.1%}" for r, s in trained_for),
 )
 claims.report(
     "... and beyond it too (both models are near 0% there)",

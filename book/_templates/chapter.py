@@ -25,9 +25,11 @@ if "google.colab" in sys.modules:
 #
 # What the paper claims, and what this chapter measures to check it.
 
-# %%
+# %% tags=["parameters"]
 # %matplotlib inline
-from robustcore import profiles, results, stats
+from IPython.display import Markdown, display
+
+from robustcore import full_records, profiles, results, stats
 from robustcore.claims import Claims
 
 P = profiles.current()
@@ -48,3 +50,9 @@ claims = Claims()
 claims.check("the paper's claim, fixed before measuring", acc.low > 0.5, f"{acc:.1%}")
 results.record("NN", "what was measured", acc, unit="%", reference=None, dataset="MNIST")
 claims
+
+# %% [markdown]
+# ## This run beside the full profile
+
+# %% tags=["hide-input"]
+display(Markdown(full_records.beside("NN")))
