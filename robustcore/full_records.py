@@ -34,7 +34,8 @@ def runs(folder: Path | None = None) -> dict[str, dict[str, Any]]:
 def rows(chapter: str | None = None, folder: Path | None = None) -> list[dict]:
     """The committed full-profile records as :func:`robustcore.results.table` rows, of
     one ``chapter`` (e.g. ``"03"``) or of all."""
-    found = results.table("full", folder=folder or FOLDER)
+    picked = () if chapter is None else (chapter,)  # checks the id
+    found = results.table("full", chapters=picked, folder=folder or FOLDER)
     return [r for r in found if chapter is None or r["chapter"] == chapter]
 
 
@@ -46,6 +47,10 @@ def publish(
     ``out/timing.json``; only chapters whose run finished ("ok") and recorded numbers,
     and of those only ``chapters`` if given. Returns the chapter ids published."""
     out = checks.path(out, "out")
+    if isinstance(chapters, str) or not all(isinstance(c, str) for c in chapters):
+        raise TypeError(
+            f"chapters must be a tuple of ids such as ('03',), got {chapters!r}"
+        )
     timing_path = out / "timing.json"
     if not timing_path.is_file():
         raise ValueError(f"out must be a `make full` output folder; no {timing_path}")

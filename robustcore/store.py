@@ -205,6 +205,10 @@ def announce(artifact: Artifact, profile: str | None = None) -> float | None:
     estimated time on this machine and how to choose the quick profile instead (whose
     builds are short by design, and not estimated). Returns the estimate in seconds
     (None: quick profile, or no :attr:`Artifact.estimate`)."""
+    if not isinstance(artifact, Artifact):
+        raise TypeError(
+            f"artifact must be a store.Artifact, got {type(artifact).__name__}"
+        )
     profile = profiles.resolve(profile)
     if artifact.estimate is None or profile != "full":
         return None

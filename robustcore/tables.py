@@ -93,6 +93,15 @@ def beside(
     (``full``, the same kind of rows) and the published numbers, as Markdown, with where
     and when the full profile ran (``run``, from
     :func:`robustcore.full_records.runs`; None: not run yet)."""
+    for arg, rows in (("live", live), ("full", full)):
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and {"name", "value"} <= set(r) for r in rows
+        ):
+            raise TypeError(f"{arg} must be a list of results.table rows")
+    if run is not None and not (
+        isinstance(run, dict) and {"device", "seconds"} <= set(run)
+    ):
+        raise TypeError("run must be None or a run of full_records.runs()")
     live = [r for r in live if r["value"] is not None]
     mine = {r["name"]: r for r in live}
     theirs = {r["name"]: r for r in full if r["value"] is not None}
@@ -102,8 +111,15 @@ def beside(
     for name in names:
         r = mine.get(name) or theirs[name]
         ref = "—" if r["reference"] is None else _fmt(r["reference"], r["unit"])
-        if r["reference"] is not None:
-            ref += f" ({r['kind']})"
+        kinds = {
+            k: x[name]["kind"]
+            for k, x in (("this run", mine), ("full", theirs))
+            if name in x and x[name]["kind"]
+        }
+        if len(set(kinds.values())) == 1:
+            ref += f" ({next(iter(kinds.values()))})"
+        elif kinds:  # e.g. a reproduction at full scale, an analogue in a smaller run
+            ref += " (" + "; ".join(f"{k}: {v}" for k, v in kinds.items()) + ")"
         body.append(
             (
                 name,

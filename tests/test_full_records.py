@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from misuse import cases, misuse_test
 from robustcore import full_records, io, results, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,3 +147,32 @@ def test_a_sample_of_chapter_4_records_re_evaluates_from_the_artifacts(monkeypat
         right = (p.argmax(1) == y_a).float()
         assert recs[key]["n"] == len(kept), key
         assert 100 * right.mean().item() == pytest.approx(recs[key]["value"]), key
+
+
+MISUSE = cases(
+    "full_records",
+    {
+        "publish:out": (lambda: full_records.publish(3), TypeError, "out must be"),
+        "publish:not-a-run": (
+            lambda: full_records.publish(ROOT / "book"),
+            ValueError,
+            "out must be a `make full` output folder",
+        ),
+        "publish:chapters": (
+            lambda: full_records.publish(ROOT, "03"),
+            TypeError,
+            "chapters must be a tuple",
+        ),
+        "beside:chapter": (
+            lambda: full_records.beside(3),
+            TypeError,
+            "chapter must be a non-empty string",
+        ),
+        "rows:chapter": (
+            lambda: full_records.rows("../x"),
+            ValueError,
+            "chapter must be letters",
+        ),
+    },
+)
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -244,6 +244,16 @@ MISUSE = cases(
             ValueError,
             "profile must be one of",
         ),
+        "announce:artifact": (
+            lambda: store.announce("mnist-cnn-std"),
+            TypeError,
+            "artifact must be a store.Artifact",
+        ),
+        "announce:profile": (
+            lambda: store.announce(zoo.ARTIFACTS["mnist-cnn-std"], "medium"),
+            ValueError,
+            "profile must be one of",
+        ),
         "Artifact:profiles": (
             lambda: store.Artifact("x", {"full": {}}, None),
             ValueError,

@@ -37,6 +37,21 @@ MISUSE = cases(
             ValueError,
             "kind must be one of",
         ),
+        "beside:live": (
+            lambda: tables.beside("rows", [], None),
+            TypeError,
+            "live must be a list of results.table rows",
+        ),
+        "beside:full": (
+            lambda: tables.beside([], [{"x": 1}], None),
+            TypeError,
+            "full must be a list",
+        ),
+        "beside:run": (
+            lambda: tables.beside([], [], {"when": "today"}),
+            TypeError,
+            "run must be None or a run",
+        ),
         "markdown:caption": (
             lambda: tables.markdown(["a"], [], caption=3),
             TypeError,
