@@ -10,8 +10,8 @@ Each chapter runs with ``ROBUSTCORE_PROFILE=full``; its recorded results go to
 ``OUT/checkpoints`` (``ROBUSTCORE_CACHE``, unless set already), its executed
 notebook to ``OUT/notebooks/``, written only once the whole notebook has run. A
 chapter whose executed notebook is there and newer than its source (``.ipynb`` and
-paired ``.py``) is skipped, so an interrupted run resumes where it stopped. Each chapter's wall time
-goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
+paired ``.py``) is skipped, so an interrupted run resumes where it stopped. Each
+chapter's wall time goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
 version) and a progress line to ``OUT/full.log``. ``--set CHAPTER:NAME=VALUE`` runs a
 chapter with one of its settings changed, as papermill does: a cell assigning it is
 inserted after the chapter's cell tagged ``parameters``, and the change is kept with the

@@ -27,8 +27,8 @@ class AutoEncoder(nn.Module):
     """Fully connected autoencoder with sigmoid activations throughout, as in the paper:
     D → 512 → 256 → 128 (the latent code) → 256 → 512 → D, D = C·H·W.
 
-    ``encode(x)``: (N, C, H, W) → (N, 128) in (0, 1); ``decode(z)`` → (N, C, H, W) in
-    (0, 1); ``forward(x) = decode(encode(x))``. Weights: Glorot-normal, biases zero.
+    ``encode(x)``: (N, C, H, W) → (N, 128) in (0, 1); ``decode(z)`` → (N, C, H, W)
+    in (0, 1); ``forward(x) = decode(encode(x))``. Weights: Glorot-normal, biases zero.
     """
 
     def __init__(
@@ -152,7 +152,8 @@ def latent_attack(
     x: (N, C, H, W) in [0, 1]. ``alpha`` defaults to ``2.5 * eps / steps``; the random
     start is uniform in the ε-ball (drawn from ``generator`` if given). With
     ``restarts > 1`` each image keeps the run that moved its code furthest. Returns x'
-    (N, C, H, W) in [0, 1] with ‖x' − x‖∞ ≤ eps. The model's parameters get no gradient.
+    (N, C, H, W) in [0, 1] with ‖x' − x‖∞ ≤ eps. The model's parameters get no
+    gradient.
     """
     if eps == 0:
         return x.clone()
@@ -191,8 +192,8 @@ def arae_loss(
     model: AutoEncoder, x: torch.Tensor, x_adv: torch.Tensor, gamma: float = 0.1
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ARAE's objective on a batch: ``(total, reconstruction, latent)`` with total =
-    MSE(D(E(x_adv)), x) + γ · MSE(E(x), E(x_adv)) (means over pixels / latent units and
-    images)."""
+    MSE(D(E(x_adv)), x) + γ · MSE(E(x), E(x_adv)) (means over pixels / latent units
+    and images)."""
     z, z_adv = model.encode(x), model.encode(x_adv)
     rec = F.mse_loss(model.decode(z_adv), x)
     lat = F.mse_loss(z, z_adv)
@@ -374,9 +375,9 @@ def scores(model: AutoEncoder, x: torch.Tensor, batch_size: int = 1000) -> torch
 def evaluate_scores(
     score: Callable[[torch.Tensor], torch.Tensor], split: Split
 ) -> dict[str, float]:
-    """``{"auroc"}`` of a scoring function ``score`` ((N, C, H, W) → (N,), higher = more
-    novel) on the test split, and for p1 also ``{"f1", "threshold"}`` with the threshold
-    chosen on the validation split (:func:`best_threshold`)."""
+    """``{"auroc"}`` of a scoring function ``score`` ((N, C, H, W) → (N,), higher =
+    more novel) on the test split, and for p1 also ``{"f1", "threshold"}`` with the
+    threshold chosen on the validation split (:func:`best_threshold`)."""
     if not isinstance(split, Split):
         raise TypeError(
             f"split must be a novelty.Split (see prepare), got {type(split).__name__}"

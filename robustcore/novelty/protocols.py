@@ -143,10 +143,10 @@ def protocol1(
     The normal images are shuffled and split 60/20/20 into train / validation / test.
     Anomalies (all other classes, shuffled) are added to the test split so that they are
     ``anomaly_fraction`` of it, and a *disjoint* set to the validation split at the same
-    fraction, which is what the F1 threshold is chosen on (:func:`best_threshold`) — the
-    test split never is. If the anomaly pool is too small for both, each side takes half
-    of it and its normal images are trimmed to keep the fraction. Same seed → same
-    split.
+    fraction, which is what the F1 threshold is chosen on (:func:`best_threshold`);
+    the test split never is. If the anomaly pool is too small for both, each side
+    takes half of it and its normal images are trimmed to keep the fraction. Same
+    seed, same split.
     """
     checks.choice(dataset, "dataset", DATASETS)
     checks.images(x)

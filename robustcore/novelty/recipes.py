@@ -32,8 +32,8 @@ from .protocols import (
     prepare,
 )
 
-# Per-dataset settings of the public training script: the attack's ε, its PGD steps, the
-# batch size.
+# Per-dataset settings of the public training script: the attack's ε, its PGD steps,
+# the batch size.
 EPS = {"mnist": 0.2, "fashion_mnist": 0.05, "coil100": 0.05}
 STEPS = {"mnist": 40, "fashion_mnist": 40, "coil100": 20}
 BATCH_SIZE = {"mnist": 256, "fashion_mnist": 256, "coil100": 16}
@@ -224,8 +224,8 @@ def zoo_name(protocol: str, normal: int, method: str, dataset: str = "mnist") ->
 # MNIST and the union model 500; the full profile makes 200 with the paper's settings.
 # The quick profile is a CPU budget: 40 passes in batches of 64 (more Adam steps for the
 # same work) with a 5-step attack (step 2.5ε/5) instead of 40 steps, and ε ramped up
-# over the first 10 passes — a sigmoid network facing the full ε from the start spends a
-# short schedule outputting the mean image.
+# over the first 10 passes: a sigmoid network facing the full ε from the start spends
+# a short schedule outputting the mean image.
 EPOCHS = {"quick": 40, "full": 200}
 QUICK = {"batch_size": 64, "steps": 5, "eps_warmup_epochs": 10.0}
 P1_FRACTION = 0.5
@@ -282,4 +282,5 @@ def load(
     :func:`zoo_name`) in eval mode, from the artifact store (cached, shipped,
     downloaded, or trained now)."""
     artifact = store.lookup(ARTIFACTS, name, "novelty model name")
-    return zoo.load_model(artifact, profile, train_if_missing, progress, device)  # type: ignore[return-value]
+    model = zoo.load_model(artifact, profile, train_if_missing, progress, device)
+    return model  # type: ignore[return-value]

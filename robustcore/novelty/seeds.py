@@ -76,8 +76,8 @@ def train_seeds(
 
     ``settings``: keyword arguments of :func:`~robustcore.novelty.fit` (see
     :data:`FIT_SETTINGS`; default: fit's own, the paper's). Returns ``{(method, seed):
-    {"auroc", ...}}``, with ``"f1"`` and ``"threshold"`` under protocol p1. Same seed →
-    same numbers.
+    {"auroc", ...}}``, with ``"f1"`` and ``"threshold"`` under protocol p1. Same
+    seed → same numbers.
     """
     if not isinstance(split, Split):
         raise TypeError(
@@ -145,7 +145,7 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class PairedTest:
-    """``a − b`` over ``n`` paired runs: the mean difference, how many pairs ``a`` wins
+    """``a - b`` over ``n`` paired runs: the mean difference, how many pairs ``a`` wins
     and loses, the two-sided p-value of Wilcoxon's signed-rank test (scipy; exact for
     small n without ties) and, for comparison, of the paired t-test."""
 
@@ -166,11 +166,11 @@ class PairedTest:
 
 
 def paired_test(a: Sequence[float], b: Sequence[float]) -> PairedTest:
-    """Compare runs ``a`` and ``b`` (the same length n ≥ 2, entry i of each on the same
-    split with the same seed). Wilcoxon's signed-rank test asks whether the differences
-    are centred on zero using only their signs and ranks — no normality assumed, which
-    a handful of AUROC differences cannot support; the paired t-test is reported beside
-    it. All-zero differences give p = 1."""
+    """Compare runs ``a`` and ``b`` (the same length n >= 2, entry i of each on the
+    same split with the same seed). Wilcoxon's signed-rank test asks whether the
+    differences are centred on zero using only their signs and ranks (no normality
+    assumed, which a handful of AUROC differences cannot support); the paired t-test is
+    reported beside it. All-zero differences give p = 1."""
     x, y = _values(a, "a"), _values(b, "b")
     if x.shape != y.shape:
         raise ValueError(
