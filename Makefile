@@ -36,10 +36,8 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
-	# torchattacks (robustcore.audit and the benchmarks' reference) pins old `requests` and `tqdm`;
-	# its attacks need neither, so it is installed without its dependencies.
-	$(PY) -m pip install -q --no-deps "torchattacks==3.5.1"
-	$(PY) -m pip install -q --no-deps -e .
+	# robustcore with what it declares (pyproject.toml), torchattacks among them
+	$(PY) -m pip install -q -e ".[book]"
 	$(PY) -c "import torch, torchvision; torchvision.ops.nms; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	touch $@
 
@@ -78,8 +76,15 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval book -q --nbval-cell-timeout=900 --durations=10
 
+# The unit tests on every core (pytest-xdist, one thread per worker); the chapters one after
+# the other (each kernel takes every core: two at once would fight over them); then the tests
+# that rebuild a shipped artifact once more under a second float reduction order (another
+# instruction set and thread count: tools/second_order.py), so that an artifact only its own
+# machine can rebuild fails here, not on the next machine.
 test: pairing lint $(STAMP)
-	$(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q --durations=15
+	$(PY) -m pytest tests -q --durations=10 -n 2 --dist loadfile
+	$(PY) -m pytest book --nbval --nbval-cell-timeout=900 -q --durations=10
+	$(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

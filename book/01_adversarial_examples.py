@@ -20,9 +20,6 @@ import sys
 REPO = "git+https://github.com/robustcore/adversarial-robustness-hands-on@main"
 if "google.colab" in sys.modules:
     # %pip install -q {REPO}
-    # torchattacks without its stale pins (requests~=2.25, tqdm~=4.56): its attacks need
-    # neither
-    # %pip install -q --no-deps torchattacks==3.5.1
 
 # %% [markdown]
 # # Adversarial examples and robust training

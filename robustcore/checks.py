@@ -83,6 +83,37 @@ def labels(
     return y.long()
 
 
+def classes_of(model: torch.nn.Module, x: torch.Tensor, name: str = "model") -> int:
+    """The number of classes ``model`` scores for images like ``x`` (N, C, H, W): one
+    forward pass of ``x[:1]`` on the model's device, in eval mode, without gradients.
+    A model that cannot take ``x``, or does not return logits (N, classes), is a
+    ``ValueError`` naming ``name``."""
+    from .utils import eval_mode, model_device
+
+    try:
+        with torch.no_grad(), eval_mode(model):
+            out = model(x[:1].to(model_device(model)))
+    except RuntimeError as e:  # shapes that do not fit: torch's message, our argument
+        raise ValueError(
+            f"{name} cannot take images of shape {tuple(x.shape[1:])}: {e}"
+        ) from None
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] < 2:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"{name} must return logits of shape (N, classes) with classes >= 2, "
+            f"got {got}"
+        )
+    return int(out.shape[1])
+
+
+def model_labels(
+    model: torch.nn.Module, x: torch.Tensor, y: Any, name: str = "y"
+) -> torch.Tensor:
+    """Check labels ``y`` (n,) of images ``x`` against the classes ``model`` scores
+    (:func:`classes_of`): in [0, classes)."""
+    return labels(y, x.shape[0], name, classes_of(model, x))
+
+
 def number(
     v: Any, name: str, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False
 ) -> float:

@@ -19,6 +19,14 @@ from. :func:`fetch` returns the payload of the current recipe from, in order,
 A file built from another recipe is never used silently: it is skipped with a warning.
 Every load is sha256-checked before ``torch.load(weights_only=True)`` reads it.
 
+A recipe is complete: it holds every setting its build uses, the defaults of the
+functions the build calls included (read from their signatures with :func:`defaults`,
+so a changed default changes the recipe), and a ``"built_by"`` entry naming the
+algorithm and its version, bumped when the code changes what it builds. A shipped or
+cached file whose recipe differs in any of these is rebuilt, or refused where building
+is not allowed. Each payload also records the robustcore and torch versions that built
+it.
+
 Modules declare their artifacts as plain dicts (``zoo.ARTIFACTS``,
 ``features.ARTIFACTS``, ``novelty.ARTIFACTS``); ``python -m robustcore artifacts ...``
 is the command line for all of them.
@@ -26,12 +34,16 @@ is the command line for all of them.
 
 from __future__ import annotations
 
+import importlib.metadata
+import inspect
 import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from . import checks, io, profiles
 from .utils import env_dir
@@ -75,6 +87,16 @@ class Artifact:
 
     def filename(self, profile: str) -> str:
         return f"{self.name}-{profile}.pt"
+
+
+def defaults(fn: Callable[..., Any], *names: str) -> dict[str, Any]:
+    """The defaults of ``fn``'s parameters ``names``, from its signature: what a recipe
+    stores for the settings it does not change."""
+    params = inspect.signature(fn).parameters
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"{fn.__qualname__} has no parameter(s) {missing}")
+    return {n: params[n].default for n in names}
 
 
 def lookup(registry: dict[str, Artifact], name: Any, what: str = "name") -> Artifact:
@@ -225,6 +247,13 @@ def announce(artifact: Artifact, profile: str | None = None) -> float | None:
     return seconds
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("robustcore")
+    except importlib.metadata.PackageNotFoundError:  # a checkout that is not installed
+        return "unknown"
+
+
 def build(
     artifact: Artifact, profile: str | None = None, progress: bool = True
 ) -> dict[str, Any]:
@@ -238,6 +267,8 @@ def build(
         "name": artifact.name,
         "profile": profile,
         "recipe": rec,
+        "robustcore": _version(),
+        "torch": str(torch.__version__),
     }
     io.atomic_save(payload, cache_dir() / artifact.filename(profile))
     return payload

@@ -45,7 +45,7 @@ def _check_attack(
     if spec is None:
         checks.module(model)
         checks.images(x)
-        return checks.labels(y, x.shape[0]), None
+        return checks.model_labels(model, x, y), None
     name = spec.pop("name")
     y, settings = attacks.check(name, model, x, y, **spec)
     return y, {"name": name, **settings}

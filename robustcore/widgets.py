@@ -102,10 +102,10 @@ def _explorer_parts(
 
     if not isinstance(models, Mapping) or not models:
         raise ValueError("models must map at least one name to a model")
+    checks.images(x)
     for name, m in models.items():
         checks.module(m, f"models[{name!r}]")
-    checks.images(x)
-    checks.labels(y, x.shape[0])
+        checks.labels(y, x.shape[0], num_classes=checks.classes_of(m, x))
     return (
         W.Output(),
         W.IntSlider(value=0, min=0, max=len(x) - 1, description="image"),

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import data, models, store, train
+from . import attacks, data, models, store, train
 from .utils import default_device
 
 
@@ -186,8 +186,11 @@ def _fit_classifier(
         epochs=rec["epochs"],
         batch_size=rec["batch_size"],
         lr=rec["lr"],
-        attack=rec.get("attack"),
-        eps_warmup_epochs=rec.get("eps_warmup_epochs", 0.0),
+        optimizer=rec["optimizer"],
+        schedule=rec["schedule"],
+        weight_decay=rec["weight_decay"],
+        attack=rec["attack"],
+        eps_warmup_epochs=rec["eps_warmup_epochs"],
         seed=rec["seed"],
         progress=progress,
         desc=rec["arch"],
@@ -231,13 +234,42 @@ def _test_classifier(model: torch.nn.Module, rec: dict[str, Any]) -> dict[str, A
 ARTIFACTS: dict[str, ModelArtifact] = {}
 
 
+# The version of the training code's algorithm, stored in every recipe: bump it when a
+# change to the training changes what it builds, so that no checkpoint of the old code
+# is used.
+BUILT_BY = "robustcore.zoo classifier 1"
+# train.train's other settings, at their defaults: in every recipe, so that a changed
+# default changes the recipe too.
+_TRAIN = store.defaults(
+    train.train, "optimizer", "schedule", "weight_decay", "eps_warmup_epochs"
+)
+_PGD = store.defaults(attacks.pgd, "norm", "random_start", "restarts", "targeted")
+
+
 def _classifier(
     name: str, arch: str, quick: dict, full: dict, description: str
 ) -> None:
-    base = {"arch": arch, "batch_size": 128, "lr": 1e-3, "seed": 0, "n_train": None}
+    base = {
+        "arch": arch,
+        "dataset": "mnist",
+        "classes": None,
+        "batch_size": 128,
+        "lr": 1e-3,
+        "seed": 0,
+        "n_train": None,
+        "augment": None,
+        "attack": None,
+        **_TRAIN,
+        "built_by": BUILT_BY,
+    }
+
+    def complete(rec: dict) -> dict:
+        attack = rec["attack"]
+        return {**rec, "attack": None if attack is None else {**_PGD, **attack}}
+
     ARTIFACTS[name] = model_artifact(
         name,
-        {"quick": {**base, **quick}, "full": {**base, **full}},
+        {"quick": complete({**base, **quick}), "full": complete({**base, **full})},
         _make_classifier,
         _fit_classifier,
         _test_classifier,

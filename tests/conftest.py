@@ -10,7 +10,13 @@ import pytest
 import torch
 
 matplotlib.use("Agg")
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# ROBUSTCORE_THREADS: the thread count of a second reduction order
+# (tools/second_order.py). Under pytest-xdist each worker takes one thread (the workers
+# share the cores); the chapters' kernels keep their own default.
+_THREADS = (
+    1 if "PYTEST_XDIST_WORKER" in os.environ else max(1, min(2, os.cpu_count() or 1))
+)
+torch.set_num_threads(int(os.environ.get("ROBUSTCORE_THREADS") or _THREADS))
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,8 @@ BAD_X = [
 BAD_Y = [
     ("float", Y.float(), TypeError, "integer tensor"),
     ("length", Y[:2], ValueError, r"shape \(4,\)"),
-    ("negative", torch.tensor([0, -1, 2, 3]), ValueError, ">= 0"),
+    # ">= 0", or the range of the model's classes where a model is given
+    ("negative", torch.tensor([0, -1, 2, 3]), ValueError, r"(>= 0|in \[0, \d+\])"),
     ("list", [0, 1, 2, 3], TypeError, "Tensor"),
 ]
 

@@ -15,7 +15,7 @@ from misuse import (
     misuse_test,
     not_a_model,
 )
-from robustcore import data, features, io, models, store
+from robustcore import data, features, io, models, store, zoo
 
 
 @pytest.fixture(scope="module")
@@ -221,22 +221,62 @@ def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
         assert name in SHIPPED
 
 
-@pytest.mark.slow
-def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
-    """Rebuild the binary D_NR from its recipe: the shipped images, up to float reduction order.
+def _what_a_recipe_determines(ds: features.Constructed) -> dict[str, float]:
+    """What a rebuild of an inversion must reproduce, on any machine: the mean final
+    representation distance, how far the images moved from their starts and from their
+    targets (mean L2), and the share of images the source model and the other model of
+    the task read as y."""
+    rec = ds.meta["recipe"]
+    x, y = features.source_data(rec)
+    x0 = features.starting_points(x, rec["init"], rec["seed"])
+    other = rec["source"].replace("-std", "-pgd-linf")
+    if other == rec["source"]:
+        other = rec["source"].replace("-pgd-linf", "-std")
+    return {
+        "final distance": ds.meta["final_distance_mean"],
+        "moved from x0": float((ds.x - x0).flatten(1).norm(dim=1).mean()),
+        "distance to x": float((ds.x - x).flatten(1).norm(dim=1).mean()),
+        "source reads y": features.read_as(zoo.load(rec["source"]), ds.x, y).value,
+        "other reads y": features.read_as(zoo.load(other), ds.x, y).value,
+    }
 
-    Bit-identical on one machine and thread count; across CPUs, matrix products sum in another
-    order and 100 normalised gradient steps can carry that last-bit noise into a few pixels. So:
-    the same labels, at most 1 pixel in 1,000 off by more than one 8-bit level, and the same final
-    representation distance to 1 part in 1,000.
-    """
+
+# The inversion (200 normalised steps from 8.0) is chaotic: a last-bit difference in a
+# convolution's sum changes which image it ends at. Measured on the binary D_NR (2,000
+# digits): a rebuild under AVX2 instead of AVX-512 kernels (tools/second_order.py)
+# differs from the AVX-512 one in 60% of its pixels by more than one 8-bit level, as on
+# another machine; the same recipe in float64 differs in 59% from float32, but not at
+# all between the two instruction sets (stable, at 3.3x the time). What the recipe does
+# determine, shipped / AVX2 / float64 / seeds 1 and 2:
+#   final distance   0.03216 / 0.03222 / 0.03214 / 0.03298 / 0.03211
+#   moved from x0    14.104 / 14.099 / 14.103 / 14.036 / 14.059
+#   distance to x    13.217 / 13.213 / 13.216 / 13.198 / 13.192
+#   source reads y   100.0% / 100.0% / 100.0% / 99.95% / 99.90%
+#   other reads y    94.15% / 94.65% / 94.25% / 94.10% / 94.10%
+# Reduction order moves them by at most 0.2% (distance), 0.04% (L2) and 0.5 points;
+# another seed by up to 2.6%, 0.5% and 0.55 points. The tolerances: 5x the reduction
+# order's spread, below what another seed does to the L2 distances, so a changed recipe
+# or algorithm fails.
+TOLERANCE = {  # (relative, absolute)
+    "final distance": (0.01, 0.0),
+    "moved from x0": (0.002, 0.0),
+    "distance to x": (0.002, 0.0),
+    "source reads y": (0.0, 0.005),
+    "other reads y": (0.0, 0.025),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.rebuild
+def test_recipe_reproduces_a_shipped_dataset(tmp_cache):
+    """Rebuild the binary D_NR from its recipe: the shipped dataset's labels exactly, and
+    what the recipe determines (not its pixels: see above) within the measured spread."""
     shipped = features.load_constructed("mnist37-d_nr", "quick", build_if_missing=False)
     fresh = features.build(features.recipe("mnist37-d_nr", "quick"), progress=False)
     assert torch.equal(fresh.y, shipped.y)
-    off = (fresh.x - shipped.x).abs() > 1 / 255 + 1e-6
-    assert off.float().mean() <= 1e-3
-    d_fresh, d_shipped = (c.meta["final_distance_mean"] for c in (fresh, shipped))
-    assert abs(d_fresh - d_shipped) <= 1e-3 * d_shipped
+    want, got = _what_a_recipe_determines(shipped), _what_a_recipe_determines(fresh)
+    for k, (rel, tol) in TOLERANCE.items():
+        assert got[k] == pytest.approx(want[k], rel=rel, abs=tol), (k, got, want)
 
 
 # ---- misuse: bad arguments are refused and nothing is written; interrupted and

@@ -506,6 +506,25 @@ def test_shipped_novelty_checkpoint_verifies_and_matches_its_metrics(name, tmp_c
     assert res["auroc"] == pytest.approx(m.meta["metrics"]["auroc"], abs=1e-6)
 
 
+@pytest.mark.slow
+@pytest.mark.rebuild
+def test_recipe_reproduces_a_shipped_novelty_detector(tmp_cache):
+    """Retrain the quick DAE of protocol 1 (normal digit 8) from its recipe: the shipped
+    detector's AUROC within 0.03.
+
+    Training is chaotic in the reduction order: the weights differ across machines, the
+    AUROC by about a point. Measured (same test split): shipped 0.855; retrained here
+    0.869, under AVX2 kernels 0.856 (tools/second_order.py); seed 1 0.864. The tolerance
+    is twice the largest difference seen.
+    """
+    name = "novelty-mnist-p1-8-dae"
+    shipped = novelty.load(name, "quick", train_if_missing=False)
+    fresh = store.build(novelty.ARTIFACTS[name], "quick", progress=False)
+    assert fresh["meta"]["metrics"]["auroc"] == pytest.approx(
+        shipped.meta["metrics"]["auroc"], abs=0.03
+    )
+
+
 # ---- misuse: bad arguments are refused and nothing is written; corrupted and tampered
 # checkpoints are refused, by the functions and by the command line
 

@@ -78,10 +78,8 @@ def _imported_modules() -> set[str]:
     return names - set(sys.stdlib_module_names) - {"robustcore", "__future__"}
 
 
-# Imported inside a function, with an ImportError that says how to install it: torchattacks
-# (robustcore.audit) pins requests~=2.25 and tqdm~=4.56, which a declared dependency would force
-# on every reader, so it is installed without its dependencies (Makefile, Chapter 1's Colab cell).
-OPTIONAL = {"torchattacks"}
+# Every import is declared: torchattacks too (robustcore.audit; 3.3.0, which pins nothing).
+OPTIONAL: set[str] = set()
 
 
 def test_every_import_is_a_declared_dependency():
@@ -98,7 +96,15 @@ def test_every_import_is_a_declared_dependency():
 
 def test_the_checker_sees_the_imports_it_must():
     mods = _imported_modules()
-    assert {"torch", "torchvision", "numpy", "sklearn", "timm", "PIL"} <= mods
+    assert {
+        "torch",
+        "torchvision",
+        "numpy",
+        "sklearn",
+        "timm",
+        "PIL",
+        "torchattacks",
+    } <= mods
 
 
 @pytest.mark.slow
@@ -146,3 +152,14 @@ def test_wheel_is_small_complete_and_builds_without_warnings(tmp_path):
     assert "robustcore/artifacts.json" in names and not any(
         n.endswith((".pt", ".xz")) for n in names
     )
+
+
+def test_license_and_citation_match_the_package():
+    """LICENSE is the licence pyproject.toml declares; CITATION.cff names its version."""
+    tomllib = pytest.importorskip("tomllib")
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert f"version: {meta['version']}\n" in cff and "license: MIT\n" in cff
+    assert "cff-version: 1.2.0" in cff

@@ -119,8 +119,15 @@ def test_all_four_trunk_models_are_shipped_for_quick():
 
 
 @pytest.mark.slow
+@pytest.mark.rebuild
 def test_recipe_reproduces_shipped_checkpoint(tmp_cache):
-    """Retrain the quick MLP from its recipe: same accuracy as the shipped one, within 0.5 points."""
+    """Retrain the quick MLP from its recipe: same accuracy as the shipped one, within 0.5 points.
+
+    Training is chaotic in the reduction order, so the weights differ from machine to
+    machine; the accuracy does not, much. Measured (10,000 test digits): shipped 98.19%;
+    retrained here 98.15%, under AVX2 kernels 98.13% (tools/second_order.py); seeds 1 and 2
+    98.20% and 98.00%. The tolerance is 2.5x the largest seed spread.
+    """
     shipped = zoo.load("mnist-mlp-std", "quick", train_if_missing=False)
     fresh = store.build(zoo.ARTIFACTS["mnist-mlp-std"], "quick", progress=False)
     assert fresh["meta"]["metrics"]["test_acc"] == pytest.approx(

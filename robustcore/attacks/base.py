@@ -32,7 +32,7 @@ def check_inputs(
     float."""
     checks.module(model)
     checks.images(x)
-    y = checks.labels(y, x.shape[0])
+    y = checks.model_labels(model, x, y)
     checks.choice(norm, "norm", NORMS)
     eps = checks.number(
         eps, "eps", 0.0, 1.0 if norm == "linf" else float(x[0].numel()) ** 0.5

@@ -223,7 +223,8 @@ def _check(
 ) -> dict:
     checks.module(model)
     checks.images(x)
-    y = checks.labels(y, x.shape[0])
+    k = checks.classes_of(model, x)
+    y = checks.labels(y, x.shape[0], num_classes=k)
     out = {
         "y": y,
         "pixels": checks.integer(pixels, "pixels", 1, x.shape[2] * x.shape[3]),
@@ -235,7 +236,7 @@ def _check(
         "bounds": checks.choice(bounds, "bounds", BOUNDS),
     }
     if target is not None:
-        out["target"] = checks.labels(target, x.shape[0], "target")
+        out["target"] = checks.labels(target, x.shape[0], "target", k)
         if (out["target"] == y).any():
             raise ValueError("target must differ from the true label y for every image")
     if batch_size is not None:
@@ -351,7 +352,7 @@ def exhaustive_one_pixel(
     ground truth a 1-pixel DE is compared with."""
     checks.module(model)
     checks.images(x)
-    y = checks.labels(y, x.shape[0])
+    y = checks.model_labels(model, x, y)
     n, c, h, w = x.shape
     try:
         vals = torch.as_tensor(values, dtype=torch.float32)

@@ -157,8 +157,8 @@ def _inverted(
 ) -> Constructed:
     # checked once here; the steps below run unchecked
     start_args = starting_points.check(x, init, seed)  # x, init, seed
-    y = checks.labels(y, x.shape[0])
     settings = _check_settings(model, steps, step_size, batch_size)
+    y = checks.model_labels(model, x, y)
     t0 = time.perf_counter()
     xr, final, curve = invert.unchecked(
         model,
@@ -239,7 +239,8 @@ def relabelled_dataset(
     progress: bool = True,
 ) -> Constructed:
     """D_det (``mode="det"``: t = (y + 1) mod C) or D_rand (``"rand"``: t uniform over
-    the classes ≠ y).
+    the classes ≠ y); C is ``num_classes``, by default the classes ``std_model``
+    scores.
 
     Each image gets a targeted L2 PGD perturbation of size ≤ ``eps`` toward t on
     ``std_model`` and the label t. ``meta["fooling_rate"]`` is the share of images the
@@ -248,11 +249,11 @@ def relabelled_dataset(
     checks.module(std_model)
     checks.images(x)
     checks.choice(mode, "mode", MODES)
-    y = checks.labels(y, x.shape[0])
+    k = checks.classes_of(std_model, x, "std_model")
     if num_classes is None:
-        num_classes = int(y.max()) + 1
-    num_classes = checks.integer(num_classes, "num_classes", 2)
-    checks.labels(y, x.shape[0], num_classes=num_classes)
+        num_classes = k
+    num_classes = checks.integer(num_classes, "num_classes", 2, k)
+    y = checks.labels(y, x.shape[0], num_classes=num_classes)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     g = torch.Generator().manual_seed(checks.seed(seed))
     if mode == "det":

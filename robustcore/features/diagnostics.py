@@ -26,7 +26,7 @@ def read_as(model: torch.nn.Module, x: torch.Tensor, labels: Any) -> stats.Estim
     ``labels`` (N,), with its 95% Wilson interval."""
     checks.module(model)
     checks.images(x)
-    labels = checks.labels(labels, x.shape[0], "labels")
+    labels = checks.model_labels(model, x, labels, "labels")
     return stats.proportion(predict(model, x).argmax(1).cpu() == labels)
 
 

@@ -24,9 +24,18 @@ _COMMON = {"quick": {"n": 10_000, "seed": 0}, "full": {"n": None, "seed": 0}}
 # both take 200 steps whose size decays from 8.0 (cosine): the robust model's
 # representation needs large input changes, and with one optimiser for both, how far
 # each moves from its start is the models' doing, not the budgets'.
-_INVERT_R = {"init": "image", "steps": 200, "step_size": 8.0}
+_INVERT_R = {
+    "init": "image",
+    "steps": 200,
+    "step_size": 8.0,
+    **store.defaults(robust_dataset, "batch_size"),
+}
 _INVERT_NR = dict(_INVERT_R)
-_RELABEL = {"eps": 3.0, "steps": 40}
+_RELABEL = {"eps": 3.0, "steps": 40, **store.defaults(relabelled_dataset, "alpha")}
+_RELABEL.update(store.defaults(relabelled_dataset, "batch_size"))
+# The version of the constructions' algorithms, stored in every recipe: bump it when a
+# change to the code changes what it builds, so no dataset of the old code is used.
+BUILT_BY = "robustcore.features constructed 1"
 
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -47,8 +56,9 @@ def _recipe(
             "classes": classes,
             **_COMMON[prof],
             **({"n": n[prof]} if n else {}),
-            **({"dataset": dataset} if dataset else {}),
+            "dataset": dataset or "mnist",
             **settings,
+            "built_by": BUILT_BY,
         }
         for prof in profiles.NAMES
     }
@@ -65,8 +75,8 @@ _recipe("mnist37-d_nr", "D_NR", "mnist37-cnn-std", _INVERT_NR, [3, 7], _BINARY_N
 # PGD, ε=0.5, 100 steps of 0.1) and its 1000 normalised steps of 0.1 for D_R / D_NR,
 # from a random image.
 _CIFAR_N = {"quick": 5_000, "full": None}
-_INVERT_PAPER = {"init": "image", "steps": 1000, "step_size": 0.1}
-_RELABEL_PAPER = {"eps": 0.5, "steps": 100, "alpha": 0.1}
+_INVERT_PAPER = {**_INVERT_R, "steps": 1000, "step_size": 0.1}
+_RELABEL_PAPER = {**_RELABEL, "eps": 0.5, "steps": 100, "alpha": 0.1}
 _recipe(
     "cifar10-d_r",
     "D_R",
@@ -113,7 +123,8 @@ def _check_recipe(rec: Any) -> dict[str, Any]:
             "rec must be a recipe dict (see features.recipe(name)), "
             f"got {type(rec).__name__}"
         )
-    missing = {"kind", "source", "classes", "n", "seed"} - set(rec)
+    missing = {"kind", "source", "classes", "n", "seed", "batch_size"} - set(rec)
+    missing |= {"alpha"} - set(rec) if rec.get("kind") in ("D_det", "D_rand") else set()
     if missing:
         raise ValueError(
             f"rec is not a constructed-dataset recipe: no {sorted(missing)} "
@@ -141,8 +152,8 @@ def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
     x, y = source_data(rec)
     model = zoo.load(rec["source"], progress=progress)
     keys = {
-        "D_R": ("init", "steps", "step_size"),
-        "D_NR": ("init", "steps", "step_size"),
+        "D_R": ("init", "steps", "step_size", "batch_size"),
+        "D_NR": ("init", "steps", "step_size", "batch_size"),
     }
     if rec["kind"] in keys:
         fn = robust_dataset if rec["kind"] == "D_R" else non_robust_dataset
@@ -162,9 +173,10 @@ def build(rec: dict[str, Any], progress: bool = True) -> Constructed:
             mode=rec["mode"],
             eps=rec["eps"],
             steps=rec["steps"],
-            alpha=rec.get("alpha"),
+            alpha=rec["alpha"],
             num_classes=len(rec["classes"] or range(10)),
             seed=rec["seed"],
+            batch_size=rec["batch_size"],
             progress=progress,
         )
     ds.meta["recipe"] = rec

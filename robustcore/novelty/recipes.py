@@ -39,6 +39,11 @@ STEPS = {"mnist": 40, "fashion_mnist": 40, "coil100": 20}
 BATCH_SIZE = {"mnist": 256, "fashion_mnist": 256, "coil100": 16}
 
 
+# The version of the training code's algorithm, stored in every recipe: bump it when a
+# change to the training changes what it builds, so no detector of the old code is used.
+BUILT_BY = "robustcore.novelty autoencoder 1"
+
+
 def recipe(
     dataset: str,
     protocol: str,
@@ -76,6 +81,8 @@ def recipe(
         "seed": seed,
         "max_train": None,
         "max_test": None,
+        **store.defaults(fit, "alpha"),
+        "built_by": BUILT_BY,
     }
     unknown = set(overrides) - set(rec)
     if unknown:
@@ -177,7 +184,7 @@ def fit_recipe(
 
 def _fit_settings(rec: dict[str, Any]) -> dict[str, Any]:
     """The settings of :func:`fit` a recipe fixes, other than its schedule."""
-    keys = ("method", "batch_size", "lr", "gamma", "eps", "steps", "noise_std")
+    keys = ("method", "batch_size", "lr", "gamma", "eps", "steps", "alpha", "noise_std")
     return {k: rec[k] for k in keys}
 
 
