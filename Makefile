@@ -76,14 +76,16 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval book -q --nbval-cell-timeout=900 --durations=10
 
-# The unit tests on every core (pytest-xdist, one thread per worker); the chapters one after
-# the other (each kernel takes every core: two at once would fight over them); then the tests
-# that rebuild a shipped artifact once more under a second float reduction order (another
-# instruction set and thread count: tools/second_order.py), so that an artifact only its own
-# machine can rebuild fails here, not on the next machine.
+# Unit tests and chapters on two workers (pytest-xdist; a chapter's cells stay in one kernel).
+# The unit tests take one thread per worker; a chapter's kernel keeps the thread count of
+# `make book` (a training run's numbers depend on it, and CI compares the two), and
+# OMP_WAIT_POLICY=PASSIVE keeps its idle threads from spinning on cores the other worker needs.
+# Then the tests that rebuild a shipped artifact once more under a second float reduction order
+# (another instruction set and thread count: tools/second_order.py), so that an artifact only
+# its own machine can rebuild fails here, not on the next machine.
 test: pairing lint $(STAMP)
-	$(PY) -m pytest tests -q --durations=10 -n 2 --dist loadfile
-	$(PY) -m pytest book --nbval --nbval-cell-timeout=900 -q --durations=10
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q \
+		--durations=15 -n 2 --dist loadfile
 	$(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
 
 bench: $(STAMP)

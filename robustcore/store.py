@@ -92,6 +92,8 @@ class Artifact:
 def defaults(fn: Callable[..., Any], *names: str) -> dict[str, Any]:
     """The defaults of ``fn``'s parameters ``names``, from its signature: what a recipe
     stores for the settings it does not change."""
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
     params = inspect.signature(fn).parameters
     missing = [n for n in names if n not in params]
     if missing:

@@ -219,6 +219,16 @@ def test_module_entry_point_runs(tmp_cache):
 MISUSE = cases(
     "store",
     {
+        "defaults:unknown": (
+            lambda: store.defaults(store.fetch, "speed"),
+            ValueError,
+            "fetch has no parameter",
+        ),
+        "defaults:fn": (
+            lambda: store.defaults("fetch", "profile"),
+            TypeError,
+            "fn must be a function",
+        ),
         "lookup:unknown": (
             lambda: store.lookup(zoo.ARTIFACTS, "nope", "model name"),
             ValueError,

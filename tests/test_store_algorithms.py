@@ -4,6 +4,7 @@ safe-file primitives beneath it: sha256 checks, atomic writes, the xz format, do
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import lzma
 import os
@@ -15,6 +16,12 @@ import pytest
 import torch
 
 from robustcore import io, store
+
+# what every build records of the code that built it
+BUILT = {
+    "robustcore": importlib.metadata.version("robustcore"),
+    "torch": str(torch.__version__),
+}
 
 XZ_MAGIC = b"\xfd7zXZ\x00"
 
@@ -129,6 +136,7 @@ def test_build_is_the_last_resort_and_is_cached(tmp_cache, tiny, monkeypatch):
         "name": "test-tiny",
         "profile": "full",
         "recipe": {"seed": 1},
+        **BUILT,
     }
     f = tmp_cache / "test-tiny-full.pt"
     assert (tmp_cache / "test-tiny-full.pt.sha256").read_text() == io.sha256(f)
@@ -355,7 +363,12 @@ def test_build_passes_recipe_and_progress(tmp_cache):
     store.fetch(a, "quick", progress=False)
     p = store.build(a, "full")
     assert seen == [({"k": 1}, False), ({"k": 2}, True)]
-    assert p["meta"] == {"name": "test-p", "profile": "full", "recipe": {"k": 2}}
+    assert p["meta"] == {
+        "name": "test-p",
+        "profile": "full",
+        "recipe": {"k": 2},
+        **BUILT,
+    }
 
 
 # ---- io: sha256, atomic writes, xz, JSON, downloads --------------------------------------------
