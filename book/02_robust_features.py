@@ -1260,6 +1260,21 @@ from robustcore import full_records
 display(Markdown(full_records.beside("02")))
 
 # %% [markdown]
+# ### Which digits are noise
+#
+# Tables B and C and the D_R model under attack come from models this chapter trains, and a
+# training run carries the last bits of its float sums into the weights. The order of those sums
+# depends on the CPU's instruction set and thread count, so the same recipe gives a slightly
+# different model on another machine. The chapter was run twice on one machine with only that
+# order changed (`python tools/noise.py 02`); the numbers below moved. A difference between two
+# of this chapter's numbers no larger than these says nothing about features.
+
+# %% tags=["hide-input"]
+from robustcore import noise
+
+display(Markdown(noise.table("02")))
+
+# %% [markdown]
 # ## Exercises
 #
 # **Exercise 1.** *Another reader.* Part 3 asked the L∞-robust CNN what D_det's images

@@ -22,6 +22,8 @@ Modules map onto the book's concepts:
 - :mod:`robustcore.metrics` — AUROC, F1, RMS calibration error, AURRA
 - :mod:`robustcore.results` — headline numbers recorded by chapters for the
   reproduction summary
+- :mod:`robustcore.noise` — which recorded numbers move when only the float reduction
+  order changes (a chapter run twice, committed)
 - :mod:`robustcore.tables` — Markdown tables: any rows, and the recorded results by
   kind
 - :mod:`robustcore.glue` — numbers bound into a chapter's prose (myst-nb glue)
