@@ -124,5 +124,10 @@ def table(chapter: str, folder: str | os.PathLike | None = None) -> str:
     return tables.markdown(
         ["result", a, b, "difference"],
         rows,
-        said + f"; these {len(rows)} moved, largest difference first.",
+        said
+        + (
+            "; this one moved."
+            if len(rows) == 1
+            else f"; these {len(rows)} moved, largest difference first."
+        ),
     )
