@@ -33,6 +33,8 @@ def measure(
     the two reduction ``orders``, described in words): how many are identical, and the
     values of those that moved."""
     _chapter(chapter)
+    if not (isinstance(orders, tuple) and len(orders) == 2):
+        raise TypeError(f"orders must be a pair of descriptions, got {orders!r}")
     a, b = (
         {
             r["name"]: r
@@ -46,8 +48,6 @@ def measure(
             f"dir_a and dir_b must both hold chapter {chapter}'s records of the same "
             f"results; got {len(a)} and {len(b)} ({len(set(a) ^ set(b))} unmatched)"
         )
-    if not (isinstance(orders, tuple) and len(orders) == 2):
-        raise TypeError(f"orders must be a pair of descriptions, got {orders!r}")
     moved = {
         n: [a[n]["value"], b[n]["value"], a[n]["unit"]]
         for n in a

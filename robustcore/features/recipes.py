@@ -31,8 +31,11 @@ _INVERT_R = {
     **store.defaults(robust_dataset, "batch_size"),
 }
 _INVERT_NR = dict(_INVERT_R)
-_RELABEL = {"eps": 3.0, "steps": 40, **store.defaults(relabelled_dataset, "alpha")}
-_RELABEL.update(store.defaults(relabelled_dataset, "batch_size"))
+_RELABEL = {
+    "eps": 3.0,
+    "steps": 40,
+    **store.defaults(relabelled_dataset, "alpha", "batch_size"),
+}
 # The version of the constructions' algorithms, stored in every recipe: bump it when a
 # change to the code changes what it builds, so no dataset of the old code is used.
 BUILT_BY = "robustcore.features constructed 1"
@@ -124,7 +127,8 @@ def _check_recipe(rec: Any) -> dict[str, Any]:
             f"got {type(rec).__name__}"
         )
     missing = {"kind", "source", "classes", "n", "seed", "batch_size"} - set(rec)
-    missing |= {"alpha"} - set(rec) if rec.get("kind") in ("D_det", "D_rand") else set()
+    if rec.get("kind") in ("D_det", "D_rand"):
+        missing |= {"alpha"} - set(rec)
     if missing:
         raise ValueError(
             f"rec is not a constructed-dataset recipe: no {sorted(missing)} "
