@@ -41,10 +41,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -c "import torch, torchvision; torchvision.ops.nms; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	touch $@
 
-# Progress bars are for people at a kernel, not for the rendered pages.
+# Every page with code runs first, two at a time, into the cache the build then renders from
+# (tools/execute.py; idle threads yield, as in `make test`). Progress bars are for people at a
+# kernel, not for the rendered pages.
 book: $(STAMP)
 	$(PY) tools/widgets_js.py
-	TQDM_DISABLE=1 $(VENV)/bin/jupyter-book build . -W --keep-going
+	TQDM_DISABLE=1 OMP_WAIT_POLICY=PASSIVE $(PY) tools/execute.py
+	$(VENV)/bin/jupyter-book build . -W --keep-going
 	$(PY) -c "import glob, sys; bare = [p for p in glob.glob('_build/html/book/[0-9][0-9]_*.html') if '_images/' not in open(p).read()]; sys.exit(f'chapters rendered without figures: {bare}' if bare else 0)"
 
 # The paper-scale book (hours on a CPU): chapter by chapter, skipping those already executed

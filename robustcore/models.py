@@ -124,8 +124,23 @@ class SmallResNet(Classifier):
         self.head = nn.Linear(4 * width, num_classes)
 
 
+class SmallMLP(MLP):
+    """Fully connected: flatten → 50 → 50 → classes (ReLU): 100 ReLUs, few enough for
+    exact verification by MILP (Chapter 6)."""
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        image_size: int = 28,
+        width: int = 50,
+    ):
+        super().__init__(in_channels, num_classes, image_size, width)
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "mlp": MLP,
+    "mlp-small": SmallMLP,
     "cnn": SmallCNN,
     "resnet": SmallResNet,
 }

@@ -358,6 +358,22 @@ for _c in range(10):
         "salehi2021arae",
     )
 
+# ---- Chapter 6: certified robustness, MNIST, L∞. CROWN-IBP's repository gives its
+# best model's verified error (the "dm-large" CNN of Gowal et al. 2018, trained with
+# CROWN-IBP at ε_train=0.4) on the 10,000 test digits.
+_CROWN_IBP = "huanzhang12/CROWN-IBP README.md@dbfd741f0e4ca9dd06c2cb2cf38728a9b64cd212"
+for _eps, _err in ((0.3, 6.68), (0.4, 12.46)):
+    _add(
+        f"crown-ibp/dm-large/verified-error/{_eps}",
+        _err,
+        "%",
+        "MNIST",
+        "CROWN-IBP's released dm-large CNN (the largest model of Gowal et al. 2018): "
+        f"verified error at L∞ ε={_eps} on the 10,000 test digits",
+        _CROWN_IBP,
+        "zhang2020crownibp",
+    )
+
 
 def get(key: str) -> Reference:
     """The entry ``key`` of :data:`REFERENCES`."""

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from . import checks, attacks
+from . import attacks, certify, checks
 from .utils import batches, eval_mode, model_device, progress as progress_bar, set_seed
 
 OPTIMIZERS = ("adam", "sgd")
@@ -59,6 +59,24 @@ def _ramped(spec: dict, frac: float) -> dict:
     if spec.get("alpha") is not None:
         out["alpha"] = spec["alpha"] * frac
     return out
+
+
+def _check_ibp(spec: dict | None, attack: dict | None) -> dict | None:
+    if spec is None:
+        return None
+    if attack is not None:
+        raise ValueError(
+            "pass an attack or ibp, not both: they are two kinds of training"
+        )
+    if not isinstance(spec, dict) or set(spec) - {"eps", "kappa"} or "eps" not in spec:
+        raise TypeError(
+            "ibp must be None or a dict like {'eps': 0.4, 'kappa': 0.5}, "
+            f"got {spec!r}"
+        )
+    return {
+        "eps": checks.number(spec["eps"], "ibp['eps']", 0.0, 1.0),
+        "kappa": checks.number(spec.get("kappa", 0.5), "ibp['kappa']", 0.0, 1.0),
+    }
 
 
 def attack_batch(
@@ -105,6 +123,7 @@ def train(
     schedule: str = "cosine",
     weight_decay: float = 0.0,
     attack: dict | None = None,
+    ibp: dict | None = None,
     eps_warmup_epochs: float = 0.0,
     seed: int = 0,
     progress: bool = True,
@@ -115,9 +134,12 @@ def train(
 
     ``attack=None`` is standard training; an attack spec makes it adversarial training,
     with ε ramped linearly from 0 over the first ``eps_warmup_epochs`` epochs.
-    ``acc`` is the training accuracy on the (possibly adversarial) batches seen.
+    ``ibp={"eps": 0.4, "kappa": 0.5}`` makes it certified training instead
+    (:func:`robustcore.certify.ibp_loss`), ε ramped from 0 and κ from 1 over the same
+    epochs. ``acc`` is the training accuracy on the (possibly adversarial) batches seen.
     """
     y, attack = _check_attack(model, x, y, attack)
+    ibp = _check_ibp(ibp, attack)
     epochs = checks.integer(epochs, "epochs", 1, 10_000)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     checks.seed(seed)
@@ -162,8 +184,19 @@ def train(
                     else 1.0
                 )
                 xb = attack_batch(model, xb, yb, attack, eps_scale=ramp)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
+            if ibp is not None:
+                ramp = (
+                    min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch))
+                    if eps_warmup_epochs
+                    else 1.0
+                )
+                kappa = 1.0 - ramp * (1.0 - ibp["kappa"])
+                loss = certify.ibp_loss(model, xb, yb, ibp["eps"] * ramp, kappa)
+                with torch.no_grad():
+                    logits = model(xb)
+            else:
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

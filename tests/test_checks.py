@@ -43,6 +43,10 @@ NOT_LABELS = {
     "robustcore.features.construct.invert": "its target is a batch of images",
     "robustcore.train.attack_batch": "train()'s inner step, unchecked by design "
     "(its callers validate once, before their loop)",
+    "robustcore.certify.milp.verify_one": "verify()'s step for one image, unchecked "
+    "(verify validates the batch once)",
+    "robustcore.certify.training.ibp_loss": "train()'s loss under certified training, "
+    "unchecked like attack_batch (train validates once)",
 }
 ONE_IMAGE = (
     "attack_one",

@@ -18,7 +18,7 @@ def test_shapes_and_features(arch):
 
 def test_three_families_differ():
     kinds = {type(models.build(a)).__name__ for a in models.ARCHITECTURES}
-    assert kinds == {"MLP", "SmallCNN", "SmallResNet"}
+    assert kinds == {"MLP", "SmallMLP", "SmallCNN", "SmallResNet"}
 
 
 def test_other_input_sizes():

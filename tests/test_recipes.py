@@ -12,7 +12,8 @@ from robustcore.novelty import model as novelty_model
 
 # the keyword settings of the function each kind of build calls (not its progress bar)
 CALLS = {
-    "classifier": (train.train, {"progress", "desc"}),
+    # ibp: only in the recipes of certified training (its absence is ibp=None)
+    "classifier": (train.train, {"progress", "desc", "ibp"}),
     "D_R": (features.robust_dataset, {"progress"}),
     "D_NR": (features.non_robust_dataset, {"progress"}),
     "D_det": (features.relabelled_dataset, {"progress", "num_classes"}),
