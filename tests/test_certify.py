@@ -156,7 +156,7 @@ def test_on_a_2d_toy_network_the_certificates_match_a_dense_grid():
             z = net(g)
         exact_grid.append(float((z[:, yi] - z[:, 1 - yi]).min()))
     exact_grid = torch.tensor(exact_grid)
-    verdicts = certify.verify(net, x, y, eps, time_limit=30)
+    verdicts = certify.verify(net, x, y, eps, time_limit=30, exact_margin=True)
     for method in METHODS:
         ok = certify.certified(net, x, y, eps, method=method)
         assert (exact_grid[ok] > 0).all(), (
@@ -176,7 +176,9 @@ def test_relaxation_below_milp_below_attack_digit_by_digit(digits):
     eps = 0.06
     keep = mlp(x).argmax(1) == y
     x, y = x[keep][:30], y[keep][:30]
-    verdicts = certify.verify(mlp, x, y, eps, time_limit=20)
+    verdicts = certify.verify(mlp, x, y, eps, time_limit=20, exact_margin=True)
+    fast = certify.verify(mlp, x, y, eps, time_limit=20)  # feasibility questions
+    assert [v.status for v in fast] == [v.status for v in verdicts]
     crown = certify.margins(mlp, x, y, eps, method="crown")
     crown = crown.scatter(1, y.unsqueeze(1), torch.inf).min(1).values
     # the attack's worst margin: PGD with restarts
@@ -259,6 +261,8 @@ def test_bad_input_names_the_argument(digits):
         certify.certified(mlp, x, y, 1.5)
     with pytest.raises(ValueError, match="y"):
         certify.margins(mlp, x, y + 10, 0.1)
+    with pytest.raises(TypeError, match="exact_margin"):
+        certify.verify(mlp, x[:1], y[:1], 0.1, exact_margin=1)
     with pytest.raises(ValueError, match="time_limit"):
         certify.verify(mlp, x[:1], y[:1], 0.1, time_limit=0)
     with pytest.raises(TypeError, match="chain"):

@@ -92,9 +92,13 @@ def certified(
     return (m > 0).all(1)
 
 
-def _check_verify(model, x, y, eps, time_limit=60.0, method="crown", **_) -> dict:
+def _check_verify(
+    model, x, y, eps, time_limit=60.0, method="crown", exact_margin=False, **_
+) -> dict:
     out = _check(model, x, y, eps, method)
     out.pop("batch_size")
+    if not isinstance(exact_margin, bool):
+        raise TypeError(f"exact_margin must be True or False, got {exact_margin!r}")
     return {
         **out,
         "time_limit": checks.number(time_limit, "time_limit", 0.0, lo_open=True),
@@ -110,13 +114,17 @@ def verify(
     *,
     time_limit: float = 60.0,
     method: str = "crown",
+    exact_margin: bool = False,
 ) -> list[Verdict]:
     """Exact robustness of each image in the L∞ ball (clipped to [0, 1]) by MILP, with
     the neurons' bounds from ``method`` and at most ``time_limit`` seconds per image.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) labels. Returns one :class:`Verdict` per
     image. Meant for small networks (a few hundred ReLUs): the program has one binary
-    variable per ReLU the bounds cannot decide.
+    variable per ReLU the bounds cannot decide. By default each other class is a
+    feasibility question (can it win?), which proves robustness sooner;
+    ``exact_margin=True`` also finds the smallest margin of each class the bounds
+    leave open.
     """
     verdicts = []
     with torch.no_grad(), eval_mode(model):
@@ -134,7 +142,17 @@ def verify(
             order = [int(j) for j in bound.argsort() if bound[j] <= 0]
             pre = {i: (l[0], u[0]) for i, (l, u) in pre.items()}
             verdicts.append(
-                verify_one(model, steps, pre, lo[0], hi[0], int(yi), order, time_limit)
+                verify_one(
+                    model,
+                    steps,
+                    pre,
+                    lo[0],
+                    hi[0],
+                    int(yi),
+                    order,
+                    time_limit,
+                    exact_margin,
+                )
             )
     return verdicts
 
