@@ -92,7 +92,8 @@ def beside(
     :func:`robustcore.results.table`) beside its committed full-profile records
     (``full``, the same kind of rows) and the published numbers, as Markdown, with where
     and when the full profile ran (``run``, from
-    :func:`robustcore.full_records.runs`; None: not run yet)."""
+    :func:`robustcore.full_records.runs`; None: not run yet). With no full-profile
+    records, only the sentence that says so."""
     for arg, rows in (("live", live), ("full", full)):
         if not isinstance(rows, list) or not all(
             isinstance(r, dict) and {"name", "value"} <= set(r) for r in rows
@@ -134,6 +135,8 @@ def beside(
             "No full-profile run of this chapter is committed yet "
             "(`make full` runs it; see the README)."
         )
+        if not theirs:  # nothing to set beside this run's numbers: one sentence
+            return note
     else:
         changed = "; ".join(f"{k} = {v}" for k, v in (run.get("set") or {}).items())
         note = (

@@ -93,6 +93,21 @@ def test_beside_puts_this_run_next_to_the_full_profile(tmp_path, monkeypatch):
     assert "60 min; run with N_IMAGES = 100." in text
     # a chapter without a committed run says so
     assert "No full-profile run of this chapter" in tables.beside([], [], None)
+    # an empty comparison is one sentence, not a table of dashes
+    live = [
+        {
+            "name": "a",
+            "value": 1.0,
+            "profile": "quick",
+            "reference": None,
+            "kind": None,
+            "unit": "%",
+            "n": None,
+            "low": None,
+            "high": None,
+        }
+    ]
+    assert "|" not in tables.beside(live, [], None)
 
 
 def test_committed_records_say_where_and_when_they_were_measured():

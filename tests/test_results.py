@@ -180,7 +180,7 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
     ns = _run_page(
         "reproductions", ROOT / "book", monkeypatch
     )  # nothing recorded: says so
-    assert [r["value"] for r in ns["rows"]] == [None] * 5
+    assert [r["value"] for r in ns["rows"]] == [None] * 6  # one row per chapter
     results.record(
         "01",
         "Adv. trained CNN, clean",
@@ -201,7 +201,7 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
     )
     results.record("03", "CNN, 2 pixels", 5.0, unit="%", profile="quick")
     ns = _run_page("reproductions", ROOT / "book", monkeypatch)
-    assert len(ns["recorded"]) == 3 and ns["missing"] == ["02", "04", "05"]
+    assert len(ns["recorded"]) == 3 and ns["missing"] == ["02", "04", "05", "06"]
     repro = tables.records(ns["rows"], "reproduction")
     assert (
         "| 01 | Adv. trained CNN, clean | 98.1% [97.1, 98.8], n=1,000 | 98.8% | -0.7 pp |"

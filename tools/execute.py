@@ -7,8 +7,11 @@ here. Jupyter Book 1 runs the notebooks of one build one after the other; jupyte
 build would. The longest pages start first (as long as the previous build took, where its cache
 holds that; the table of contents' order otherwise).
 
-    python tools/execute.py [--cache _build/.jupyter_cache] [--timeout 900]
+    python tools/execute.py [--cache _build/.jupyter_cache] [--timeout 900] [--from DIR]
 
+``--from DIR`` takes the chapters another run already executed (``.ci/reader-check`` saves
+them there, run from the wheel in an empty folder) instead of running them again: each must
+hold exactly the book's code, every cell executed, no error. Pages missing there run here.
 Exits non-zero, with the failing cells' tracebacks, when any page fails.
 """
 
@@ -19,8 +22,10 @@ import logging
 import sys
 from pathlib import Path
 
+import nbformat
 import yaml
 from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors import load_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +40,39 @@ def pages() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").is_file()]
 
 
+def executed_copy(page: Path, copy: Path) -> nbformat.NotebookNode:
+    """The book's notebook ``page`` with the outputs of its executed copy ``copy``,
+    checked: the same code cells, each one executed, none with an error. (The page's own
+    cells and metadata are kept, so that the cache the build reads matches them exactly;
+    the copy's saved widget state is added.)"""
+    mine = nbformat.read(page, as_version=4)
+    ran = nbformat.read(copy, as_version=4)
+    cells = [c for c in mine.cells if c.cell_type == "code"]
+    done = [c for c in ran.cells if c.cell_type == "code"]
+    if [c.source for c in cells] != [c.source for c in done]:
+        raise SystemExit(f"{copy}: its code differs from {page}'s")
+    for cell, other in zip(cells, done):
+        if not cell.source.strip():
+            continue
+        if other.execution_count is None:
+            raise SystemExit(f"{copy}: a code cell was not executed")
+        if any(o.get("output_type") == "error" for o in other.outputs):
+            raise SystemExit(f"{copy}: a cell failed")
+        cell.outputs, cell.execution_count = other.outputs, other.execution_count
+    for key in (
+        "widgets",
+        "language_info",
+    ):  # the widgets' saved state, as a build keeps
+        if key in ran.metadata:
+            mine.metadata[key] = ran.metadata[key]
+    return mine
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=str(ROOT / "_build" / ".jupyter_cache"))
     ap.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    ap.add_argument("--from", dest="source", type=Path, help="executed copies to take")
     args = ap.parse_args(argv)
 
     cache = get_cache(args.cache)
@@ -52,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         cache.remove_nb_from_project(record.pk)
 
     todo = sorted(pages(), key=lambda p: -took.get(p.name, 0.0))
+    if args.source is not None:
+        taken = [p for p in todo if (args.source / p.name).is_file()]
+        for page in taken:
+            nb = executed_copy(page, args.source / page.name)
+            cache.cache_notebook_bundle(CacheBundleIn(nb, str(page)), overwrite=True)
+            print(f"== {page.name}: executed by another run, taken from {args.source}")
+        todo = [p for p in todo if p not in taken]
     for page in todo:
         cache.add_nb_to_project(str(page))
     logger = logging.getLogger("execute")
