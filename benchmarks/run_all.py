@@ -36,6 +36,7 @@ BENCHMARKS = (
     "one_pixel",
     "one_pixel_small",
     "construction",
+    "certify",
     "book",
 )
 # benchmark -> (script, its arguments): one script may serve two benchmarks
@@ -45,12 +46,14 @@ SCRIPTS = {
     "one_pixel": ("one_pixel", []),
     "one_pixel_small": ("one_pixel", ["--model", "small-cnn"]),
     "construction": ("construction", []),
+    "certify": ("certify", []),
 }
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {
     "pgd": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "pgd_early": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
+    "certify": ["--batch", "16", "--repeats", "1"],
     "one_pixel": [
         "--batch",
         "2",

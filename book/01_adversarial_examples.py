@@ -663,8 +663,11 @@ for label in ("MLP", "CNN", "ResNet"):
 # adversarially trained CNN keeps most of its accuracy, with FGSM weaker than PGD as it should
 # be, and more steps with restarts find a few more adversarial digits. (A robust model that
 # resisted PGD *better* than FGSM would be a warning sign of gradient masking, as {cite:t}`carlini2019evaluating` warn.)
-# Our small CNN, trained with a 5-step (quick profile) or 10-step (full profile) attack, lands close
-# to the paper's numbers; the paper's model is larger and was trained with a 40-step attack.
+# Our small CNN, trained with a 5-step (quick profile) or 10-step (full profile) attack, stands
+# beside the paper's numbers in the table above; the paper's model is larger and was trained with a
+# 40-step attack, so the two are analogues, and the claims above say which gaps are more than
+# noise. Every one of these robust accuracies is an *upper* bound: the share of digits the attacks
+# we ran could not break. Chapter 6 bounds them from below, with certificates.
 #
 # ## Try it: an ε slider
 #

@@ -796,6 +796,20 @@ from robustcore import full_records
 display(Markdown(full_records.beside("03")))
 
 # %% [markdown]
+# ### Which digits are noise
+#
+# A training run or a long optimisation carries the last bits of its float sums into its
+# result, and the order of those sums depends on the CPU's instruction set and thread count. This
+# chapter was run twice on one machine with only that order changed (`python tools/noise.py
+# 03`): a number that moved there can move on another machine too, and a difference no larger
+# than that says nothing.
+
+# %% tags=["hide-input"]
+from robustcore import noise
+
+display(Markdown(noise.table("03")))
+
+# %% [markdown]
 # ## What to remember
 #
 # - A black-box attack needs only the model's probabilities; differential evolution turns them into

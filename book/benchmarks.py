@@ -127,6 +127,22 @@ if bench is not None:
             "speedup_vs_torchattacks"
         ]
         ratios[f"one-pixel, {r['model']}: throughput / raw"] = r["throughput_vs_raw"]
+    if "certify" in b:
+        r = b["certify"]
+        s = r["seconds"]
+        rows.append(
+            (
+                "certified bounds",
+                f"IBP and CROWN-IBP margins at L∞ ε={r['eps']}, batch {r['batch']}, "
+                f"`{r['model']}`",
+                f"IBP {s['ibp'] * 1000:.0f} ms; "
+                f"CROWN-IBP {s['crown-ibp'] * 1000:.0f} ms",
+                f"forward pass {s['forward'] * 1000:.0f} ms",
+                f"IBP {r['ratio_vs_bare']:.2f}×, CROWN-IBP "
+                f"{r['ratio_crown_ibp_vs_bare']:.2f}× a forward pass",
+            )
+        )
+        ratios["IBP: time / forward pass"] = r["ratio_vs_bare"]
     if "construction" in b:
         r = b["construction"]
         s = r["seconds"]

@@ -72,3 +72,12 @@ def test_one_pixel_benchmark_smoke(tmp_path, capsys):
         and res["throughput_vs_raw"] > 0
     )
     assert "speed-up vs torchattacks" in capsys.readouterr().out
+
+
+def test_certify_benchmark_smoke(tmp_path, capsys):
+    res = _load("certify").main(
+        ["--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")]
+    )
+    assert set(res["seconds"]) == {"forward", "ibp", "crown-ibp"}
+    assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
+    assert "IBP / forward" in capsys.readouterr().out
