@@ -42,11 +42,10 @@ if "google.colab" in sys.modules:
 
 # %% tags=["hide-input", "parameters"]
 # %matplotlib inline
-import inspect
-
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import Code, Markdown, display
+import torch.nn.functional as F
+from IPython.display import Markdown, display
 
 from robustcore import (
     attacks,
@@ -130,10 +129,25 @@ display(Markdown(tables.markdown(header, rows)))
 # $$x_{\text{adv}} = \operatorname{clip}_{[0,1]}\big(x + \varepsilon\,\operatorname{sign}(\nabla_x L(f(x), y))\big).$$
 #
 # It is the steepest ascent step for a linear model inside the L∞ ball
-# $\|x_{\text{adv}} - x\|_\infty \le \varepsilon$. This is the code that runs:
+# $\|x_{\text{adv}} - x\|_\infty \le \varepsilon$. In code, four lines:
 
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(attacks.fgsm), language="python"))
+# %%
+def fgsm(model, x, y, eps):
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(F.cross_entropy(model(x), y, reduction="sum"), x)
+    return (x + eps * grad.sign()).clamp(0, 1).detach()
+
+
+# %% [markdown]
+# The library's `attacks.fgsm` is the same step (a hidden cell checks that the two agree), with
+# argument checks, a targeted variant and the optional random start of fast adversarial training.
+
+# %% tags=["remove-cell"]
+assert torch.allclose(
+    fgsm(std_cnn, x_test[:64], y_test[:64], 0.3),
+    attacks.fgsm(std_cnn, x_test[:64], y_test[:64], 0.3),
+    atol=1e-6,
+)
 
 # %% mystnb={"figure": {"caption": "The standard CNN on the first eight test digits, clean and after FGSM at three budgets. Each digit is titled with the predicted class and its probability; red marks a wrong answer."}} tags=["hide-input"]
 x8, y8 = x_test[:8], y_test[:8]
@@ -163,13 +177,34 @@ plt.show()
 # FGSM trusts the gradient at one point. Projected gradient descent takes `steps` steps of size
 # $\alpha$ from a random start inside the ball and, after each, projects back onto the ball and the
 # pixel range: the "first-order adversary" of Madry et al. Under the L2 norm the step follows the
-# normalised gradient and the projection rescales $\delta$ onto the sphere of radius ε. `pgd` runs
-# that loop, `projected_ascent`, on the cross-entropy; Chapter 5 runs the same loop on another loss.
+# normalised gradient and the projection rescales $\delta$ onto the sphere of radius ε. For L∞,
+# from the clean digit (the random start adds `x + uniform(-ε, ε)` before the loop):
 
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(attacks.pgd), language="python"))
-display(Code(inspect.getsource(attacks.projected_ascent), language="python"))
-display(Code(inspect.getsource(attacks.Ball), language="python"))
+# %%
+def pgd(model, x, y, eps, alpha, steps):
+    x_adv = x.clone()
+    for _ in range(steps):
+        x_adv.requires_grad_(True)
+        loss = F.cross_entropy(model(x_adv), y, reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x_adv)
+        x_adv = x_adv.detach() + alpha * grad.sign()  # ascend ...
+        x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)  # ... project
+    return x_adv
+
+
+# %% [markdown]
+# The library's `attacks.pgd` runs that loop (`attacks.projected_ascent`, which Chapter 5 runs on
+# another loss), with random starts, restarts, the L2 ball and targeted attacks; a hidden cell
+# checks that it agrees with the ten lines above.
+
+# %% tags=["remove-cell"]
+assert torch.allclose(
+    pgd(std_cnn, x_test[:64], y_test[:64], 0.3, 0.01, 10),
+    attacks.pgd(
+        std_cnn, x_test[:64], y_test[:64], 0.3, steps=10, alpha=0.01, random_start=False
+    ),
+    atol=1e-6,
+)
 
 # %%
 eps_linf, eps_l2 = 0.3, 3.0
@@ -373,9 +408,6 @@ glue.numbers(collapse_eps=min(e for e, a in zip(EPS_LINF, std_linf) if a < 0.1))
 # adversarial version before the gradient step. The ramp grows ε from 0 to its full value during the
 # first epoch(s), which avoids the early phase in which a fresh network facing the full ε learns nothing.
 
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(train.train), language="python"))
-
 # %% [markdown]
 # Here it is, run on an 8,000-digit subset for three epochs with an ε = 0.2 budget, next to the
 # same network trained normally on the same data. (The zoo's adversarially trained CNN used the
@@ -539,10 +571,8 @@ claims
 # with AutoAttack {cite:p}`croce2020reliable` (torchattacks' implementation, independent of ours: two
 # gradient-based attacks with adaptive steps, FAB, and the gradient-free Square attack), with
 # Square on its own, and check that at ε = 1, where any digit can be turned into any other,
-# nothing survives. `audit.outcomes` runs them all (`audit.audit` adds the intervals):
-
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(audit.outcomes), language="python"))
+# nothing survives. `audit.outcomes` runs them all on the same digits and returns, per attack,
+# which digits are still right (`audit.audit` adds the intervals):
 
 # %%
 # Standard AutoAttack on a robust model costs minutes per ten digits on a CPU (APGD-T
