@@ -47,12 +47,11 @@ if "google.colab" in sys.modules:
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Code, Markdown, display
+import torch.nn.functional as F
+from IPython.display import Markdown, display
 
 from robustcore import (
     glue,
@@ -113,13 +112,44 @@ print(p1[P1_CLASSES[0]].summary())
 #
 # ## The library
 #
-# The attack maximises the latent distance, exactly as the formula says: it is Chapter 1's projected
-# gradient ascent (`attacks.projected_ascent`, the loop of PGD) with the latent distance as its loss.
+# The attack maximises the latent distance, exactly as the formula says: it is Chapter 1's PGD loop
+# with the latent distance as its loss (here from the clean image; training adds a random start).
 # The training loss is two mean squared errors:
 
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(novelty.latent_attack), language="python"))
-display(Code(inspect.getsource(novelty.arae_loss), language="python"))
+# %%
+def latent_attack(model, x, eps, alpha, steps):
+    with torch.no_grad():
+        z = model.encode(x)
+    x_star = x.clone()
+    for _ in range(steps):
+        x_star.requires_grad_(True)
+        dist = (model.encode(x_star) - z).pow(2).mean(1).sum()  # MSE(E(x), E(x*))
+        (grad,) = torch.autograd.grad(dist, x_star)
+        x_star = x_star.detach() + alpha * grad.sign()
+        x_star = torch.min(torch.max(x_star, x - eps), x + eps).clamp(0, 1)
+    return x_star
+
+
+def arae_loss(model, x, x_star, gamma=0.1):
+    z, z_star = model.encode(x), model.encode(x_star)
+    return F.mse_loss(model.decode(z_star), x) + gamma * F.mse_loss(z, z_star)
+
+
+# %% [markdown]
+# The library's `novelty.latent_attack` and `novelty.arae_loss` are the same (a hidden cell checks
+# that they agree), with random starts, restarts and argument checks.
+
+# %% tags=["remove-cell"]
+_ae, _x = ae2[P2_CLASSES[-1], "arae"], p2[P2_CLASSES[-1]].x_test[:32]
+_star = latent_attack(_ae, _x, 0.2, 0.05, 10)
+assert torch.allclose(
+    _star,
+    novelty.latent_attack(_ae, _x, 0.2, steps=10, alpha=0.05, random_start=False),
+    atol=1e-6,
+)
+assert torch.allclose(
+    arae_loss(_ae, _x, _star), novelty.arae_loss(_ae, _x, _star)[0], atol=1e-6
+)
 
 # %% [markdown]
 # The anomaly score is the reconstruction error of the *clean* input, `novelty.scores`; AUROC and F1
