@@ -48,12 +48,10 @@ if "google.colab" in sys.modules:
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Code, Markdown, display
+from IPython.display import Markdown, display
 
 from robustcore import (
     data,
@@ -84,18 +82,21 @@ print(f"profile: {P.name} — models from the zoo's {P.name}-profile recipes")
 # though, answers with 1000 logits. Compare its 1000-way argmax with the folder labels and every
 # model scores close to 0%, however good it is. The right protocol keeps the 200
 # logits of ImageNet-A's classes, in the same sorted order, so that label $i$ and logit $i$ name the
-# same class. We take the list from timm's shipped subset files and check it against the 1000
-# sorted ImageNet wnids before using it:
+# same class. `imagenet_a.indices()` is that list, taken from timm's shipped subset files and
+# checked against the 1000 sorted ImageNet wnids; masking is then one line:
+
+# %%
+def mask_logits(
+    logits,
+):  # (N, 1000) ImageNet logits → (N, 200), ImageNet-A's label order
+    return logits[:, imagenet_a.indices()]
+
+
+# %% tags=["remove-cell"]
+_logits = torch.randn(4, 1000, generator=torch.Generator().manual_seed(0))
+assert torch.equal(mask_logits(_logits), imagenet_a.mask_logits(_logits))
 
 # %% tags=["hide-input"]
-display(
-    Code(
-        inspect.getsource(imagenet_a.subset_from_timm)
-        + "\n\n"
-        + inspect.getsource(imagenet_a.mask_logits),
-        language="python",
-    )
-)
 print(
     "first five classes:",
     list(
@@ -119,18 +120,9 @@ print(
 #   most confident questions and measure the accuracy of those answers, for every $k$. A model whose
 #   confidence ranks its answers well scores high even when its accuracy is low.
 #
-# Our calibration error counts every bin. The authors' helper stops one bin short and so never
-# scores the *most* confident predictions, exactly where an overconfident model fails:
-
-# %% tags=["hide-input"]
-display(
-    Code(
-        inspect.getsource(imagenet_a.calibration_error)
-        + "\n\n"
-        + inspect.getsource(imagenet_a.aurra),
-        language="python",
-    )
-)
+# `imagenet_a.calibration_error` and `imagenet_a.aurra` compute them. Our calibration error counts
+# every bin. The authors' helper stops one bin short and so never scores the *most* confident
+# predictions, exactly where an overconfident model fails.
 
 # %% [markdown]
 # ## ImageNet-A itself
@@ -230,12 +222,18 @@ for arch, r, _ in [] if root is None else ia_rows:
 #    its aspect ratio (an anti-aliased resize), and shifted so that its centre of mass sits at the
 #    centre of the 28×28 frame. These are not perturbed: every difference from MNIST is one the
 #    world (or the 8×8 scanner) made.
-# 3. **Keep what the filter gets wrong.** Here is the function:
+# 3. **Keep what the filter gets wrong.** That is the whole method:
 
-# %% tags=["hide-input"]
-display(
-    Code(inspect.getsource(imagenet_a.natural_adversarial_filter), language="python")
-)
+# %%
+def natural_adversarial_filter(model, x, y):
+    with torch.no_grad():
+        wrong = model(x).argmax(1) != y
+    return x[wrong], y[wrong]
+
+
+# %% [markdown]
+# The library's `imagenet_a.natural_adversarial_filter` does the same in batches (a hidden cell
+# checks that they agree), for a Dataset too, and can keep only *confident* mistakes.
 
 # %% [markdown]
 # Then evaluate models the filter never consulted, trained independently on MNIST: an MLP, a CNN,
@@ -269,6 +267,9 @@ print(
     f"Digits-A: {len(kept)} kept ({len(kept) / len(y_cand):.0%}); "
     f"confident Digits-A: {len(kept_conf)}"
 )
+
+# %% tags=["remove-cell"]
+assert torch.equal(natural_adversarial_filter(filter_net, x_cand, y_cand)[1], y_a)
 
 # %% [markdown]
 # The preprocessing matters. Stretching each whole 8×8 frame to the 20×20 box instead
