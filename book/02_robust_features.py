@@ -46,12 +46,12 @@ if "google.colab" in sys.modules:
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import inspect
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Code, Markdown, display
+from IPython.display import Markdown, display
 
 from robustcore import (
     audit,
@@ -93,10 +93,7 @@ print(
 # set is split at random into five equal groups, each altered in one way: (1) two white vertical
 # strokes, (2) two white horizontal strokes, (3) Gaussian noise, (4) a 10×10 patch erased to the
 # background, (5) nothing. The strengths were fixed before any model saw them; the seed fixes which
-# digit lands in which group and where each stroke or patch goes.
-
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(data.perturb), language="python"))
+# digit lands in which group and where each stroke or patch goes (`data.perturbation_groups`).
 
 # %% mystnb={"figure": {"caption": "Twelve test digits of each perturbation group: two vertical strokes, two horizontal strokes, Gaussian noise, an erased 10\u00d710 patch, and none."}} tags=["hide-input"]
 x_grp, y_grp, group = data.perturbation_groups(x_test, y_test, seed=0)
@@ -229,10 +226,34 @@ claims
 # keeping the label of $x$. With an adversarially trained $g$ the only way to match is to draw
 # $x$'s robust features into $x_0$: that gives **D_R**. With a standard $g$, tiny changes that move
 # its non-robust features suffice, and $x_r$ still looks like $x_0$: that gives **D_NR**.
-# The code that runs:
+# Normalised L2 steps whose size decays to 0, each clipped to the pixel range:
 
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(features.invert), language="python"))
+# %%
+def invert(g, target, x0, steps, step_size):
+    with torch.no_grad():
+        rep = g.features(target)
+    x = x0.clone()
+    for k in range(steps):
+        x.requires_grad_(True)
+        dist = (g.features(x) - rep).norm(dim=1) / rep.norm(dim=1)
+        (grad,) = torch.autograd.grad(dist.sum(), x)
+        alpha = step_size * 0.5 * (1 + math.cos(math.pi * k / steps))  # cosine decay
+        norm = grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+        x = (x.detach() - grad * (alpha / norm)).clamp(0, 1)  # a normalised L2 step
+    return x
+
+
+# %% [markdown]
+# The library's `features.invert` runs the same loop in batches, and records the distance at every
+# step (a hidden cell checks that the two agree).
+
+# %% tags=["remove-cell"]
+_x, _x0 = x_test[:16], x_test[16:32]
+assert torch.allclose(
+    invert(std_cnn, _x, _x0, 5, 1.0),
+    features.invert(std_cnn, _x, _x0, steps=5, step_size=1.0, progress=False)[0],
+    atol=1e-5,
+)
 
 # %% [markdown]
 # The datasets are built once per profile by `features.load_constructed`, which caches them with
@@ -412,9 +433,7 @@ glue.numbers(
 # all of them. D_det relabels every image $x$ of class $y$ as $t = (y+1) \bmod 10$ after a targeted
 # L2 attack toward $t$ on the standard CNN; D_rand draws $t$ uniformly among the other classes.
 # Every model is then tested on the **real** test set: clean, and under L∞ and L2 PGD.
-
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(features.relabelled_dataset), language="python"))
+# (`features.relabelled_dataset` builds both relabelled sets.)
 
 # %% mystnb={"figure": {"caption": "The first training images of D, D_det and D_rand, each titled with the label it is trained with."}} tags=["hide-input"]
 rows_shown = ("D", "D_det", "D_rand")
