@@ -48,12 +48,10 @@ if "google.colab" in sys.modules:
 
 # %% tags=["hide-input", "parameters"]
 # %matplotlib inline
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Code, Markdown, display
+from IPython.display import Markdown, display
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from robustcore import (
@@ -105,14 +103,12 @@ print(
 # ## The attack, in full
 #
 # `robustcore.attacks.one_pixel` is the code that runs below, and `attacks.generation` is one
-# generation of its DE: mutate, score, select. Its one departure from a textbook DE loop is that it
-# evolves the populations of *all* images at once: each generation, the children of every image
-# still running go through the model together, in batches of a few hundred images, and an image
-# leaves the loop the moment it is fooled.
-
-# %% tags=["hide-input"]
-display(Code(inspect.getsource(attacks.one_pixel), language="python"))
-display(Code(inspect.getsource(attacks.generation), language="python"))
+# generation of its DE: the child $z_{r_1} + F\,(z_{r_2} - z_{r_3})$ of every member, clipped to the
+# image (`attacks.mutate`), scored by the model, and kept where it is at least as fit as its
+# parent. Its one departure from a textbook DE loop is that it evolves the populations of *all*
+# images at once: each generation, the children of every image still running go through the model
+# together, in batches of a few hundred images, and an image leaves the loop the moment it is
+# fooled.
 
 # %% [markdown]
 # ## One digit, every pixel
