@@ -125,8 +125,8 @@ class SmallResNet(Classifier):
 
 
 class SmallMLP(MLP):
-    """Fully connected: flatten → 50 → 50 → classes (ReLU): 100 ReLUs, few enough for
-    exact verification by MILP (Chapter 6)."""
+    """Fully connected: flatten → 50 → 50 → classes (ReLU): 100 ReLUs, few enough
+    for exact verification by MILP (Chapter 6)."""
 
     def __init__(
         self,

@@ -25,15 +25,12 @@ from __future__ import annotations
 import torch
 
 from .. import checks
+from ..attacks import Ball
 from ..utils import eval_mode
 from .bounds import METHODS, lower_bound, margin_spec, relu_bounds
 from .milp import Verdict, verify_one
 from .network import chain
 from .training import ibp_loss
-
-
-def _box(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    return (x - eps).clamp(min=0.0), (x + eps).clamp(max=1.0)
 
 
 def _check(model, x, y, eps, method="crown", batch_size=64, **_) -> dict:
@@ -69,7 +66,8 @@ def margins(
         classes = steps[-1].out_shape[0]
         for k in range(0, len(x), batch_size):
             xb, yb = x[k : k + batch_size], y[k : k + batch_size]
-            lo, hi = _box(xb, eps)
+            box = Ball(xb, eps, "linf")  # the L∞ ball ∩ [0, 1] is a box
+            lo, hi = box.lo, box.hi
             spec = margin_spec(yb, classes).to(xb.dtype)
             out.append(lower_bound(steps, lo, hi, spec, method))
     return torch.cat(out)
@@ -131,7 +129,8 @@ def verify(
         steps = chain(model, tuple(x.shape[1:]))
         classes = steps[-1].out_shape[0]
         for xi, yi in zip(x, y):
-            lo, hi = _box(xi.unsqueeze(0), eps)
+            box = Ball(xi.unsqueeze(0), eps, "linf")
+            lo, hi = box.lo, box.hi
             pre = relu_bounds(steps, lo, hi, method)
             spec = margin_spec(yi.view(1), classes).to(x.dtype)
             bound = lower_bound(steps, lo, hi, spec, method)[0]

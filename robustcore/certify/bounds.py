@@ -10,13 +10,13 @@ never go below anywhere in the box.
 - **IBP** (interval bound propagation, Gowal et al. 2018) pushes a centre and a radius
   through the chain: ``f(c)`` and ``|L| r`` through an affine map, the interval's ends
   through a ReLU. One forward pass; loose, but differentiable, so it trains.
-- **CROWN** (Zhang et al. 2018) walks back from the specification: a linear form of a
-  layer's output is a linear form of its input (``Λ L``, plus ``Λ b``), and across a
-  ReLU whose input lies in [l, u] with l < 0 < u it takes the line below or above the
-  ReLU that keeps the bound sound (slope u / (u − l) above; 0 or 1 below). At the input,
-  the form is bounded over the box exactly. The ReLUs' [l, u] come from the same walk
-  back from each earlier layer (``crown``), or from IBP (``crown-ibp``, Zhang et
-  al. 2020).
+- **CROWN** (Zhang et al. 2018) walks back from the specification: a linear
+  form of a layer's output is a linear form of its input (``Λ L``, plus
+  ``Λ b``), and across a ReLU whose input lies in [l, u] with l < 0 < u it
+  takes the line below or above the ReLU that keeps the bound sound (slope
+  u / (u − l) above; 0 or 1 below). At the input, the form is bounded over the box
+  exactly. The ReLUs' [l, u] come from the same walk back from each earlier
+  layer (``crown``), or from IBP (``crown-ibp``, Zhang et al. 2020).
 
 No checks: the public entry points of :mod:`robustcore.certify` validate.
 """

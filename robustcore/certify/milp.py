@@ -1,13 +1,15 @@
 """Exact verification of a small ReLU network by mixed-integer linear programming
 (Tjeng, Xiao & Tedrake 2019), with ``scipy.optimize.milp`` (HiGHS).
 
-For one image and one other class j, the program minimises the margin ``z_y − z_j`` over
-the box of inputs. Every neuron's value is a variable; an affine map is a set of
-equalities; a ReLU ``a = max(z, 0)`` whose input bounds [l, u] straddle 0 gets a binary
-δ and the big-M constraints ``a ≥ z, a ≥ 0, a ≤ u·δ, a ≤ z − l·(1 − δ)`` — exact, and
-the tighter [l, u] (from :mod:`~robustcore.certify.bounds`), the faster. A ReLU that is
-always on or always off is an equality. The minimum over the classes j is the exact
-worst-case margin: > 0 means robust, < 0 comes with the input that reaches it.
+For one image and one other class j, the program minimises the margin
+``z_y − z_j`` over the box of inputs. Every neuron's value is a variable; an
+affine map is a set of equalities; a ReLU ``a = max(z, 0)`` whose input bounds
+[l, u] straddle 0 gets a binary δ and the big-M constraints
+``a ≥ z, a ≥ 0, a ≤ u·δ, a ≤ z − l·(1 − δ)``: exact, and the
+tighter [l, u] (from :mod:`~robustcore.certify.bounds`), the faster. A ReLU
+that is always on or always off is an equality. The minimum over the classes j
+is the exact worst-case margin: > 0 means robust, < 0 comes with the input that
+reaches it.
 
 No checks: :func:`robustcore.certify.verify` validates.
 """
@@ -27,15 +29,15 @@ from .network import Affine, ReLU
 
 @dataclass
 class Verdict:
-    """The outcome for one image: ``status`` is "robust", "counterexample", "timeout"
-    or "boundary" (the exact worst margin is ≤ 0, yet the model in float32 still reads y
-    at the input that reaches it: a tie within rounding); ``margin``: the smallest
-    exact margin over the classes the solver was asked about when it minimised them
-    (``exact_margin``), else that of the point it found (∞ when every class is proved
-    unable to win); for an image the bounds certify, the solver does not run and it is
-    the bound's;
-    ``counterexample`` (C, H, W) in the box, misclassified by the model, or None;
-    ``seconds`` the solver's wall time."""
+    """The outcome for one image: ``status`` is "robust", "counterexample",
+    "timeout" or "boundary" (the exact worst margin is ≤ 0, yet the model in
+    float32 still reads y at the input that reaches it: a tie within
+    rounding); ``margin``: the smallest exact margin over the classes the
+    solver was asked about when it minimised them (``exact_margin``), else
+    that of the point it found (∞ when every class is proved unable to win);
+    for an image the bounds certify, the solver does not run and it is the
+    bound's; ``counterexample`` (C, H, W) in the box, misclassified by the
+    model, or None; ``seconds`` the solver's wall time."""
 
     status: str
     margin: float
@@ -90,7 +92,8 @@ def _program(steps, pre, lo, hi):
         lows += [np.zeros(m), np.zeros(k)]
         highs += [np.maximum(u, 0.0) * ~off, np.ones(k)]
         kinds += [np.zeros(m), np.ones(k)]
-        # on: a − L x = b;  unstable: a − L x ≥ b  and  a − L x − l·δ ≤ b − l
+        # on: a − L x = b;
+        # unstable: a − L x ≥ b  and  a − L x − l·δ ≤ b − l
         for mask, lb, ub in ((on, b, b), (unstable, b, np.full(m, np.inf))):
             idx = np.flatnonzero(mask)
             rows.append(_rows(a[idx], current, L[idx], len(idx)))
@@ -111,7 +114,8 @@ def _program(steps, pre, lo, hi):
 
 
 def _rows(a_idx, x_idx, L, k, d_idx=None, d_coef=None):
-    """Sparse rows ``a − L x (+ d_coef·δ)`` as (row, col, value) triples for k rows."""
+    """Sparse rows ``a − L x (+ d_coef·δ)`` as (row, col, value) triples for k
+    rows."""
     r = [np.arange(k)]
     c = [a_idx]
     v = [np.ones(k)]
