@@ -464,10 +464,12 @@ display(Markdown(noise.table("06")))
 #
 # - An attack bounds robust accuracy from **above**, a certificate from **below**; only their
 #   meeting is the truth, and on small networks MILP finds it.
-# - Interval bounds cost two forward passes and are loose on ordinary networks; linear bounds
-#   (CROWN) are much tighter and cost a backward pass per neuron.
-# - A network trained against PGD is robust but not *certifiably* so; a network trained on its
-#   bound is certifiable, at some cost in clean accuracy.
+# - Interval bounds cost about two forward passes; linear bounds (CROWN) cost a backward pass per
+#   neuron. Which of them is tighter depends on how the network was trained — the claims above
+#   say what this run found for each model.
+# - Training against PGD and training on a bound are different goals: the sandwich shows, model
+#   by model, how far each one's certificate lies below its attacks, and what each costs in
+#   clean accuracy.
 #
 # ## Exercises
 #
