@@ -37,6 +37,8 @@ BENCHMARKS = (
     "one_pixel_small",
     "construction",
     "certify",
+    "arae",
+    "autoattack",
     "book",
 )
 # benchmark -> (script, its arguments): one script may serve two benchmarks
@@ -47,6 +49,8 @@ SCRIPTS = {
     "one_pixel_small": ("one_pixel", ["--model", "small-cnn"]),
     "construction": ("construction", []),
     "certify": ("certify", []),
+    "arae": ("arae", []),
+    "autoattack": ("autoattack", []),
 }
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {
@@ -54,6 +58,8 @@ SMOKE = {
     "pgd_early": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "construction": ["--steps", "2", "--batch", "16", "--repeats", "1"],
     "certify": ["--batch", "16", "--repeats", "1"],
+    "arae": ["--images", "32", "--batch", "16", "--steps", "2", "--repeats", "1"],
+    "autoattack": ["--batch", "8", "--steps", "2", "--repeats", "1"],
     "one_pixel": [
         "--batch",
         "2",

@@ -38,6 +38,10 @@ if "google.colab" in sys.modules:
 #   passes, on a zoo CNN and on a small CNN (conv 16 → conv 32 → fc 64, trained for one epoch),
 #   where the work around each forward pass weighs most;
 # - **D_R construction**: `features.robust_dataset` against the bare cost of its forward+backward passes;
+# - **ARAE training**: an epoch of `novelty.fit(method="arae")` (the 40-step latent attack crafted
+#   for every batch, then the training step) against the bare cost of the same passes;
+# - **AutoAttack**: `audit.autoattack`'s APGD-CE (torchattacks, 100 steps) on a robust CNN against
+#   the bare cost of its forward+backward passes;
 # - **the whole book**: every chapter executed under `pytest --nbval`, its wall time and peak memory.
 #
 # Ratios are what travels between machines; the seconds are those of the machine named below.
@@ -157,6 +161,22 @@ if bench is not None:
             )
         )
         ratios["D_R: time / bare"] = r["ratio_vs_bare"]
+    for key, label in (("arae", "ARAE training"), ("autoattack", "AutoAttack APGD-CE")):
+        if key in b:
+            r = b[key]
+            s = r["seconds"]
+            n = r.get("images", r["batch"])
+            rows.append(
+                (
+                    label,
+                    f"{r['steps']} steps, {n:,} images in batches of {r['batch']}",
+                    f"{s['robustcore']:.2f} s "
+                    f"({r['images_per_second']['robustcore']:,.1f} img/s)",
+                    f"bare {s['bare']:.2f} s",
+                    f"{r['ratio_vs_bare']:.2f}× bare cost",
+                )
+            )
+            ratios[f"{label}: time / bare"] = r["ratio_vs_bare"]
     if "book" in b:
         r = b["book"]
         rows.append(

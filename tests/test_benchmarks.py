@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -81,3 +83,19 @@ def test_certify_benchmark_smoke(tmp_path, capsys):
     assert set(res["seconds"]) == {"forward", "ibp", "crown-ibp"}
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "IBP / forward" in capsys.readouterr().out
+
+
+def test_arae_benchmark_smoke(tmp_path, capsys):
+    res = _load("arae").main(
+        ["--images", "32", "--batch", "16", "--steps", "2", "--repeats", "1"]
+    )
+    assert set(res["seconds"]) == {"robustcore", "bare"} and res["ratio_vs_bare"] > 0
+    assert "ratio vs bare cost" in capsys.readouterr().out
+
+
+def test_autoattack_benchmark_smoke(tmp_path, capsys):
+    pytest.importorskip("torchattacks")
+    res = _load("autoattack").main(["--batch", "8", "--steps", "2", "--repeats", "1"])
+    assert set(res["seconds"]) == {"robustcore", "bare"} and res["ratio_vs_bare"] > 0
+    assert 0 <= res["robust_accuracy"] <= 1
+    assert "ratio vs bare cost" in capsys.readouterr().out
