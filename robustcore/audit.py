@@ -6,8 +6,9 @@ attack, not the model. :func:`outcomes` attacks it, on the same images, with
 * PGD-40 and PGD-100 with restarts (robustcore's own attacks),
 * AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square; Croce & Hein 2020),
   built from torchattacks' attacks — an implementation independent of ours,
-* Square alone, a gradient-free attack: if it beats the white-box attacks, gradients are
-  masked,
+* Square alone, a gradient-free attack: if it beats the white-box attacks (the PGDs and
+  AutoAttack's gradient-based parts, which :func:`outcomes` also reports without
+  Square), gradients are masked,
 * and a sanity check: at ε = 1 every image can be turned into any other, so accuracy
   must be 0;
 
@@ -84,6 +85,13 @@ STANDARD = ("apgd-ce", "apgd-t", "fab-t", "square")
 STEPS = 100
 
 
+def _check_parts(parts: Any) -> None:
+    if not isinstance(parts, tuple) or not parts or not set(parts) <= set(STANDARD):
+        raise ValueError(
+            f"parts must be a non-empty tuple of {STANDARD}, got {parts!r}"
+        )
+
+
 def autoattack(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -104,10 +112,7 @@ def autoattack(
     (L∞: [0, 1]).
     """
     y, eps = _check(model, x, y, eps, norm)
-    if not isinstance(parts, tuple) or not parts or not set(parts) <= set(STANDARD):
-        raise ValueError(
-            f"parts must be a non-empty tuple of {STANDARD}, got {parts!r}"
-        )
+    _check_parts(parts)
     queries = checks.integer(queries, "queries", 1)
     seed, batch_size = checks.seed(seed), checks.integer(batch_size, "batch_size", 1)
     ta = _torchattacks()
@@ -164,14 +169,18 @@ def outcomes(
     """Per image (N,) bool, right or not, of ``model`` on (x, y) at L∞ ``eps`` under
     each attack of this module's list, all on the same images; keys: ``"clean"``,
     ``"PGD-40"``, ``f"PGD-100 ×{restarts}"``, ``"AutoAttack"`` (its ``parts``),
-    ``"Square"``, ``"PGD-40, ε = 1"``, and ``"worst case"`` (right under every attack
-    at ``eps``). Per-image outcomes let two models be compared pairwise on the same
-    images (:func:`robustcore.stats.difference`).
+    ``"Square"``, ``"PGD-40, ε = 1"``, ``"white-box"`` (right under every
+    gradient-based attack at ``eps``: the PGDs and AutoAttack's parts other than
+    Square, the reference for a gradient-masking check with Square) and
+    ``"worst case"`` (right under every attack at ``eps``). Per-image outcomes let
+    two models be compared pairwise on the same images
+    (:func:`robustcore.stats.difference`).
 
     ``known``: outcomes of some of these attacks already computed on the same images
     (e.g. ``{"PGD-100 ×20": hits}`` from an earlier cell), used instead of running them
     again; keys among ``"clean"``, ``"PGD-40"`` and ``f"PGD-100 ×{restarts}"``."""
     restarts = checks.integer(restarts, "restarts", 1)
+    _check_parts(parts)
     pgd = {"name": "pgd", "eps": eps, "alpha": 0.01}
     runs = {
         "clean": None,
@@ -195,11 +204,19 @@ def outcomes(
         k: known[k].cpu() if k in known else train.correct(model, x, y, s, seed=seed)
         for k, s in runs.items()
     }
+    # AutoAttack's gradient-based parts and its Square run apart, each on every image,
+    # so that the white-box verdict below contains no Square; AutoAttack's verdict is
+    # the same rule as its reference code's (right under each of its parts)
+    gradient = tuple(p for p in parts if p != "square")
+    sq = square(model, x, y, eps, queries=queries, seed=seed)
+    aa_gradient = (
+        autoattack(model, x, y, eps, parts=gradient, seed=seed)
+        if gradient
+        else hits["clean"]
+    )
     hits |= {
-        "AutoAttack": autoattack(
-            model, x, y, eps, parts=parts, queries=queries, seed=seed
-        ),
-        "Square": square(model, x, y, eps, queries=queries, seed=seed),
+        "AutoAttack": aa_gradient & sq if "square" in parts else aa_gradient,
+        "Square": sq,
         "PGD-40, ε = 1": train.correct(
             model,
             x,
@@ -208,8 +225,13 @@ def outcomes(
             seed=seed,
         ),
     }
+    white_box = [hits[k] for k in runs if k != "clean"] + [aa_gradient]
     at_eps = [v for k, v in hits.items() if k not in ("clean", "PGD-40, ε = 1")]
-    return {**hits, "worst case": torch.stack(at_eps).all(0)}
+    return {
+        **hits,
+        "white-box": torch.stack(white_box).all(0),
+        "worst case": torch.stack(at_eps).all(0),
+    }
 
 
 def audit(

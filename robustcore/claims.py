@@ -7,21 +7,39 @@ margin) and the evidence that decides it, preferably an interval
     claims = Claims("Chapter 1")
     claims.check("PGD breaks the standard CNN (accuracy below 5%)", acc.high < 0.05,
                  f"{acc:.1%}")
-    claims.report("D_R beats D_NR on group 2", b_r > b_nr, f"{b_r:.3f} vs {b_nr:.3f}")
+    claims.report("D_R beats D_NR on group 2", b_r > b_nr, f"{b_r:.3f} vs {b_nr:.3f}",
+                  key="02-dr-beats-dnr-group-2")
     claims          # in a notebook: ✔ / ✘ one line per claim
 
 :meth:`Claims.check` raises ``AssertionError`` when its claim fails, so a wrong result
 fails the build. :meth:`Claims.report` only records whether a published claim was
 reproduced here: a result that does not reproduce is reported, never asserted, so a
 better recipe never breaks the build.
+
+**Citing a claim.** A claim with a ``key`` (``"NN-words"``, NN its chapter) is stored
+with the chapter's records (:func:`stored`) and glued for the prose: a sentence that
+states a measured conclusion ends with ``{glue:md}`claim-KEY``` (this run's verdict
+and evidence,
+e.g. "✔ 89.5% [88.1, 90.8]") and, where it speaks of the paper-scale run,
+``{glue:md}`claim-full-KEY``` (the committed full profile's verdict, or that it has not
+recorded this claim). A claim that does not hold shows ✘ in the sentence itself. The
+book's tests fail on a cited key that no claim declares and on a declared key that no
+sentence cites.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
+
+from . import io, profiles, results
+
+KEY = re.compile(r"^(\d\d)-[a-z0-9]+(-[a-z0-9]+)*$")
+FULL = Path(__file__).resolve().parent / "full_runs"  # the committed full records
 
 
 @dataclass(frozen=True)
@@ -33,9 +51,17 @@ class Claim:
     held: bool
     evidence: str
     asserted: bool
+    key: str | None = None
 
 
-def _claim(text: str, held: object, evidence: str, asserted: bool) -> Claim:
+def _claim(
+    text: str, held: object, evidence: str, asserted: bool, key: str | None
+) -> Claim:
+    if key is not None and (not isinstance(key, str) or not KEY.match(key)):
+        raise ValueError(
+            f"key must be None or 'NN-words' (NN the chapter, words in lower case "
+            f"joined by '-'), got {key!r}"
+        )
     if not isinstance(text, str) or not text:
         raise TypeError(f"text must be a non-empty string, got {text!r}")
     if not isinstance(evidence, str):
@@ -49,7 +75,73 @@ def _claim(text: str, held: object, evidence: str, asserted: bool) -> Claim:
         raise TypeError(
             f"held must be True or False (the result of a comparison), got {held!r}"
         )
-    return Claim(text, bool(held), evidence, asserted)
+    return Claim(text, bool(held), evidence, asserted, key)
+
+
+def verdict(claim: dict | Claim | None, profile: str = "") -> str:
+    """A claim's verdict as inline Markdown for the sentence that cites it:
+    ``"✔ 89.5% [88.1, 90.8]"``, ``"✘ not reproduced here: …"``; None (a profile that has
+    not recorded the claim) says so."""
+    if not isinstance(profile, str):
+        raise TypeError(f"profile must be a string, got {type(profile).__name__}")
+    ok = isinstance(claim, Claim) or (
+        isinstance(claim, dict) and {"held", "asserted", "evidence"} <= set(claim)
+    )
+    if claim is not None and not ok:
+        raise TypeError(
+            "claim must be a Claim, a stored claim (a dict with held, asserted and "
+            f"evidence) or None, got {claim!r}"
+        )
+    where = f"{profile} profile " if profile else ""
+    if claim is None:
+        return f"{where}not recorded yet"
+    c = claim if isinstance(claim, dict) else claim.__dict__
+    mark = "✔" if c["held"] else "✘"
+    note = "" if c["held"] else (" fails" if c["asserted"] else " not reproduced")
+    evidence = f": {c['evidence']}" if c["evidence"] else ""
+    return f"{where}{mark}{note}{evidence}"
+
+
+def _path(chapter: str, profile: str, folder: Path | None = None) -> Path:
+    return (folder or results.results_dir()) / f"chapter{chapter}-{profile}.claims.json"
+
+
+def stored(
+    chapter: str, profile: str | None = None, folder: Path | None = None
+) -> dict[str, dict]:
+    """The keyed claims a chapter recorded in ``profile`` (default: the current one):
+    key → ``{text, held, evidence, asserted}``; ``folder``: where (default: the
+    results folder; :data:`FULL` for the committed full profile)."""
+    if not isinstance(chapter, str) or not re.fullmatch(r"\d\d", chapter):
+        raise ValueError(f"chapter must be two digits such as '04', got {chapter!r}")
+    path = _path(chapter, profiles.resolve(profile), folder)
+    return io.read_json(path) if path.is_file() else {}
+
+
+def _cite(c: Claim) -> None:
+    """Store a keyed claim with its chapter's records and glue its verdicts."""
+    chapter, profile = c.key[:2], profiles.current().name
+    path = _path(chapter, profile)
+    found = stored(chapter, profile)
+    found[c.key] = {
+        "text": c.text,
+        "held": c.held,
+        "evidence": c.evidence,
+        "asserted": c.asserted,
+    }
+    io.atomic_write_json(found, path)
+    _glue(c.key, verdict(c), stored(chapter, "full", FULL).get(c.key))
+
+
+def _glue(key: str, live: str, full: dict | None) -> None:
+    """Glue this run's verdict and the committed full profile's under the key."""
+    try:  # myst-nb: installed with the book's tools, not with the library
+        from IPython.display import Markdown
+        from myst_nb import glue
+    except ImportError:
+        return
+    glue(f"claim-{key}", Markdown(live), display=False)
+    glue(f"claim-full-{key}", Markdown(verdict(full, "full")), display=False)
 
 
 @dataclass
@@ -59,20 +151,39 @@ class Claims:
     title: str = ""
     items: list[Claim] = field(default_factory=list)
 
-    def check(self, text: str, held: object, evidence: str = "") -> None:
+    def check(
+        self, text: str, held: object, evidence: str = "", *, key: str | None = None
+    ) -> None:
         """Assert claim ``text``: record it, and raise ``AssertionError`` if ``held`` is
-        false."""
-        c = _claim(text, held, evidence, True)
+        false. ``key``: the name the prose cites it by (see the module's doc)."""
+        c = _claim(text, held, evidence, True, key)
         self.items.append(c)
+        if key is not None:
+            _cite(c)
         if not c.held:
             raise AssertionError(f"claim failed: {text} ({evidence})")
 
-    def report(self, text: str, held: object, evidence: str = "") -> bool:
+    def report(
+        self, text: str, held: object, evidence: str = "", *, key: str | None = None
+    ) -> bool:
         """Record whether published claim ``text`` was reproduced here, without
-        asserting it."""
-        c = _claim(text, held, evidence, False)
+        asserting it. ``key`` as in :meth:`check`."""
+        c = _claim(text, held, evidence, False, key)
         self.items.append(c)
+        if key is not None:
+            _cite(c)
         return c.held
+
+    def skip(self, text: str, reason: str, *, key: str) -> None:
+        """A claim this run does not decide (its data is absent, or only the full
+        profile measures it): nothing is recorded, and the sentence that cites ``key``
+        shows ``reason`` ("not run here: needs ImageNet-A") instead of a verdict."""
+        _claim(text, False, reason, False, key)  # checks the arguments
+        if key is None:
+            raise TypeError("key must name the skipped claim, got None")
+        if not isinstance(reason, str) or not reason:
+            raise TypeError(f"reason must be a non-empty string, got {reason!r}")
+        _glue(key, f"not run here: {reason}", stored(key[:2], "full", FULL).get(key))
 
     def lines(self) -> list[str]:
         """One line per claim: ✔ held, ✘ not reproduced (reported claims only)."""

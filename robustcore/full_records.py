@@ -68,6 +68,11 @@ def publish(
         meta = {k: run.get(k, timing.get(k)) for k in RUN_FIELDS}
         known[chapter] = {**meta, "set": run.get("set", {})}
         io.atomic_write_json(recs, folder / f"chapter{chapter}-full.json")
+        verdicts = out / "results" / f"chapter{chapter}-full.claims.json"
+        if verdicts.is_file():  # the chapter's keyed claims (robustcore.claims)
+            io.atomic_write_json(
+                io.read_json(verdicts), folder / f"chapter{chapter}-full.claims.json"
+            )
         done.append(chapter)
     if chapters and (missing := sorted(set(chapters) - set(done))):
         raise ValueError(

@@ -80,6 +80,8 @@ def record(
     reference: str | None = None,
     dataset: str = "",
     same_protocol: bool = True,
+    model: str = "",
+    same_model: bool = False,
     unit: str = "",
     what: str = "",
     profile: str | None = None,
@@ -89,15 +91,23 @@ def record(
     ``value``: a number, or a :class:`robustcore.stats.Estimate` (its n and interval
     are kept; a proportion is stored in percent when ``unit`` is ``"%"``).
     ``reference``: the key of the published number it stands beside
-    (:data:`robustcore.references.REFERENCES`); ``dataset`` and ``same_protocol`` say
-    whether ours is a *reproduction* of it (same data and protocol: a gap is shown) or
-    an *analogue* (:func:`robustcore.references.comparison`). ``what``: a note on what
-    we measured. Recording the same name again replaces it. Returns the stored record.
+    (:data:`robustcore.references.REFERENCES`); ``dataset``, ``same_protocol`` and
+    ``same_model`` say whether ours is a *reproduction* of it (same data, protocol and
+    model: a gap is shown) or an *analogue* (:func:`robustcore.references.comparison`);
+    ``model`` says what ours is (architecture and recipe), and the record keeps the
+    difference in words (:func:`robustcore.references.difference`). ``what``: a note on
+    what we measured. Recording the same name again replaces it. Returns the stored
+    record.
     """
     _check_chapter(chapter)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
-    for arg, v in (("unit", unit), ("what", what), ("dataset", dataset)):
+    for arg, v in (
+        ("unit", unit),
+        ("what", what),
+        ("dataset", dataset),
+        ("model", model),
+    ):
         if not isinstance(v, str):
             raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
     n = low = high = None
@@ -113,10 +123,19 @@ def record(
                 "reference is given"
             )
         entry = references.get(reference)
+        like = (reference, dataset, same_protocol, same_model)
+        kind = references.comparison(*like)
+        if not same_model and not model:
+            raise ValueError(
+                "model must say what ours is (e.g. 'a small CNN trained with PGD-10') "
+                "when a reference is given and same_model is False"
+            )
         ref = {
             "reference": entry.value,
             "reference_key": reference,
-            "kind": references.comparison(reference, dataset, same_protocol),
+            "kind": kind,
+            "difference": references.difference(*like, model=model, protocol=what),
+            "model": model,
             "source": entry.source,
             "measured": entry.measured,
             "cite": entry.cite,
@@ -200,9 +219,30 @@ def load_all(
     return {c: load(c, profile, folder) for c in ids}
 
 
+def like_for_like(rec: dict[str, Any]) -> dict[str, Any]:
+    """A stored record with its comparison as the registry rules today: a record made
+    before the models were compared (no ``"difference"``) never counts as a
+    reproduction — it becomes an analogue, its model unknown."""
+    if not isinstance(rec, dict) or "value" not in rec:
+        raise TypeError(
+            f"rec must be a stored record (a dict with a value), got {rec!r}"
+        )
+    if rec.get("reference_key") is None or "difference" in rec:
+        return rec
+    key, dataset = rec["reference_key"], rec.get("dataset") or "?"
+    same_protocol = rec.get("kind") == "reproduction"
+    return {
+        **rec,
+        "kind": "analogue",
+        "difference": references.difference(
+            key, dataset, same_protocol, False, "not recorded", rec.get("what", "")
+        ),
+    }
+
+
 def gap(rec: dict[str, Any]) -> float | None:
-    """``value − reference`` of a reproduction; None for an analogue (other data or
-    protocol: no gap) or a record without a reference."""
+    """``value − reference`` of a reproduction; None for an analogue (other data,
+    protocol or model: no gap) or a record without a reference."""
     ref = rec.get("reference")
     if ref is None or isinstance(ref, str) or rec.get("kind") != "reproduction":
         return None
@@ -217,6 +257,7 @@ _ROW_FIELDS = (
     "reference",
     "reference_key",
     "kind",
+    "difference",
     "source",
     "measured",
     "cite",
@@ -230,10 +271,10 @@ def table(
     folder: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Every record of ``profile`` as rows ``{chapter, name, value, n, low, high,
-    reference, reference_key, kind, source, measured, cite, gap, unit, what, profile,
-    machine, recorded}``. A chapter of ``chapters`` without records gets one row whose
-    ``value`` is None ("not run here"), so a summary shows what is missing instead of
-    hiding it. ``folder`` as in :func:`load`."""
+    reference, reference_key, kind, difference, source, measured, cite, gap, unit,
+    what, profile, machine, recorded}``. A chapter of ``chapters`` without records gets
+    one row whose ``value`` is None ("not run here"), so a summary shows what is
+    missing instead of hiding it. ``folder`` as in :func:`load`."""
     profile = profiles.resolve(profile)
     for c in chapters:
         _check_chapter(c)
@@ -255,6 +296,7 @@ def table(
                 }
             )
         for name, rec in recs.items():
+            rec = like_for_like(rec)
             rows.append(
                 {
                     **{f: rec.get(f) for f in _ROW_FIELDS},
@@ -314,14 +356,21 @@ def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
     )
     diffs = []
     for fname in names:
-        ra, rb = _read(a / fname), _read(b / fname)
+        if fname.endswith(".claims.json"):  # the claims' verdicts (robustcore.claims)
+            ra, rb = (
+                io.read_json(d / fname) if (d / fname).is_file() else {} for d in (a, b)
+            )
+            fields: tuple[str, ...] = ("held", "evidence")
+        else:
+            ra, rb = _read(a / fname), _read(b / fname)
+            fields = ("value", "low", "high", "reference")
         for key in sorted(set(ra) | set(rb)):
             if key not in ra or key not in rb:
                 diffs.append(
                     f"{fname}: {key!r} recorded only in {a if key in ra else b}"
                 )
                 continue
-            for field in ("value", "low", "high", "reference"):
+            for field in fields:
                 if ra[key].get(field) != rb[key].get(field):
                     diffs.append(
                         f"{fname}: {key!r} {field} "
@@ -368,7 +417,11 @@ def main(argv: list[str] | None = None) -> int:
         diffs = compare(args.dir_a, args.dir_b)
     except ValueError as e:
         p.error(str(e))
-    n = sum(len(_read(f)) for f in Path(args.dir_a).glob("chapter*-*.json"))
+    n = sum(
+        len(_read(f))
+        for f in Path(args.dir_a).glob("chapter*-*.json")
+        if not f.name.endswith(".claims.json")
+    )
     for d in diffs:
         print("DIFFERENT:", d)
     print(

@@ -8,7 +8,7 @@ happened to be drawn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,3 +155,152 @@ def difference(
         return a_.mean(axis=axis) - b_.mean(axis=axis)
 
     return _bootstrap(stat, (a, b), seed, resamples)
+
+
+def mcnemar(
+    hits_a: torch.Tensor | np.ndarray, hits_b: torch.Tensor | np.ndarray
+) -> float:
+    """Exact two-sided p-value of McNemar's test that two models, each with (N,)
+    outcomes on the same N images, are equally accurate: a binomial test on the images
+    where exactly one of them is right (1.0 when there are none)."""
+    a, b = _as_bool(hits_a, "hits_a"), _as_bool(hits_b, "hits_b")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"hits_a and hits_b must be outcomes on the same images, got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    if only_a + only_b == 0:
+        return 1.0
+    return float(sps.binomtest(only_a, only_a + only_b, 0.5).pvalue)
+
+
+def holm(pvalues: list[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (same order): a comparison
+    is significant at level α with the whole family's error rate held at α when its
+    adjusted p-value is ≤ α. (Hand-written: scipy adjusts only for the false-discovery
+    rate, and statsmodels is not a dependency for ten lines.)"""
+    p = np.asarray(pvalues, dtype=np.float64)
+    if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"pvalues must be a 1-D sequence in [0, 1], got {pvalues!r}")
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def auroc_difference(
+    scores_a: Sequence,
+    scores_b: Sequence,
+    labels: Sequence,
+    *,
+    resample_runs: bool = True,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> Estimate:
+    """Mean AUROC of method a minus method b over paired runs that share their test
+    images, with a percentile bootstrap interval over what was sampled.
+
+    Entry g of each sequence is one split: ``labels[g]`` (N_g,; 1 = novel) its test
+    images, ``scores_a[g]`` and ``scores_b[g]`` (R_g, N_g) the scores of R_g runs of
+    each method on them, run r of a paired with run r of b (e.g. the same seed). The
+    value is the mean of AUROC(a) - AUROC(b) over all runs of all splits. A resample
+    draws each split's test images with replacement within each class, one draw for
+    all its runs and both methods (runs on the same images are not independent
+    replicates: the images are clusters), and, with ``resample_runs``, its run pairs
+    with replacement. The splits are kept as they are. ``n``: the test images.
+    (Hand-written: scipy's bootstrap resamples one level of independent units.)"""
+    if not isinstance(resample_runs, bool):
+        raise TypeError(f"resample_runs must be True or False, got {resample_runs!r}")
+    seed, resamples = checks.seed(seed), checks.integer(resamples, "resamples", 100)
+    splits = _splits(scores_a, scores_b, labels)
+    rng = np.random.default_rng(seed)
+    runs = sum(len(a) for a, _, _ in splits)
+    value, boot = 0.0, np.zeros(resamples)
+    for a, b, n0 in splits:
+        n = a.shape[1]
+        value += float((_auroc_sorted(a, n0) - _auroc_sorted(b, n0)).sum())
+        draw = np.concatenate(
+            [
+                rng.integers(0, n0, (resamples, n0)),
+                rng.integers(n0, n, (resamples, n - n0)),
+            ],
+            axis=1,
+        )
+        d = np.stack(
+            [
+                _auroc_sorted(a[r][draw], n0) - _auroc_sorted(b[r][draw], n0)
+                for r in range(len(a))
+            ],
+            axis=1,
+        )
+        if resample_runs:
+            d = np.take_along_axis(d, rng.integers(0, len(a), d.shape), axis=1)
+        boot += d.sum(axis=1)
+    low, high = np.percentile(
+        boot / runs, [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]
+    )
+    n = sum(a.shape[1] for a, _, _ in splits)
+    return Estimate(value / runs, n, float(low), float(high))
+
+
+def _auroc_sorted(s: np.ndarray, n0: int) -> np.ndarray:
+    """AUROC along the last axis of scores whose first ``n0`` images are normal and
+    the rest novel (Mann–Whitney U from ranks)."""
+    n1 = s.shape[-1] - n0
+    ranks = sps.rankdata(s, axis=-1)
+    return (ranks[..., n0:].sum(axis=-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def _splits(
+    scores_a: Sequence, scores_b: Sequence, labels: Sequence
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """Checked splits as (scores a, scores b, number of normal images), each split's
+    images sorted normal first."""
+    given = {"scores_a": scores_a, "scores_b": scores_b, "labels": labels}
+    for name, v in given.items():
+        if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not v:
+            raise TypeError(
+                f"{name} must be a non-empty list with one entry per split, got "
+                f"{type(v).__name__}"
+            )
+    if not len(scores_a) == len(scores_b) == len(labels):
+        raise ValueError(
+            "scores_a, scores_b and labels must have one entry per split each, got "
+            f"{len(scores_a)}, {len(scores_b)} and {len(labels)}"
+        )
+
+    def array(v: object, name: str) -> np.ndarray:
+        v = v.detach().cpu() if isinstance(v, torch.Tensor) else v
+        try:
+            return np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must hold numbers") from None
+
+    out = []
+    for g, (a, b, y) in enumerate(zip(scores_a, scores_b, labels)):
+        y = array(y, f"labels[{g}]")
+        if y.ndim != 1 or not np.isin(y, (0, 1)).all() or len(np.unique(y)) != 2:
+            raise ValueError(
+                f"labels[{g}] must be 1-D 0/1 labels with both normal (0) and novel "
+                "(1) images"
+            )
+        a, b = array(a, f"scores_a[{g}]"), array(b, f"scores_b[{g}]")
+        for name, s in ((f"scores_a[{g}]", a), (f"scores_b[{g}]", b)):
+            if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] != len(y):
+                raise ValueError(
+                    f"{name} must be (runs, {len(y)}): each run's scores of the "
+                    f"split's images, got shape {s.shape}"
+                )
+            if not np.isfinite(s).all():
+                raise ValueError(f"{name} contains NaN or infinite values")
+        if a.shape != b.shape:
+            raise ValueError(
+                f"scores_a[{g}] and scores_b[{g}] must pair up run by run, got shapes "
+                f"{a.shape} and {b.shape}"
+            )
+        order = np.argsort(y, kind="stable")
+        out.append((a[:, order], b[:, order], int((y == 0).sum())))
+    return out

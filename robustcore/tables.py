@@ -75,8 +75,11 @@ def records(rows: list[dict[str, Any]], kind: str | None) -> str:
         cells = [r["chapter"], r["name"], _ours(r), _fmt(r["reference"], r["unit"])]
         if gap:
             cells.append(_gap(r))
+        else:  # what ours shares with the published number and what not
+            cells.append(r.get("difference") or "")
         body.append((*cells, r["measured"], r["source"]))
-    return markdown([*header, "what was published", "source"], body)
+    extra = [] if gap else ["how they differ"]
+    return markdown([*header, *extra, "what was published", "source"], body)
 
 
 def _gap(row: dict[str, Any]) -> str:
@@ -130,6 +133,13 @@ def beside(
             )
         )
     head = ["result", f"this run ({profile})", "full profile, recorded", "published"]
+    # under the table, once per difference, the analogues it applies to
+    differs: dict[str, list[str]] = {}
+    for r in [*mine.values(), *theirs.values()]:
+        if r.get("kind") == "analogue" and r.get("difference"):
+            names = differs.setdefault(r["difference"], [])
+            if r["name"] not in names:
+                names.append(r["name"])
     if run is None:
         note = (
             "No full-profile run of this chapter is committed yet "
@@ -146,4 +156,10 @@ def beside(
             + (f"; run with {changed}" if changed else "")
             + "."
         )
+    notes = "".join(
+        "\n- " + "; ".join(f"*{n}*" for n in names) + f": {d}."
+        for d, names in differs.items()
+    )
+    if notes:
+        note += "\n\nHow each analogue differs from the published number:" + notes
     return markdown(head, body) + "\n\n" + note

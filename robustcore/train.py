@@ -176,20 +176,16 @@ def train(
         loss_sum, correct, seen = 0.0, 0, 0
         for idx in batches(len(y), batch_size, gen, shuffle=True):
             xb, yb = x[idx].to(device), y[idx].to(device)
+            # the share of the final ε this step trains at: linear over the warm-up
+            ramp = (
+                min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch))
+                if eps_warmup_epochs
+                else 1.0
+            )
             if attack is not None:
                 # adversarial training: train on the attacked batch instead
-                ramp = (
-                    min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch))
-                    if eps_warmup_epochs
-                    else 1.0
-                )
                 xb = attack_batch(model, xb, yb, attack, eps_scale=ramp)
             if ibp is not None:
-                ramp = (
-                    min(1.0, (step + 1) / (eps_warmup_epochs * steps_per_epoch))
-                    if eps_warmup_epochs
-                    else 1.0
-                )
                 kappa = 1.0 - ramp * (1.0 - ibp["kappa"])
                 loss = certify.ibp_loss(model, xb, yb, ibp["eps"] * ramp, kappa)
                 with torch.no_grad():

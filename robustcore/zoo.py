@@ -147,6 +147,28 @@ def recipe(name: str, profile: str | None = None) -> dict[str, Any]:
     return store.lookup(ARTIFACTS, name, "model name").recipe(profile)
 
 
+def describe(name: str, profile: str | None = None) -> str:
+    """Classifier ``name`` in ``profile`` in words — its architecture and training
+    recipe — for a page to say how it differs from a published model."""
+    rec = recipe(name, profile)
+    arch = {
+        "mlp": "an MLP 784-256-256-10",
+        "mlp-small": "an MLP 784-50-50-10",
+        "cnn": "a small CNN (2 strided 4×4 conv, 32 and 64 channels, + fc 128)",
+        "resnet": "a small ResNet (3 residual stages)",
+    }[rec["arch"]]
+    attack, ibp = rec["attack"], rec.get("ibp")
+    how = (
+        f"PGD-{attack['steps']} adversarial training at L∞ ε={attack['eps']:g}"
+        if attack
+        else f"IBP training at L∞ ε={ibp['eps']:g}"
+        if ibp
+        else "standard training"
+    )
+    digits = "all" if rec["n_train"] is None else f"{rec['n_train']:,}"
+    return f"{arch}, {how}, {rec['epochs']} epochs on {digits} training images"
+
+
 # --------------------------------------------------------------------------------------
 # The MNIST classifiers
 

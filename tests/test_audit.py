@@ -91,6 +91,11 @@ MISUSE = cases(
             ValueError,
             "NaN",
         ),
+        "outcomes:parts": (
+            lambda: audit.outcomes(M, X, Y, 0.1, parts=("square", "pgd")),
+            ValueError,
+            "parts must be",
+        ),
         "outcomes:restarts": (
             lambda: audit.outcomes(M, X, Y, 0.1, restarts=0),
             ValueError,
@@ -141,7 +146,11 @@ def test_outcomes_are_per_image_and_audit_summarises_them(tiny):
     m, x, y = tiny
     kw = {"restarts": 1, "parts": ("apgd-ce",), "queries": 20}
     hits = audit.outcomes(m, x, y, 0.05, **kw)
-    at_eps = [k for k in hits if k not in ("clean", "PGD-40, ε = 1", "worst case")]
+    at_eps = [
+        k
+        for k in hits
+        if k not in ("clean", "PGD-40, ε = 1", "white-box", "worst case")
+    ]
     assert all(hits[k].shape == (8,) and hits[k].dtype == torch.bool for k in hits)
     assert torch.equal(
         hits["worst case"], torch.stack([hits[k] for k in at_eps]).all(0)
@@ -169,3 +178,31 @@ def test_known_outcomes_are_used_instead_of_running_again(tiny):
         audit.outcomes(m, x, y, 0.05, **kw, known={"Square": none})
     with pytest.raises(ValueError, match=r"shape \(8,\)"):
         audit.outcomes(m, x, y, 0.05, **kw, known={"PGD-40": none[:3]})
+
+
+def test_the_white_box_verdict_holds_no_square(tiny, monkeypatch):
+    """The gradient-masking check compares Square with the white-box attacks: a
+    white-box verdict that contained Square would make that check hold by
+    construction. Here Square breaks every digit and AutoAttack's gradient parts none:
+    the white-box verdict is the PGDs' alone, AutoAttack and the worst case are 0."""
+    m, x, y = tiny
+    calls = []
+
+    def gradient_parts(model, x, y, eps, *, parts, **kw):
+        calls.append(parts)
+        return torch.ones(len(y), dtype=torch.bool)
+
+    monkeypatch.setattr(audit, "autoattack", gradient_parts)
+    monkeypatch.setattr(
+        audit, "square", lambda m, x, y, e, **kw: torch.zeros(len(y), dtype=torch.bool)
+    )
+    hits = audit.outcomes(
+        m, x, y, 0.02, restarts=1, parts=("apgd-ce", "apgd-t", "square")
+    )
+    assert calls == [("apgd-ce", "apgd-t")]
+    assert torch.equal(hits["white-box"], hits["PGD-40"] & hits["PGD-100 ×1"])
+    assert hits["white-box"].any()  # the case is informative
+    assert not hits["AutoAttack"].any() and not hits["worst case"].any()
+    # without Square among AutoAttack's parts, AutoAttack is its gradient parts
+    hits = audit.outcomes(m, x, y, 0.02, restarts=1, parts=("apgd-ce",))
+    assert hits["AutoAttack"].all() and not hits["Square"].any()

@@ -32,9 +32,72 @@ def test_report_records_a_failed_reproduction_without_raising():
     assert c._repr_markdown_().startswith("- ✘ D_R beats D_NR on group 2")
 
 
+def test_a_keyed_claim_is_stored_and_renders_its_verdict(tmp_path, monkeypatch):
+    """A cited claim's verdict is what the sentence shows: ✔ with the evidence, or ✘
+    with why; it is stored per chapter and profile (the full profile's are committed)."""
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    monkeypatch.setenv("ROBUSTCORE_PROFILE", "quick")
+    c = claims.Claims()
+    c.check("PGD breaks it", True, "0.0% [0.0, 3.7]", key="01-pgd-breaks-it")
+    c.report("as in the paper", False, "89% vs 93%", key="01-as-in-the-paper")
+    with pytest.raises(AssertionError):
+        c.check("a failed check", False, "x", key="01-a-failed-check")
+    got = claims.stored("01", "quick")
+    assert sorted(got) == [
+        "01-a-failed-check",
+        "01-as-in-the-paper",
+        "01-pgd-breaks-it",
+    ]
+    assert got["01-as-in-the-paper"] == {
+        "text": "as in the paper",
+        "held": False,
+        "evidence": "89% vs 93%",
+        "asserted": False,
+    }
+    assert claims.verdict(got["01-pgd-breaks-it"]) == "✔: 0.0% [0.0, 3.7]"
+    assert claims.verdict(got["01-as-in-the-paper"]) == "✘ not reproduced: 89% vs 93%"
+    assert claims.verdict(got["01-a-failed-check"]) == "✘ fails: x"
+    assert claims.verdict(None, "full") == "full profile not recorded yet"
+    assert claims.stored("01", "full") == {} and claims.stored("02", "quick") == {}
+    c.skip("ImageNet-A reproduces timm", "needs ImageNet-A", key="01-imagenet-a")
+    assert "01-imagenet-a" not in claims.stored("01", "quick")  # nothing decided
+    with pytest.raises(TypeError, match="reason must be"):
+        c.skip("x", "", key="01-x")
+
+
 MISUSE = cases(
     "claims",
     {
+        "verdict:claim": (
+            lambda: claims.verdict("held"),
+            TypeError,
+            "claim must be a Claim",
+        ),
+        "verdict:profile": (
+            lambda: claims.verdict(None, 1),
+            TypeError,
+            "profile must be a string",
+        ),
+        "stored:chapter": (
+            lambda: claims.stored("../01"),
+            ValueError,
+            "chapter must be two digits",
+        ),
+        "stored:profile": (
+            lambda: claims.stored("01", "paper"),
+            ValueError,
+            "profile must be one of",
+        ),
+        "check:key": (
+            lambda: claims.Claims().check("x", True, key="pgd breaks it"),
+            ValueError,
+            "key must be None or 'NN-words'",
+        ),
+        "report:key": (
+            lambda: claims.Claims().report("x", True, key="1-x"),
+            ValueError,
+            "key must be None or 'NN-words'",
+        ),
         "check:text": (
             lambda: claims.Claims().check("", True),
             TypeError,

@@ -7,6 +7,7 @@ from torch import nn
 
 from robustcore import attacks, novelty
 from robustcore.attacks import fgsm, pgd
+from robustcore.novelty import baselines
 
 
 def _small_problem():
@@ -314,3 +315,42 @@ def test_exhaustive_one_pixel_writes_colours_on_every_channel():
                 with torch.no_grad():
                     p = model(xi).softmax(1)[0, 1]
                 assert torch.isclose(got[0, v, r, c], p, atol=1e-5)
+
+
+def _split(val, test):
+    """A p1 split whose images are constant, so a mean-intensity score returns the given
+    values; labels 1 (anomaly) where the value is marked ``a``."""
+
+    def part(items):
+        v = torch.tensor([float(s) for s, _ in items])
+        lab = torch.tensor([int(t == "a") for _, t in items])
+        return v.view(-1, 1, 1, 1).expand(-1, 1, 4, 4).clone(), lab
+
+    (xv, yv), (xt, yt) = part(val), part(test)
+    return novelty.Split(
+        dataset="toy", protocol="p1", normal=(0,), anomaly_fraction=0.5, seed=0,
+        x_train=xv, x_test=xt, y_test=yt, c_test=yt, x_val=xv, y_val=yv, c_val=yv,
+    )  # fmt: skip
+
+
+def test_the_f1_threshold_is_chosen_on_the_validation_split_only():
+    """On validation data the best threshold lies between 0.2 and 0.4; on the test
+    split it would lie between 0.6 and 0.8. The reported F1 is the test F1 at the
+    validation threshold (2/3 here), never the test split's own best (1.0)."""
+    split = _split(
+        val=[(0.1, "n"), (0.2, "n"), (0.4, "a"), (0.9, "a")],
+        test=[(0.1, "n"), (0.3, "n"), (0.5, "n"), (0.6, "n"), (0.8, "a"), (0.9, "a")],
+    )
+    mean = lambda x: x.flatten(1).mean(1)  # noqa: E731
+    detector = baselines.Detector(name="mean", score=mean)
+    for out in (
+        novelty.evaluate_scores(mean, split),
+        baselines.evaluate(detector, split),
+    ):
+        assert out["threshold"] == pytest.approx(0.3)
+        assert out["f1"] == pytest.approx(2 * 2 / (4 + 2))  # 4 flagged, 2 right
+        assert out["auroc"] == pytest.approx(1.0)
+    # the case is informative: the test split's own best threshold is elsewhere
+    assert novelty.best_threshold(mean(split.x_test), split.y_test) == pytest.approx(
+        0.7
+    )

@@ -199,6 +199,12 @@ def test_train_seeds_is_deterministic_and_seeds_differ():
     assert set(a) == {("ae", 0), ("ae", 1), ("arae", 0), ("arae", 1)}
     assert a == b
     assert a["ae", 0]["auroc"] != a["ae", 1]["auroc"]
+    kept = novelty.train_seeds(split, ("arae",), (1,), TINY, keep_scores=True)
+    s = kept["arae", 1].pop("scores")
+    assert s.shape == split.y_test.shape and kept["arae", 1] == a["arae", 1]
+    assert novelty.auroc(s, split.y_test) == pytest.approx(a["arae", 1]["auroc"])
+    with pytest.raises(TypeError, match="keep_scores must be"):
+        novelty.train_seeds(split, ("ae",), (0,), TINY, keep_scores=1)
 
 
 def test_study_settings_per_profile():

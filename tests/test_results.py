@@ -30,6 +30,7 @@ def test_record_load_roundtrip_in_order(res_dir):
         2.0,
         reference="ilyas/D_R/clean",
         dataset="MNIST",
+        model="a small CNN",
         unit="%",
         what="ours",
         profile="quick",
@@ -41,6 +42,7 @@ def test_record_load_roundtrip_in_order(res_dir):
         2.5,
         reference="ilyas/D_R/clean",
         dataset="MNIST",
+        model="a small CNN",
         unit="%",
         profile="quick",
     )  # replaces, keeps its place
@@ -83,6 +85,7 @@ def test_table_gaps_only_for_reproductions_and_missing_chapters(res_dir):
         98.0,
         reference="madry/clean",
         dataset="MNIST",
+        same_model=True,
         unit="%",
         profile="quick",
     )
@@ -93,6 +96,7 @@ def test_table_gaps_only_for_reproductions_and_missing_chapters(res_dir):
         reference="madry/clean",
         dataset="MNIST",
         same_protocol=False,
+        same_model=True,
         unit="%",
         profile="quick",
     )
@@ -102,6 +106,7 @@ def test_table_gaps_only_for_reproductions_and_missing_chapters(res_dir):
         2.5,
         reference="hyperparticle/ResNet/1px/untargeted",
         dataset="MNIST",
+        model="a small CNN",
         unit="%",
         profile="quick",
     )
@@ -154,6 +159,7 @@ def test_show_cli(res_dir, capsys):
         2.5,
         reference="hyperparticle/ResNet/1px/untargeted",
         dataset="MNIST",
+        model="a small CNN",
         unit="%",
         profile="quick",
     )
@@ -188,6 +194,7 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
         unit="%",
         reference="madry/clean",
         dataset="MNIST",
+        same_model=True,
         profile="quick",
     )
     results.record(
@@ -196,6 +203,7 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
         2.5,
         reference="hyperparticle/LeNet/1px/untargeted",
         dataset="MNIST",
+        model="a small CNN",
         unit="%",
         profile="quick",
     )
@@ -210,7 +218,10 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
     assert "CNN, 1 pixel" not in repro
     analogue = tables.records(ns["rows"], "analogue")
     assert (
-        "| 03 | CNN, 1 pixel | 2.5% | 63.0% | Keras LeNet" in analogue
+        "| 03 | CNN, 1 pixel | 2.5% | 63.0% | same protocol; other data: ours MNIST, "
+        "theirs CIFAR-10; other model: ours a small CNN, theirs the repository's Keras "
+        "LeNet"
+        in analogue
         and "pp" not in analogue
     )
     assert "| 03 | CNN, 2 pixels | 5.0% |" in tables.records(ns["rows"], None)
@@ -263,9 +274,14 @@ def test_appendix_is_in_the_toc():
     appendix = [p for p in toc["parts"] if p.get("caption") == "Appendix"]
     assert appendix, "no Appendix part in _toc.yml"
     files = [c["file"] for c in appendix[0]["chapters"]]
-    assert files == ["book/reproductions", "book/benchmarks", "book/bibliography"]
+    assert files == [
+        "book/reproductions",
+        "book/preregistration",
+        "book/benchmarks",
+        "book/bibliography",
+    ]
     assert (ROOT / "book" / "bibliography.md").is_file()
-    files = files[:2]  # the notebooks
+    files = files[:3]  # the notebooks
     assert toc["parts"].index(appendix[0]) == len(toc["parts"]) - 1, (
         "the appendix comes after the chapters"
     )
@@ -388,6 +404,30 @@ MISUSE = cases(
             TypeError,
             "same_protocol must be",
         ),
+        "record:model-missing": (
+            lambda: results.record(
+                "04", "x", 1.0, reference="madry/clean", dataset="MNIST"
+            ),
+            ValueError,
+            "model must say what ours is",
+        ),
+        "record:same-model": (
+            lambda: results.record(
+                "04",
+                "x",
+                1.0,
+                reference="madry/clean",
+                dataset="MNIST",
+                same_model="yes",
+            ),
+            TypeError,
+            "same_model must be",
+        ),
+        "record:model-int": (
+            lambda: results.record("04", "x", 1.0, model=3),
+            TypeError,
+            "model must be a string",
+        ),
         "record:unit-int": (
             lambda: results.record("04", "x", 1.0, unit=1),
             TypeError,
@@ -413,6 +453,11 @@ MISUSE = cases(
             lambda: results.table("quick", chapters=(4,)),
             TypeError,
             "chapter must be",
+        ),
+        "like_for_like:rec": (
+            lambda: results.like_for_like(["madry/clean"]),
+            TypeError,
+            "rec must be a stored record",
         ),
         "compare:not-a-folder": (
             lambda: results.compare("nowhere", "."),
@@ -451,3 +496,38 @@ def test_corrupted_results_file_is_reported(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="not a results file"):
         results.record("04", "accuracy", 1.0, profile="quick")
     assert (tmp_path / "chapter04-quick.json").read_text() == '{"accuracy": {"val'
+
+
+def test_like_for_like_needs_the_model_and_names_the_difference(res_dir):
+    """Same data and protocol on another model is an analogue, its difference in
+    words; a record stored before models were compared never counts as a
+    reproduction."""
+    other = results.record(
+        "01",
+        "small model",
+        97.0,
+        reference="madry/clean",
+        dataset="MNIST",
+        model="a small CNN trained with PGD-10",
+        unit="%",
+        profile="quick",
+    )
+    assert other["kind"] == "analogue" and results.gap(other) is None
+    assert other["difference"].startswith("same data and protocol; other model: ours")
+    assert "PGD-10" in other["difference"] and "fc 1024" in other["difference"]
+    same = results.record(
+        "01",
+        "their model",
+        97.0,
+        reference="madry/clean",
+        dataset="MNIST",
+        same_model=True,
+        unit="%",
+        profile="quick",
+    )
+    assert same["kind"] == "reproduction"
+    assert same["difference"] == "same data, protocol and model"
+    legacy = {k: v for k, v in same.items() if k != "difference"}
+    old = results.like_for_like(legacy)
+    assert old["kind"] == "analogue" and "other model" in old["difference"]
+    assert results.like_for_like(same) is same

@@ -155,3 +155,149 @@ MISUSE = cases(
     },
 )
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_holm_by_hand_and_against_bonferroni():
+    """Holm: sort, multiply the k-th smallest by (m − k + 1), keep it monotone, cap at 1."""
+    p = [0.01, 0.04, 0.03, 0.005]
+    # sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → max-acc
+    np.testing.assert_allclose(stats.holm(p), [0.03, 0.06, 0.06, 0.02])
+    assert (
+        stats.holm(p) <= np.minimum(np.array(p) * 4, 1)
+    ).all()  # never above Bonferroni
+    assert stats.holm([0.6, 0.9]).tolist() == [1.0, 1.0]  # monotone, capped
+    with pytest.raises(ValueError, match="pvalues must be"):
+        stats.holm([0.1, 1.5])
+
+
+def test_mcnemar_is_the_binomial_test_on_discordant_pairs():
+    a = np.array([1, 1, 1, 1, 1, 1, 0, 1, 1, 0], dtype=bool)
+    b = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=bool)  # a alone right on 6
+    assert stats.mcnemar(a, b) == pytest.approx(2 * 0.5**6)
+    assert stats.mcnemar(a, a) == 1.0
+    assert stats.mcnemar(a, b) == stats.mcnemar(b, a)
+    with pytest.raises(ValueError, match="same images"):
+        stats.mcnemar(a, b[:5])
+
+
+def _runs(rng, n_runs, offsets, y):
+    """Scores of ``n_runs`` runs on the images ``y``: novel images score higher, each
+    run shifted by its own offset on the novel ones."""
+    return np.stack([rng.normal(size=y.size) + (1.0 + o) * y for o in offsets[:n_runs]])
+
+
+def test_auroc_difference_value_is_the_mean_of_sklearns_differences():
+    rng = np.random.default_rng(0)
+    ys = [(rng.random(300) < 0.3).astype(int), (rng.random(200) < 0.5).astype(int)]
+    a = [_runs(rng, 3, [0.2, 0.4, 0.3], y) for y in ys]
+    b = [_runs(rng, 3, [0.0, 0.1, -0.1], y) for y in ys]
+    diffs = [
+        roc_auc_score(y, sa[r]) - roc_auc_score(y, sb[r])
+        for sa, sb, y in zip(a, b, ys)
+        for r in range(3)
+    ]
+    e = stats.auroc_difference(a, b, ys)
+    assert math.isclose(e.value, np.mean(diffs), rel_tol=1e-12)
+    assert e.low < e.value < e.high and e.n == 500
+    assert stats.auroc_difference(a, b, ys) == e  # seeded
+    # torch tensors, and the images in any order (each split is sorted internally)
+    perm = rng.permutation(300)
+    t = stats.auroc_difference(
+        [torch.tensor(a[0][:, perm])], [torch.tensor(b[0][:, perm])], [ys[0][perm]]
+    )
+    assert math.isclose(t.value, np.mean(diffs[:3]), rel_tol=1e-12)
+
+
+def test_auroc_difference_copies_of_a_run_are_no_new_evidence():
+    """Pseudo-replication: three runs that are one run three times (the same test
+    images, nothing else sampled) give the interval of that one run, not a narrower
+    one; truly different runs widen it once they are resampled."""
+    rng = np.random.default_rng(1)
+    y = (rng.random(400) < 0.4).astype(int)
+    a, b = _runs(rng, 1, [0.3], y), _runs(rng, 1, [0.0], y)
+    one = stats.auroc_difference([a], [b], [y])
+    for resample_runs in (True, False):
+        three = stats.auroc_difference(
+            [np.repeat(a, 3, 0)], [np.repeat(b, 3, 0)], [y], resample_runs=resample_runs
+        )
+        assert math.isclose(three.value, one.value, rel_tol=1e-12)
+        assert (three.low, three.high) == pytest.approx((one.low, one.high))
+    spread_a = _runs(rng, 3, [-0.5, 0.3, 1.2], y)
+    spread_b = _runs(rng, 3, [0.0, 0.0, 0.0], y)
+    runs = stats.auroc_difference([spread_a], [spread_b], [y])
+    images = stats.auroc_difference([spread_a], [spread_b], [y], resample_runs=False)
+    assert runs.high - runs.low > images.high - images.low
+
+
+def test_auroc_difference_keeps_both_classes_in_every_resample():
+    """One novel image among 60: a resample of the images within each class keeps it,
+    so the interval is finite (an unstratified resample would often lose it)."""
+    rng = np.random.default_rng(2)
+    y = np.zeros(60, dtype=int)
+    y[7] = 1
+    e = stats.auroc_difference(
+        [_runs(rng, 2, [2, 2], y)], [_runs(rng, 2, [0, 0], y)], [y]
+    )
+    assert np.isfinite([e.low, e.high]).all()
+
+
+Y2 = np.array([0, 0, 1, 1])
+S2 = np.array([[0.1, 0.4, 0.35, 0.8]])
+NEW_MISUSE = cases(
+    "stats",
+    {
+        "auroc_difference:not-a-list": (
+            lambda: stats.auroc_difference(S2, S2, [Y2]),
+            TypeError,
+            "scores_a must be a non-empty list",
+        ),
+        "auroc_difference:splits": (
+            lambda: stats.auroc_difference([S2], [S2, S2], [Y2]),
+            ValueError,
+            "one entry per split",
+        ),
+        "auroc_difference:one-class": (
+            lambda: stats.auroc_difference([S2], [S2], [np.zeros(4)]),
+            ValueError,
+            r"labels\[0\] must be",
+        ),
+        "auroc_difference:1-d": (
+            lambda: stats.auroc_difference([S2[0]], [S2], [Y2]),
+            ValueError,
+            r"scores_a\[0\] must be \(runs, 4\)",
+        ),
+        "auroc_difference:runs": (
+            lambda: stats.auroc_difference([S2], [np.repeat(S2, 2, 0)], [Y2]),
+            ValueError,
+            "pair up run by run",
+        ),
+        "auroc_difference:nan": (
+            lambda: stats.auroc_difference([S2], [S2 * NAN], [Y2]),
+            ValueError,
+            r"scores_b\[0\] contains NaN",
+        ),
+        "auroc_difference:text": (
+            lambda: stats.auroc_difference([[["a"] * 4]], [S2], [Y2]),
+            TypeError,
+            r"scores_a\[0\] must hold numbers",
+        ),
+        "auroc_difference:resample_runs": (
+            lambda: stats.auroc_difference([S2], [S2], [Y2], resample_runs=1),
+            TypeError,
+            "resample_runs must be",
+        ),
+        "auroc_difference:resamples": (
+            lambda: stats.auroc_difference([S2], [S2], [Y2], resamples=5),
+            ValueError,
+            "resamples must be",
+        ),
+        "holm:above-1": (lambda: stats.holm([0.1, 1.5]), ValueError, "pvalues must be"),
+        "mcnemar:shapes": (
+            lambda: stats.mcnemar(np.ones(3), np.ones(4)),
+            ValueError,
+            "same images",
+        ),
+    },
+)
+MISUSE = MISUSE + NEW_MISUSE
+test_auroc_difference_refuses_bad_input = misuse_test(NEW_MISUSE)

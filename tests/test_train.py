@@ -62,6 +62,59 @@ def test_eps_warmup_ramps(small_train):
     }
 
 
+# 8 images in batches of 2: 4 steps per epoch; a warm-up of 1.5 epochs is 6 steps, so
+# step k (from 1) trains at k/6 of the final ε, then at the full ε
+WARMUP = [k / 6 for k in range(1, 7)] + [1.0, 1.0]
+
+
+def test_train_ramps_the_attack_eps_over_the_warmup(monkeypatch):
+    """The ramp is what train feeds its attack, step by step, not a helper's
+    arithmetic: a train that ignored eps_warmup_epochs would attack at full ε."""
+    seen = []
+
+    def spy(model, xb, yb, spec, eps_scale=1.0):
+        seen.append(eps_scale)
+        return xb
+
+    monkeypatch.setattr(train, "attack_batch", spy)
+    m = models.build("mlp")
+    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10
+    atk = {"name": "fgsm", "eps": 0.3}
+    kw = {"epochs": 2, "batch_size": 2, "progress": False}
+    train.train(m, x, y, attack=atk, eps_warmup_epochs=1.5, **kw)
+    assert seen == pytest.approx(WARMUP)
+    seen.clear()
+    train.train(m, x, y, attack=atk, **kw)  # no warm-up: full ε from the first step
+    assert seen == [1.0] * 8
+
+
+def test_train_ramps_ibp_eps_and_kappa_over_the_warmup(monkeypatch):
+    """Gowal et al.'s schedules: ε from 0 up to its final value and κ from 1 down to
+    its final value, over the same steps."""
+    seen = []
+
+    def spy(model, xb, yb, eps, kappa):
+        seen.append((eps, kappa))
+        return model(xb).sum() * 0.0
+
+    monkeypatch.setattr(train.certify, "ibp_loss", spy)
+    m = models.build("mlp-small")
+    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10
+    train.train(
+        m,
+        x,
+        y,
+        epochs=2,
+        batch_size=2,
+        progress=False,
+        ibp={"eps": 0.3, "kappa": 0.5},
+        eps_warmup_epochs=1.5,
+    )
+    eps, kappa = zip(*seen)
+    assert eps == pytest.approx([0.3 * r for r in WARMUP])
+    assert kappa == pytest.approx([1.0 - 0.5 * r for r in WARMUP])
+
+
 def test_sgd_and_constant_schedule(small_train):
     x, y = small_train
     h = train.train(

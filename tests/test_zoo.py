@@ -141,6 +141,16 @@ def test_recipe_reproduces_shipped_checkpoint(tmp_cache):
 MISUSE = cases(
     "zoo",
     {
+        "describe:unknown": (
+            lambda: zoo.describe("mnist-vgg"),
+            ValueError,
+            "unknown model name",
+        ),
+        "describe:profile": (
+            lambda: zoo.describe("mnist-cnn-std", "paper"),
+            ValueError,
+            "profile must be one of",
+        ),
         "load:unknown": (
             lambda: zoo.load("mnist-vgg"),
             ValueError,

@@ -21,7 +21,7 @@ from scipy import stats as sps
 
 from .. import checks, profiles
 from ..utils import set_seed
-from .model import METHODS, AutoEncoder, evaluate, fit
+from .model import METHODS, AutoEncoder, evaluate, fit, scores
 from .protocols import SHAPES, Split
 
 SEEDS = (0, 1, 2)
@@ -70,14 +70,16 @@ def train_seeds(
     seeds: Sequence[int] = SEEDS,
     settings: dict[str, Any] | None = None,
     progress_bar: bool = False,
-) -> dict[tuple[str, int], dict[str, float]]:
+    keep_scores: bool = False,
+) -> dict[tuple[str, int], dict[str, Any]]:
     """Train one autoencoder per method and seed on ``split.x_train`` and evaluate it
     on the split (:func:`~robustcore.novelty.evaluate`).
 
     ``settings``: keyword arguments of :func:`~robustcore.novelty.fit` (see
     :data:`FIT_SETTINGS`; default: fit's own, the paper's). Returns ``{(method, seed):
-    {"auroc", ...}}``, with ``"f1"`` and ``"threshold"`` under protocol p1. Same
-    seed → same numbers.
+    {"auroc", ...}}``, with ``"f1"`` and ``"threshold"`` under protocol p1, and with
+    ``keep_scores`` the test images' novelty scores (``"scores"``, (N,)), for a
+    comparison that resamples the images. Same seed → same numbers.
     """
     if not isinstance(split, Split):
         raise TypeError(
@@ -91,6 +93,8 @@ def train_seeds(
     seeds = tuple(checks.seed(s, "seeds[i]") for s in seeds)
     if len(set(seeds)) != len(seeds) or len(set(methods)) != len(methods):
         raise ValueError(f"methods {methods} and seeds {seeds} must not repeat")
+    if not isinstance(keep_scores, bool):
+        raise TypeError(f"keep_scores must be True or False, got {keep_scores!r}")
     settings = dict(settings or {})
     unknown = set(settings) - set(FIT_SETTINGS)
     if unknown:
@@ -118,6 +122,8 @@ def train_seeds(
                     **settings,
                 )
                 out[method, seed] = evaluate(model, split)
+                if keep_scores:
+                    out[method, seed]["scores"] = scores(model, split.x_test)
     finally:
         torch.set_num_threads(threads)
     return out
