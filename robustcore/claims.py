@@ -80,8 +80,8 @@ def _claim(
 
 def verdict(claim: dict | Claim | None, profile: str = "") -> str:
     """A claim's verdict as inline Markdown for the sentence that cites it:
-    ``"✔ 89.5% [88.1, 90.8]"``, ``"✘ not reproduced here: …"``; None (a profile that has
-    not recorded the claim) says so."""
+    ``"✔: 89.5% [88.1, 90.8]"``, ``"✘ not reproduced: …"``, ``"✘ fails: …"``;
+    None (a profile that has not recorded the claim) says so."""
     if not isinstance(profile, str):
         raise TypeError(f"profile must be a string, got {type(profile).__name__}")
     ok = isinstance(claim, Claim) or (

@@ -67,11 +67,11 @@ def _check_like(dataset: str, same_protocol: bool, same_model: bool) -> None:
 def comparison(
     key: str, dataset: str, same_protocol: bool = True, same_model: bool = False
 ) -> str:
-    """``"reproduction"`` when a result stands beside the entry ``key`` like for like —
-    measured on ``dataset`` = the entry's, with its protocol (``same_protocol``) and on
-    its model (``same_model``: its architecture and training recipe, or its released
-    checkpoint) — so that a gap means something; else ``"analogue"``: the entry is
-    context, with no gap."""
+    """``"reproduction"`` when a result stands beside the entry ``key`` like for
+    like: measured on ``dataset`` = the entry's, with its protocol
+    (``same_protocol``) and on its model (``same_model``: its architecture and
+    training recipe, or its released checkpoint), so that a gap means something;
+    else ``"analogue"``: the entry is context, with no gap."""
     _check_like(dataset, same_protocol, same_model)
     same = get(key).dataset == dataset and same_protocol and same_model
     return "reproduction" if same else "analogue"

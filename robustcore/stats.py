@@ -178,8 +178,8 @@ def mcnemar(
 def holm(pvalues: list[float] | np.ndarray) -> np.ndarray:
     """Holm's step-down adjustment of a family of p-values (same order): a comparison
     is significant at level α with the whole family's error rate held at α when its
-    adjusted p-value is ≤ α. (Hand-written: scipy adjusts only for the false-discovery
-    rate, and statsmodels is not a dependency for ten lines.)"""
+    adjusted p-value is at most α. (Hand-written: scipy adjusts only for the
+    false-discovery rate, and statsmodels is not a dependency for ten lines.)"""
     p = np.asarray(pvalues, dtype=np.float64)
     if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
         raise ValueError(f"pvalues must be a 1-D sequence in [0, 1], got {pvalues!r}")
