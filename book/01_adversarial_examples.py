@@ -66,7 +66,7 @@ from robustcore import (
     widgets,
     zoo,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 
 plotting.use_style()  # the book's one look for every figure
 P = profiles.current()
@@ -244,7 +244,7 @@ rate = {
     }.items()
 }
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "a standard CNN classifies clean MNIST digits well (above 97%)",
@@ -272,7 +272,6 @@ claims.check(
     f"{acc_pgd:.1%} vs {acc_fgsm:.1%}",
     key="01-pgd-stronger-than-fgsm",
 )
-claims
 
 # %% mystnb={"figure": {"caption": "The same digits after 40 steps of PGD against the standard CNN, at L\u221e \u03b5 = 0.3 and at L2 \u03b5 = 3.0."}} tags=["hide-input"]
 torch.manual_seed(1)
@@ -358,7 +357,7 @@ gain_l2 = (
     stats.from_rate(rob_l2[i2], N_SWEEP).low - stats.from_rate(std_l2[i2], N_SWEEP).high
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "a larger ε never helps the defender (up to one digit of noise)",
@@ -397,7 +396,6 @@ claims.check(
     f"{rob_l2[i2]:.1%} vs {std_l2[i2]:.1%}",
     key="01-robust-gain-l2",
 )
-claims
 
 # %% tags=["remove-cell"]
 glue.numbers(collapse_eps=min(e for e, a in zip(EPS_LINF, std_linf) if a < 0.1))
@@ -464,7 +462,7 @@ adv_rate, std_rate = (
     stats.from_rate(demo[k][1], N_SWEEP) for k in ("adversarial", "standard")
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "three epochs of adversarial training already buy robustness at ε = 0.2",
@@ -472,7 +470,6 @@ claims.check(
     f"{adv_rate:.1%} vs {std_rate:.1%}",
     key="01-short-training-buys-robustness",
 )
-claims
 
 # %% [markdown]
 # Three epochs on a subset already buy robustness at ε = 0.2
@@ -555,7 +552,7 @@ plt.show()
 rob = table["CNN (adv. trained)"]
 r = {k: stats.from_rate(v, N_EVAL) for k, v in rob.items()}
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 for label in ("MLP", "CNN", "ResNet"):
     e = stats.from_rate(table[label]["PGD-40"], N_EVAL)
@@ -605,7 +602,6 @@ for which, (ours, how) in ours_vs_madry.items():
             "pgd100x20": "01-madry-pgd100-in-interval",
         }[which],
     )
-claims
 
 # %% tags=["remove-cell"]
 # The committed full run's PGD numbers for the robust CNN, quoted by the prose above
@@ -669,6 +665,7 @@ aa = audit.audit(
     parts=AA_PARTS,
     queries=QUERIES,
     known=known,
+    name=f"audit-{N_AA}-{'-'.join(AA_PARTS)}",  # resumable: kept 500 digits at a time
 )
 caption = (
     f"**L∞ ε = 0.3, the first {N_AA:,} of the {N_EVAL:,} test digits above** "
@@ -680,7 +677,7 @@ caption = (
 display(Markdown(audit.table({"adversarially trained CNN": aa}, caption)))
 pgd100 = aa[f"PGD-100 ×{AA_RESTARTS}"]
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "sanity: at ε = 1 PGD-40 leaves nothing (below 5%)",
@@ -717,7 +714,6 @@ claims.report(
     f"{aa['AutoAttack']:.1%}",
     key="01-madry-autoattack-in-interval",
 )
-claims
 
 # %% [markdown]
 # At ε = 1 PGD-40 leaves almost nothing right
@@ -874,6 +870,9 @@ display(Markdown(noise.table("01")))
 #   in clean accuracy and a large one in compute.
 #
 # The next chapter asks *why* standard networks are so fragile, and finds the answer in the data.
+
+# %% tags=["remove-input"]
+checks("01")  # every claim of the chapter with its evidence, in one collapsed block
 
 # %% [markdown]
 # ## Exercises

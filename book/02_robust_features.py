@@ -70,7 +70,7 @@ from robustcore import (
     utils,
     zoo,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 
 plotting.use_style()  # the book's one look for every figure
 P = profiles.current()
@@ -213,7 +213,6 @@ print(
     f"mean over the perturbed groups: STD {std_a[:4].mean():.3f}, "
     f"L∞ adv. {adv_a[:4].mean():.3f}, group-trained {grp_a[:4].mean():.3f}"
 )
-claims
 
 # %% [markdown]
 # All three CNNs are accurate on unmodified digits {glue:md}`claim-02-group5-all-accurate`, and
@@ -383,7 +382,7 @@ dist_r = ds["D_R"].meta["distance_curve"]
 dist_nr = ds["D_NR"].meta["distance_curve"]
 rob = "L∞-robust CNN"
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "both inversions bring the representation closer to the target's",
@@ -412,7 +411,6 @@ claims.report(
     f"y {reads['D_NR stopped early', rob][0]:.1%}",
     key="02-early-dnr-reads-as-start",
 )
-claims
 
 # %% tags=["remove-cell"]
 glue.numbers(
@@ -504,7 +502,7 @@ print(
     + "; ".join(f"{k}: y {a:.1%}, t {b:.1%}" for k, (a, b) in planted.items())
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     f"D_det and D_rand use the rule's ε ({chosen:g})",
@@ -520,7 +518,6 @@ for k, (as_y, as_t) in planted.items():
         f"y {as_y:.1%}, t {as_t:.1%}",
         key={"D_det": "02-det-reads-as-y", "D_rand": "02-rand-reads-as-y"}[k],
     )
-claims
 
 # %% tags=["remove-cell"]
 glue.numbers(
@@ -621,7 +618,7 @@ print(
 clean = {k: stats.from_rate(v["clean"], len(y_test)) for k, v in tc.items()}
 linf = {k: stats.from_rate(v["L∞ 0.1"], N_ADV) for k, v in tc.items()}
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "D_NR: the model trained on it gets most real digits right (above 50%)",
@@ -671,7 +668,6 @@ claims.report(
     f"{linf['D_NR']:.1%}",
     key="02-dnr-breaks",
 )
-claims
 
 # %% tags=["remove-cell"]
 glue.published(
@@ -764,7 +760,7 @@ caption = (
 display(Markdown(audit.table(audits, caption)))
 a_d, a_r = audits.values()
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 for name, a in audits.items():
     claims.check(
@@ -798,7 +794,6 @@ claims.report(
     f"{a_r['AutoAttack']:.1%} vs {a_r['PGD-100 ×2']:.1%}",
     key="02-autoattack-agrees",
 )
-claims
 
 # %% tags=["remove-cell"]
 glue.numbers(
@@ -879,7 +874,7 @@ plt.show()
 # %% tags=["hide-input"]
 b_r, b_nr = np.array(acc_b["D_R"]), np.array(acc_b["D_NR"])
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     "on unmodified digits both models are accurate (above 90%)",
@@ -901,7 +896,6 @@ for g, (gid, name) in enumerate(list(data.GROUPS.items())[:4]):
             4: "02-dr-beats-dnr-group-4",
         }[gid],
     )
-claims
 
 # %% [markdown]
 # The reference gives no strengths for its perturbations, and ours were fixed once. So the
@@ -993,7 +987,7 @@ print(
     f"without correction: D_R ahead in {raw[0]}, D_NR in {raw[1]} of {len(cells)}"
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     f"over the strength sweep the D_R model is ahead of the D_NR model in more of the "
@@ -1014,7 +1008,6 @@ claims.report(
     f"at strengths {pattern}" if pattern else f"D_NR ahead only at {behind or 'none'}",
     key="02-reference-pattern",
 )
-claims
 
 # %% tags=["remove-cell"]
 glue.numbers(
@@ -1101,7 +1094,7 @@ print(
 )
 ci_adv = lambda a: stats.from_rate(float(a), N_ADV)  # noqa: E731
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "white-box PGD breaks each standard model (below 5%)",
@@ -1137,7 +1130,6 @@ claims.report(
     ", ".join(f"{transfer[ROB, j]:.1%}" for j in std_idx),
     key="02-robust-examples-transfer",
 )
-claims
 
 # %% [markdown]
 # The diagonal is the white-box attack, and it breaks every standard model
@@ -1235,7 +1227,7 @@ print({t: {k: f"{v:.3f}" for k, v in m.items()} for t, m in mean_acc.items()})
 n_adv = {"3 vs 7": len(ya37), "10 classes": N_ADV}
 glue.numbers(bin_dnr_clean=100 * binary["D_NR"]["clean"])
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 dr_beats_d = {}  # per task: whether the D_R model beats the D model (for the summary)
 for task, res in (("3 vs 7", binary), ("10 classes", ten)):
@@ -1263,7 +1255,6 @@ for task, res in (("3 vs 7", binary), ("10 classes", ten)):
         f"{r['D_R']:.1%} vs {r['D']:.1%}",
         key={"3 vs 7": "02-binary-dr-beats-d", "10 classes": "02-ten-dr-beats-d"}[task],
     )
-claims
 
 # %% [markdown]
 # The answer has two parts, each decided per run by the claims above.
@@ -1474,6 +1465,9 @@ display(Markdown(full_records.beside("02")))
 from robustcore import noise
 
 display(Markdown(noise.table("02")))
+
+# %% tags=["remove-input"]
+checks("02")  # every claim of the chapter with its evidence, in one collapsed block
 
 # %% [markdown]
 # ## Exercises

@@ -56,6 +56,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from robustcore import (
     attacks,
+    chunks,
     data,
     glue,
     plotting,
@@ -67,7 +68,7 @@ from robustcore import (
     widgets,
     zoo,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 
 plotting.use_style()  # the book's one look for every figure
 P = profiles.current()
@@ -86,6 +87,22 @@ MODELS = {
 }
 
 # %% tags=["hide-input"]
+def one_pixel(net, pixels, target=None, **options):
+    """`attacks.one_pixel` on the chapter's digits (x, y) with the profile's budget,
+    seed 0. Resumable: where a progress folder is set (`make full` sets one), each
+    chunk of 50 digits is kept as it finishes (`robustcore.chunks`)."""
+    settings = {"pixels": pixels, "targeted": target is not None, **options, **BUDGET}
+    return chunks.evaluate(
+        lambda x, y, t: attacks.one_pixel(
+            net, x, y, target=None if target is None else t, pixels=pixels,
+            seed=0, progress=False, **options, **BUDGET,
+        ),
+        x, y, y if target is None else target, model=net, chunk=50, settings=settings,
+        name="-".join(f"{k}={v}" for k, v in sorted(settings.items()))
+        + f"-{chunks.fingerprint(net)[:12]}",
+    )  # fmt: skip
+
+
 x_all, y_all = data.mnist(train=False)
 x, y = data.subset(x_all, y_all, N_IMAGES, seed=0)
 # targeted runs: one target class per digit, uniform over the nine others
@@ -162,7 +179,7 @@ print(
 # share of the 1,568 scanned changes better than DE's
 rank = float((scan.flatten() < p_de).float().mean())
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "DE lands within the best 1% of all 1,568 single-pixel changes",
@@ -176,7 +193,6 @@ claims.check(
     f"p(true) {p_de:.4f}, best {float(scan.min()):.4f}",
     key="03-de-flips-or-matches-best",
 )
-claims
 
 # %% [markdown]
 # The DE's pixel ranks among the best 1% of the 1,568 black-or-white changes
@@ -199,15 +215,8 @@ results = {}
 for name, net in nets.items():
     for k in PIXELS:
         for mode in ("untargeted", "targeted") if k == 1 else ("untargeted",):
-            results[name, k, mode] = attacks.one_pixel(
-                net,
-                x,
-                y,
-                pixels=k,
-                seed=0,
-                progress=False,
-                target=target if mode == "targeted" else None,
-                **BUDGET,
+            results[name, k, mode] = one_pixel(
+                net, k, target if mode == "targeted" else None
             )
 
 
@@ -364,7 +373,7 @@ PUBLISHED_1PX_T = {
 }
 OURS = {n: zoo.describe(MODELS[n]) for n in nets}
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "more pixels fool at least as many digits (5 vs 1, summed over the models)",
@@ -402,7 +411,6 @@ claims.report(
     f"p(true) {p_true[robust].mean():.3f} vs {p_true[std].mean():.3f}",
     key="03-robust-no-easier-to-move",
 )
-claims
 
 # %% tags=["remove-cell"]
 # The headline numbers, saved for the book's reproduction summary (appendix). The
@@ -591,17 +599,7 @@ glue.numbers(
 
 # %%
 greedy = {
-    name: attacks.one_pixel(
-        net,
-        x,
-        y,
-        pixels=5,
-        strategy="best1",
-        bounds="resample",
-        seed=0,
-        progress=False,
-        **BUDGET,
-    )
+    name: one_pixel(net, 5, strategy="best1", bounds="resample")
     for name, net in nets.items()
 }
 
@@ -622,7 +620,7 @@ plt.show()
 g_succ = np.array(search["DE/best/1, resample (scipy)"])
 print({n: f"{a:.1%} → {b:.1%}" for n, a, b in zip(nets, *search.values())})
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     "the greedy search (DE/best/1) fools more digits than the paper's DE/rand/1",
@@ -636,7 +634,6 @@ claims.report(
     f"{g_succ[robust]:.1%} vs {g_succ[std]:.1%}",
     key="03-robust-no-easier-greedy",
 )
-claims
 
 # %% [markdown]
 # Does the greedy variant fool more digits within the same budget?
@@ -708,7 +705,7 @@ print(
     f"which is {(mean_digit > 0.1).float().mean():.0%} of the image"
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     "the search goes for the strokes: more of its pixels lie on ink than the ink's "
@@ -717,7 +714,6 @@ claims.report(
     f"{on_ink:.0%} on {float((mean_digit > 0.1).float().mean()):.0%} of the image",
     key="03-search-goes-for-strokes",
 )
-claims
 
 # %% [markdown]
 # Does the search go for the strokes, with more of its pixels on ink than the ink's share of the
@@ -875,6 +871,9 @@ display(Markdown(noise.table("03")))
 #   L∞-robust model can be *more* exposed to sparse, large changes than a
 #   standard one (three pixels, committed full run: {glue:text}`full_robust_3px:.0f`% against
 #   {glue:text}`full_cnn_3px:.0f`%).
+
+# %% tags=["remove-input"]
+checks("03")  # every claim of the chapter with its evidence, in one collapsed block
 
 # %% [markdown]
 # ## Exercises

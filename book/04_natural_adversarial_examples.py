@@ -67,7 +67,7 @@ from robustcore import (
     train,
     zoo,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 from robustcore import results as saved
 
 plotting.use_style()  # the book's one look for every figure
@@ -204,7 +204,6 @@ else:
             f"{e:.2%}",
             key=IA_KEYS[arch],
         )
-    display(claims)
 
 # %% tags=["remove-cell"]
 # Without ImageNet-A its claims do not run: the sentences that cite them say so.
@@ -450,7 +449,7 @@ ci = {(m, k): stats.proportion(evals[m, k].correct) for m in model_names for k i
 mean_a = np.mean([acc[m, "Digits-A"] for m in others])
 mean_conf = np.mean([acc[m, "Digits-A, confident"] for m in others])
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "the filter model gets every Digits-A digit wrong (by construction)",
@@ -493,7 +492,6 @@ claims.report(
     f"mean accuracy {mean_conf:.1%} vs {mean_a:.1%}",
     key="04-confident-transfer-more",
 )
-claims
 
 # %% tags=["remove-cell"]
 ce_rise = {
@@ -571,7 +569,7 @@ print("the filter's answers on Digits-A, per class 0-9:", into.tolist())
 # %% tags=["remove-cell"]
 glue.numbers(share8=100 * float(into[8]) / len(y_a))
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     "one wrong answer dominates: the filter calls more than half of Digits-A an 8",
@@ -579,7 +577,6 @@ claims.report(
     f"{int(into[8])} of {len(y_a)} digits",
     key="04-eight-dominates",
 )
-claims
 
 # %% [markdown]
 # The filter calls {glue:text}`share8:.0f`% of the Digits-A digits an **8**; the claim that this
@@ -625,7 +622,7 @@ plt.show()
 half = max(max(e.high - e.value, e.value - e.low) for row in xf for e in row)
 print(f"95% Wilson intervals: at most ±{100 * half:.0f} points")
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 r1 = solo.index(same_arch)
 margin = {  # (filter, evaluated): the gap between the two intervals, in points
@@ -651,7 +648,6 @@ claims.report(
     f"{xf[0][r1]:.1%}; {xf[r1][0]:.1%}",
     key="04-resnets-worst-case",
 )
-claims
 
 # %% [markdown]
 # **A difficulty-matched control.** For each model *j*, draw one UCI digit for every Digits-A
@@ -740,7 +736,7 @@ plotting.grouped_bars(
 )
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 excess = {m: -ctrl[m][2].value for m in indep}
 claims.check(
@@ -781,7 +777,6 @@ claims.report(
     ", ".join(f"{m} {ctrl[m][4].value:.0%} vs {ctrl[m][0].value:.0%}" for m in indep),
     key="04-ink-not-the-cause",
 )
-claims
 
 # %% tags=["remove-cell"]
 other_arch = [m for m in indep if m != same_arch]
@@ -958,7 +953,7 @@ display(
     )
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "masking can only add right answers: every model is at least as accurate masked",
@@ -986,7 +981,6 @@ claims.report(
     ", ".join(f"{m} {100 * a:.0f}→{100 * b:.0f}%" for m, (a, b) in ce_pair.items()),
     key="04-legacy-understates",
 )
-claims
 
 # %% tags=["remove-cell"]
 mask_gain = {
@@ -1111,7 +1105,7 @@ glue.numbers(
     ce_cnn=100 * evals["CNN", "Digits-A"].calibration_error,
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     "the filter's own architecture inherits its errors most: another seed of it is "
@@ -1148,7 +1142,6 @@ claims.report(
     f"ensemble − {best_member}: {paired[ENS]:+.1%}, p = {p_holm[ENS]:.2g}",
     key="04-ensemble-below-best-member",
 )
-claims
 
 # %% [markdown]
 # Adversarial training against small L∞ perturbations changes the CNN's
@@ -1215,7 +1208,7 @@ plotting.show_predictions(
 )
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "inside MNIST too, the filter's mistakes are hard for the others: each is less "
@@ -1228,7 +1221,6 @@ claims.check(
     ", ".join(f"{m} {v:.0%}" for m, v in mnist_a.items()),
     key="04-mnist-a-hard",
 )
-claims
 
 # %% tags=["remove-cell"]
 mnist_acc = [acc[m, "MNIST test"] for m in nets]
@@ -1358,6 +1350,9 @@ display(Markdown(noise.table("04")))
 # - Name the protocol (masked or argmax) and the calibration estimator (every bin, or the
 #   authors' all-but-the-top) with every number: on a few hundred examples either moves it by
 #   points.
+
+# %% tags=["remove-input"]
+checks("04")  # every claim of the chapter with its evidence, in one collapsed block
 
 # %% [markdown]
 # ## Exercises

@@ -64,7 +64,7 @@ from robustcore import (
     stats,
     tables,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 
 plotting.use_style()  # the book's one look for every figure
 P = profiles.current()
@@ -263,7 +263,7 @@ print(
 )
 gap2 = mean2["arae"] - mean2["dae"]
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "both autoencoders detect novel digits far better than chance (AUROC above 0.8)",
@@ -286,7 +286,6 @@ claims.report(
     ),
     key="05-arae-reconstructs-normals-worse",
 )
-claims
 
 # %% tags=["remove-cell"]
 behind = [100 * (auc2[c, "dae"] - auc2[c, "arae"]) for c in P2_CLASSES]
@@ -389,7 +388,7 @@ for m in METHODS:
 print({k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in res1.items()})
 gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "a threshold chosen on validation data carries over to the test split "
@@ -404,7 +403,6 @@ claims.report(
     f"ARAE {mean1['arae', 'auroc']:.3f}, DAE {mean1['dae', 'auroc']:.3f}",
     key="05-arae-at-least-dae-p1",
 )
-claims
 
 # %% [markdown]
 # A threshold chosen on the validation split carries over to the test split, F1
@@ -770,7 +768,7 @@ glue.numbers(
     **{f"multi_{b}": study_base[MT, b] for b in BASELINES},
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "both classical baselines detect novel digits better than chance (AUROC above 0.5) "
@@ -814,7 +812,6 @@ claims.report(
     + ", ".join(f"{BNAMES[b]} {v:.3f}" for b, v in base_mean.items()),
     key="05-arae-beats-baselines",
 )
-claims
 
 # %% [markdown]
 # **What the seeds say.** The spread is not small: a method's AUROC moves by up to
@@ -893,7 +890,7 @@ for m in METHODS:
         f"MSE to the input {to_input[m]:.4f}, MSE to the mean {C8} {to_normal[m]:.4f}"
     )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     f"ARAE copies the anomaly less: its reconstructions of {ANOM}s are further "
@@ -908,7 +905,6 @@ claims.report(
     f"MSE to the mean {C8}: ARAE {to_normal['arae']:.4f}, DAE {to_normal['dae']:.4f}",
     key="05-arae-nearer-normal",
 )
-claims
 
 # %% [markdown]
 # The paper's direction, ARAE's reconstructions of the 1s further from the 1s
@@ -970,7 +966,6 @@ claims.report(
     ", ".join(f"{NAMES[m]} {per_class[m, ANOM]:.3f}" for m in METHODS),
     key="05-ones-ranked-backwards",
 )
-claims
 
 # %% [markdown]
 # Reconstruction error can have a blind spot of its own. The 1s being the one class that both
@@ -1052,7 +1047,6 @@ claims.check(
     all(shift[m, strong, e] >= 0.95 * shift[m, weak, e] for m in METHODS for e in EPS),
     key="05-strong-attack-stronger",
 )
-claims
 
 # %% [markdown]
 # At the training ε = 0.2, the training attack moves the DAE's code by
@@ -1132,6 +1126,9 @@ display(Markdown(noise.table("05")))
 #   it and PCA here: {glue:md}`claim-05-arae-beats-baselines`).
 # * Robustness here is not a defence but a prior: *what an attacker cannot change, the model
 #   should not care about*.
+
+# %% tags=["remove-input"]
+checks("05")  # every claim of the chapter with its evidence, in one collapsed block
 
 # %% [markdown]
 # ## Exercises

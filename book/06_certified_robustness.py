@@ -65,7 +65,7 @@ from robustcore import (
     train,
     zoo,
 )
-from robustcore.claims import Claims
+from robustcore.claims import Claims, checks
 
 plotting.use_style()
 P = profiles.current()
@@ -396,7 +396,6 @@ claims.report(
     f"{stats.proportion(cnn['standard', 0.1]['IBP']):.0%}",
     key="06-ibp-certifies-no-standard-cnn-digit",
 )
-claims
 
 # %% [markdown]
 # So Chapter 1's robust accuracies are upper bounds, and the table shows how
@@ -506,7 +505,11 @@ display(Markdown(noise.table("06")))
 # - Training against PGD and training on a bound are different goals: the sandwich shows, model
 #   by model, how far each one's certificate lies below its attacks, and what each costs in
 #   clean accuracy.
-#
+
+# %% tags=["remove-input"]
+checks("06")  # every claim of the chapter with its evidence, in one collapsed block
+
+# %% [markdown]
 # ## Exercises
 #
 # **Exercise 1.** *How far does the certificate reach?* Find, by bisection on 100 test digits,

@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from . import checks, stats, tables, train
+from . import checks, chunks, stats, tables, train
 from .utils import batches, eval_mode, model_device
 
 INSTALL = "pip install torchattacks==3.3.0"
@@ -165,6 +165,8 @@ def outcomes(
     queries: int = 5000,
     seed: int = 0,
     known: dict[str, torch.Tensor] | None = None,
+    name: str | None = None,
+    chunk: int = 500,
 ) -> dict[str, torch.Tensor]:
     """Per image (N,) bool, right or not, of ``model`` on (x, y) at L∞ ``eps`` under
     each attack of this module's list, all on the same images; keys: ``"clean"``,
@@ -178,7 +180,11 @@ def outcomes(
 
     ``known``: outcomes of some of these attacks already computed on the same images
     (e.g. ``{"PGD-100 ×20": hits}`` from an earlier cell), used instead of running them
-    again; keys among ``"clean"``, ``"PGD-40"`` and ``f"PGD-100 ×{restarts}"``."""
+    again; keys among ``"clean"``, ``"PGD-40"`` and ``f"PGD-100 ×{restarts}"``.
+
+    ``name``: make the evaluation resumable, ``chunk`` images at a time, kept under
+    that name in the progress folder (:func:`robustcore.chunks.evaluate`; each chunk
+    attacked on its own, so with fewer than ``chunk`` images nothing changes)."""
     restarts = checks.integer(restarts, "restarts", 1)
     _check_parts(parts)
     pgd = {"name": "pgd", "eps": eps, "alpha": 0.01}
@@ -200,6 +206,17 @@ def outcomes(
                 f"known[{k!r}] must be a bool tensor of shape ({len(x)},) (one outcome "
                 "per image of x)"
             )
+    if name is not None:
+        keys = sorted(known)
+        return chunks.evaluate(
+            lambda x, y, *done: outcomes(
+                model, x, y, eps, restarts=restarts, parts=parts, queries=queries,
+                seed=seed, known=dict(zip(keys, done)),
+            ),
+            x, y, *(known[k] for k in keys), name=name, model=model, chunk=chunk,
+            settings={"eps": eps, "restarts": restarts, "parts": list(parts),
+                      "queries": queries, "seed": seed, "known": keys},
+        )  # fmt: skip
     hits = {
         k: known[k].cpu() if k in known else train.correct(model, x, y, s, seed=seed)
         for k, s in runs.items()
@@ -245,6 +262,8 @@ def audit(
     queries: int = 5000,
     seed: int = 0,
     known: dict[str, torch.Tensor] | None = None,
+    name: str | None = None,
+    chunk: int = 500,
 ) -> dict[str, stats.Estimate]:
     """Accuracy, with its 95% interval, under each attack of :func:`outcomes` (same
     keys and arguments)."""
@@ -258,6 +277,8 @@ def audit(
         queries=queries,
         seed=seed,
         known=known,
+        name=name,
+        chunk=chunk,
     )
     return {k: stats.proportion(v) for k, v in hits.items()}
 

@@ -29,6 +29,7 @@ sentence cites.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,63 @@ def _cite(c: Claim) -> None:
     }
     io.atomic_write_json(found, path)
     _glue(c.key, verdict(c), stored(chapter, "full", FULL).get(c.key))
+    _DECIDED[c.key] = c
+
+
+# the keyed claims this process decided (a chapter's kernel), in the order first met
+_DECIDED: dict[str, Claim] = {}
+
+
+@dataclass(frozen=True)
+class Checks:
+    """A chapter's keyed claims in one collapsed block: "Checks (n ✔, m ✘)", one line
+    per claim with its evidence (what :func:`checks` returns; HTML in a notebook and
+    on the page)."""
+
+    chapter: str
+    items: tuple[Claim, ...]
+
+    def counts(self) -> tuple[int, int, int]:
+        """(held, not held, not run here)."""
+        skipped = sum(c.evidence.startswith(_SKIPPED) for c in self.items)
+        held = sum(c.held for c in self.items)
+        return held, len(self.items) - held - skipped, skipped
+
+    def title(self) -> str:
+        held, failed, skipped = self.counts()
+        rest = f", {skipped} not run here" if skipped else ""
+        return f"Checks ({held} ✔, {failed} ✘{rest})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<li>{html.escape(_line(c))}</li>" for c in self.items)
+        return (
+            f"<details class='claims-checks'><summary>{html.escape(self.title())}"
+            f"</summary><ul>{rows}</ul></details>"
+        )
+
+    def __repr__(self) -> str:
+        return "\n".join([self.title(), *map(_line, self.items)])
+
+
+_SKIPPED = "not run here: "
+
+
+def _line(c: Claim) -> str:
+    """``"✔ text: evidence"``; ✘ and "— not reproduced here" for a reported claim that
+    did not hold; ○ for a claim this run could not decide."""
+    skipped = not c.held and c.evidence.startswith(_SKIPPED)
+    mark = "○" if skipped else "✔" if c.held else "✘"
+    note = " — not reproduced here" if not (c.held or c.asserted or skipped) else ""
+    return f"{mark} {c.text}" + (f": {c.evidence}" if c.evidence else "") + note
+
+
+def checks(chapter: str) -> Checks:
+    """Chapter ``chapter``'s ("01") keyed claims decided in this run, for one collapsed
+    block at the chapter's end: the sentences cite each claim inline, the block lists
+    them all."""
+    if not isinstance(chapter, str) or not re.fullmatch(r"\d\d", chapter):
+        raise ValueError(f"chapter must be two digits such as '04', got {chapter!r}")
+    return Checks(chapter, tuple(c for k, c in _DECIDED.items() if k[:2] == chapter))
 
 
 def _glue(key: str, live: str, full: dict | None) -> None:
@@ -183,18 +241,12 @@ class Claims:
             raise TypeError("key must name the skipped claim, got None")
         if not isinstance(reason, str) or not reason:
             raise TypeError(f"reason must be a non-empty string, got {reason!r}")
-        _glue(key, f"not run here: {reason}", stored(key[:2], "full", FULL).get(key))
+        _glue(key, _SKIPPED + reason, stored(key[:2], "full", FULL).get(key))
+        _DECIDED[key] = Claim(text, False, _SKIPPED + reason, False, key)
 
     def lines(self) -> list[str]:
         """One line per claim: ✔ held, ✘ not reproduced (reported claims only)."""
-        out = []
-        for c in self.items:
-            mark = "✔" if c.held else "✘"
-            note = "" if c.asserted or c.held else " — not reproduced here"
-            out.append(
-                f"{mark} {c.text}" + (f": {c.evidence}" if c.evidence else "") + note
-            )
-        return out
+        return [_line(c) for c in self.items]
 
     def _repr_markdown_(self) -> str:
         head = f"**{self.title}**\n\n" if self.title else ""

@@ -5,9 +5,11 @@ folder; ``python -m robustcore.full_records publish _build/full`` then copies th
 records of every chapter that ran to the end into ``robustcore/full_runs/`` (small
 JSON, never the artifacts), with where and when it ran: machine, device, date, git
 commit, torch and Python versions, wall time, and any setting changed for the run
-(``tools/full.py --set``). Chapters and the reproduction summary show them beside the
-numbers of the live run with :func:`beside`, so a reader on a CPU sees the paper-scale
-numbers without waiting for them, and a reader who runs the full profile can compare.
+(``tools/full.py --set``), and the per-digit outcomes its long evaluations kept
+(``chapterNN-full.outcomes.json``, from :func:`robustcore.chunks.outcomes`).
+Chapters and the reproduction summary show them beside the numbers of the live run
+with :func:`beside`, so a reader on a CPU sees the paper-scale numbers without waiting
+for them, and a reader who runs the full profile can compare.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import checks, io, results, tables
+from . import checks, chunks, io, results, tables
 
 FOLDER = Path(__file__).resolve().parent / "full_runs"
 RUNS = "runs.json"  # chapter id → where and when it ran
 RUN_FIELDS = ("finished", "seconds", "machine", "device", "commit", "torch", "python")
+# wall time summed over a chapter's attempts when it resumed from its chunks
+ATTEMPTS = "all_attempts_s"
 
 
 def runs(folder: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -66,6 +70,8 @@ def publish(
         if run.get("status") != "ok" or not recs:
             continue
         meta = {k: run.get(k, timing.get(k)) for k in RUN_FIELDS}
+        if ATTEMPTS in run:
+            meta[ATTEMPTS] = run[ATTEMPTS]
         known[chapter] = {**meta, "set": run.get("set", {})}
         io.atomic_write_json(recs, folder / f"chapter{chapter}-full.json")
         verdicts = out / "results" / f"chapter{chapter}-full.claims.json"
@@ -73,6 +79,9 @@ def publish(
             io.atomic_write_json(
                 io.read_json(verdicts), folder / f"chapter{chapter}-full.claims.json"
             )
+        progress = out / "progress" / stem  # per-digit outcomes (robustcore.chunks)
+        if progress.is_dir() and (found := chunks.outcomes(progress)):
+            io.atomic_write_json(found, folder / f"chapter{chapter}-full.outcomes.json")
         done.append(chapter)
     if chapters and (missing := sorted(set(chapters) - set(done))):
         raise ValueError(

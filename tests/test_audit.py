@@ -206,3 +206,22 @@ def test_the_white_box_verdict_holds_no_square(tiny, monkeypatch):
     # without Square among AutoAttack's parts, AutoAttack is its gradient parts
     hits = audit.outcomes(m, x, y, 0.02, restarts=1, parts=("apgd-ce",))
     assert hits["AutoAttack"].all() and not hits["Square"].any()
+
+
+def test_a_named_evaluation_resumes_from_its_chunks(tiny, tmp_path, monkeypatch):
+    """With a name, the outcomes are kept chunk by chunk in the progress folder; a
+    rerun attacks nothing again, and with one chunk holding every image the outcomes
+    are those of the plain call."""
+    m, x, y = tiny
+    monkeypatch.setenv("ROBUSTCORE_PROGRESS", str(tmp_path))
+    kw = {"restarts": 1, "parts": ("apgd-ce",), "queries": 20}
+    plain = audit.outcomes(m, x, y, 0.05, **kw)
+    kept = audit.outcomes(m, x, y, 0.05, **kw, name="aa", chunk=8)
+    assert all(torch.equal(plain[k], kept[k]) for k in plain)
+    chunked = audit.outcomes(m, x, y, 0.05, **kw, name="aa4", chunk=4)
+    assert len(list((tmp_path / "aa4").glob("chunk-*.pt"))) == 2
+    monkeypatch.setattr(audit, "square", lambda *a, **k: 1 / 0)  # nothing reruns
+    again = audit.outcomes(m, x, y, 0.05, **kw, name="aa4", chunk=4)
+    assert all(torch.equal(chunked[k], again[k]) for k in chunked)
+    with pytest.raises(ValueError, match="settings"):
+        audit.outcomes(m, x, y, 0.1, **kw, name="aa4", chunk=4)

@@ -121,3 +121,27 @@ MISUSE = cases(
     },
 )
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_the_chapter_checks_block_lists_every_keyed_claim_once(tmp_path, monkeypatch):
+    """One collapsed block per chapter: its title counts the verdicts, one line per
+    claim of that chapter (a claim decided again replaces its line), none of another
+    chapter's."""
+    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
+    monkeypatch.setattr(claims, "_DECIDED", {})
+    c = claims.Claims()
+    c.check("PGD breaks it", True, "0.0% [0.0, 3.7]", key="07-pgd-breaks-it")
+    c.report("as in <the> paper", False, "89% vs 93%", key="07-as-in-the-paper")
+    c.skip("needs ImageNet-A", "no ImageNet-A here", key="07-needs-data")
+    c.check("PGD breaks it", True, "0.5% [0.1, 3.9]", key="07-pgd-breaks-it")
+    c.check("another chapter", True, "1", key="08-other")
+    block = claims.checks("07")
+    assert block.title() == "Checks (1 ✔, 1 ✘, 1 not run here)"
+    page = block._repr_html_()
+    assert page.startswith("<details") and "Checks (1 ✔, 1 ✘, 1 not run here)" in page
+    assert page.count("<li>") == 3 and "another chapter" not in page
+    assert "0.5% [0.1, 3.9]" in page and "0.0% [0.0, 3.7]" not in page
+    assert "as in &lt;the&gt; paper: 89% vs 93% — not reproduced here" in page
+    assert "○ needs ImageNet-A: not run here: no ImageNet-A here" in page
+    with pytest.raises(ValueError, match="chapter"):
+        claims.checks("7")

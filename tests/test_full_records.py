@@ -191,3 +191,22 @@ MISUSE = cases(
     },
 )
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+def test_publish_keeps_the_per_digit_outcomes_of_the_chunks(tmp_path, monkeypatch):
+    from robustcore import chunks
+
+    out, folder = tmp_path / "full", tmp_path / "committed"
+    _make_full_folder(out, monkeypatch)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    x, y = torch.rand(5, 1, 2, 2), torch.tensor([0, 1, 1, 0, 1])
+    chunks.evaluate(
+        lambda x, y: {"correct": net(x).argmax(1) == y, "image": x},
+        x, y, name="clean", model=net, chunk=2, show_progress=False,
+        folder=out / "progress" / "03_one_pixel_attack",
+    )  # fmt: skip
+    assert full_records.publish(out, folder=folder) == ["03"]
+    kept = io.read_json(folder / "chapter03-full.outcomes.json")
+    expected = "".join(str(int(v)) for v in (net(x).argmax(1) == y).tolist())
+    assert kept["clean"]["correct"] == expected and "image" not in kept["clean"]
+    assert kept["clean"]["model_sha256"] == chunks.fingerprint(net)

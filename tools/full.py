@@ -10,7 +10,9 @@ Each chapter runs with ``ROBUSTCORE_PROFILE=full``; its recorded results go to
 ``OUT/checkpoints`` (``ROBUSTCORE_CACHE``, unless set already), its executed
 notebook to ``OUT/notebooks/``, written only once the whole notebook has run. A
 chapter whose executed notebook is there and newer than its source (``.ipynb`` and
-paired ``.py``) is skipped, so an interrupted run resumes where it stopped. Each
+paired ``.py``) is skipped, so an interrupted run resumes where it stopped; inside a
+chapter, long evaluations keep their finished chunks in ``OUT/progress/<chapter>``
+(``ROBUSTCORE_PROGRESS``, :mod:`robustcore.chunks`), so a rerun computes only the rest. Each
 chapter's wall time goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
 version) and a progress line to ``OUT/full.log``. ``--set CHAPTER:NAME=VALUE`` runs a
 chapter with one of its settings changed, as papermill does: a cell assigning it is
@@ -39,7 +41,7 @@ import torch
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from robustcore import io, profiles, results, store
+from robustcore import chunks, io, profiles, results, store
 
 ROOT = Path(__file__).resolve().parents[1]
 PATTERN = "[0-9][0-9]_*.ipynb"
@@ -261,13 +263,22 @@ def main(argv: list[str] | None = None) -> int:
         ran = True
         t0 = time.perf_counter()
         try:
-            execute(source, target, env, args.timeout, values)
+            # long evaluations keep their chunks here (robustcore.chunks): a rerun
+            # after an interruption computes only what is missing
+            progress = {chunks.ENV_VAR: str(out / "progress" / source.stem)}
+            execute(source, target, {**env, **progress}, args.timeout, values)
             status, note = "ok", ""
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
             status, note = "failed", (str(e).strip().splitlines() or [""])[-1]
         seconds = round(time.perf_counter() - t0, 1)
+        before = runs.get(source.stem, {})
+        # an interrupted chapter resumes from its chunks: count every attempt's time
+        earlier = (
+            before.get("all_attempts_s", 0.0) if before.get("status") != "ok" else 0
+        )
         runs[source.stem] = {
             "seconds": seconds,
+            "all_attempts_s": round(earlier + seconds, 1),
             "status": status,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "set": values,
