@@ -102,15 +102,15 @@ print(
 # loaded with `weights_only=True`), or, if neither exists, by training it with its recipe.
 
 # %%
-ZOO = {
-    "MLP": "mnist-mlp-std",
-    "CNN": "mnist-cnn-std",
-    "ResNet": "mnist-resnet-std",
-    "CNN (adv. trained)": "mnist-cnn-pgd-linf",
+nets = {
+    "MLP": zoo.load("mnist-mlp-std"),
+    "CNN": zoo.load("mnist-cnn-std"),
+    "ResNet": zoo.load("mnist-resnet-std"),
+    "CNN (adv. trained)": zoo.load("mnist-cnn-pgd-linf"),
 }
-nets = {label: zoo.load(name) for label, name in ZOO.items()}
 std_cnn, robust_cnn = nets["CNN"], nets["CNN (adv. trained)"]
 
+# %% tags=["remove-input"]
 rows = []
 for label, m in nets.items():
     r = m.meta["recipe"]
@@ -210,14 +210,14 @@ assert torch.allclose(
 
 # %%
 eps_linf, eps_l2 = 0.3, 3.0
+pgd_linf = {"name": "pgd", "eps": eps_linf, "steps": 40}
+pgd_l2 = {"name": "pgd", "eps": eps_l2, "norm": "l2", "steps": 40}
 acc_clean = train.evaluate(std_cnn, x_test, y_test)
 acc_fgsm = train.evaluate(std_cnn, x_test, y_test, {"name": "fgsm", "eps": eps_linf})
-acc_pgd = train.evaluate(
-    std_cnn, x_test, y_test, {"name": "pgd", "eps": eps_linf, "steps": 40}
-)
-acc_pgd_l2 = train.evaluate(
-    std_cnn, x_test, y_test, {"name": "pgd", "eps": eps_l2, "norm": "l2", "steps": 40}
-)
+acc_pgd = train.evaluate(std_cnn, x_test, y_test, pgd_linf)
+acc_pgd_l2 = train.evaluate(std_cnn, x_test, y_test, pgd_l2)
+
+# %% tags=["remove-input"]
 print(
     f"standard CNN on {N_EVAL} test digits: clean {acc_clean:.1%}, "
     f"FGSM ε=0.3 {acc_fgsm:.1%}, PGD-40 ε=0.3 {acc_pgd:.1%}, "
@@ -230,10 +230,11 @@ print(
 # and is at least as strong as FGSM ({glue:md}`claim-01-pgd-stronger-than-fgsm`). Does PGD at L2
 # ε = 3 push it below 5% too? This run:
 # {glue:md}`claim-01-pgd-l2-breaks-std-cnn`; {glue:md}`claim-full-01-pgd-l2-breaks-std-cnn` (our
-# expectation, not a published claim, so only reported). The claims of this section, fixed before
-# measuring and checked on every build (each rate with its 95% interval and n):
+# expectation, not a published claim, so only reported). The claims of this section were fixed
+# before measuring and are checked on every build, each rate with its 95% interval and n (the
+# collapsed block of checks at the end of the chapter lists them with their evidence).
 
-# %%
+# %% tags=["remove-cell"]
 rate = {
     k: stats.from_rate(v, N_EVAL)
     for k, v in {
@@ -305,7 +306,7 @@ print(
 # One number at one ε says little. The curves below sweep ε for the standard CNN and for the
 # adversarially trained one, under L∞ and L2 PGD.
 
-# %% mystnb={"figure": {"caption": "Accuracy of the standard and the adversarially trained CNN as the budget grows, under L\u221e PGD (left) and L2 PGD (right). The star is Madry et al.'s adversarially trained CNN under their strongest attack; the dotted line marks the \u03b5 it was trained for."}} tags=["hide-input"]
+# %%
 EPS_LINF = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]
 EPS_L2 = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
 curves = {}
@@ -317,6 +318,7 @@ for label, m in (("standard CNN", std_cnn), ("adv. trained CNN", robust_cnn)):
         m, x_sweep, y_sweep, EPS_L2, {"name": "pgd", "norm": "l2", "steps": SWEEP_STEPS}
     )
 
+# %% mystnb={"figure": {"caption": "Accuracy of the standard and the adversarially trained CNN as the budget grows, under L\u221e PGD (left) and L2 PGD (right). The star is Madry et al.'s adversarially trained CNN under their strongest attack; the dotted line marks the \u03b5 it was trained for."}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 plotting.eps_curves(
     EPS_LINF,
@@ -341,7 +343,7 @@ plotting.eps_curves(
 axes[0].axvline(0.3, color="grey", ls=":")
 plt.show()
 
-# %%
+# %% tags=["remove-cell"]
 std_linf, rob_linf = (
     curves[("linf", "standard CNN")],
     curves[("linf", "adv. trained CNN")],
@@ -434,35 +436,25 @@ glue.numbers(collapse_eps=min(e for e, a in zip(EPS_LINF, std_linf) if a < 0.1))
 
 # %%
 x_tr, y_tr = data.subset(*data.mnist(train=True), 8_000, seed=0)
+pgd3 = {"name": "pgd", "eps": 0.2, "steps": 3, "alpha": 0.1}  # the training attack
+pgd20 = {"name": "pgd", "eps": 0.2, "steps": 20}  # the test attack
+adversarial = {"attack": pgd3, "eps_warmup_epochs": 1.0}  # ε ramps up over epoch 1
 demo = {}
-for label, attack in (
-    ("standard", None),
-    ("adversarial", {"name": "pgd", "eps": 0.2, "steps": 3, "alpha": 0.1}),
-):
-    torch.manual_seed(0)
+for label, extra in (("standard", {}), ("adversarial", adversarial)):
+    torch.manual_seed(0)  # the same initial weights for both
     m = models.build("cnn").to(device)
-    train.train(
-        m,
-        x_tr,
-        y_tr,
-        epochs=3,
-        lr=2e-3,
-        attack=attack,
-        eps_warmup_epochs=1.0 if attack else 0.0,
-        desc=label,
-    )
-    demo[label] = (
-        train.evaluate(m, x_sweep, y_sweep),
-        train.evaluate(m, x_sweep, y_sweep, {"name": "pgd", "eps": 0.2, "steps": 20}),
-    )
+    train.train(m, x_tr, y_tr, epochs=3, lr=2e-3, desc=label, **extra)
+    demo[label] = [train.evaluate(m, x_sweep, y_sweep, a) for a in (None, pgd20)]
+
+# %% tags=["remove-input"]
 for label, (clean, adv) in demo.items():
     print(f"{label:12s} training: clean {clean:.1%}, PGD-20 ε=0.2 {adv:.1%}")
 print("zoo recipe of the adversarially trained CNN:", robust_cnn.meta["recipe"])
+
+# %% tags=["remove-cell"]
 adv_rate, std_rate = (
     stats.from_rate(demo[k][1], N_SWEEP) for k in ("adversarial", "standard")
 )
-
-# %% tags=["remove-cell"]
 claims = Claims()
 claims.check(
     "three epochs of adversarial training already buy robustness at ε = 0.2",
@@ -486,34 +478,25 @@ claims.check(
 # iterations, ours the small CNN above, trained with PGD-5 (quick profile) or PGD-10 (full
 # profile). The pairs are *analogues*, not a reproduction.
 
-# %% tags=["hide-input"]
-ATTACKS = {
-    "FGSM": {"name": "fgsm", "eps": 0.3},
-    "PGD-40": {"name": "pgd", "eps": 0.3, "steps": 40, "alpha": 0.01},
-}
+# %%
+pgd40 = {"name": "pgd", "eps": 0.3, "steps": 40, "alpha": 0.01}
+ATTACKS = {"clean": None, "FGSM": {"name": "fgsm", "eps": 0.3}, "PGD-40": pgd40}
 table = {}
 for label, m in nets.items():
-    table[label] = {"clean": train.evaluate(m, x_test, y_test)}
-    for a, spec in ATTACKS.items():
-        table[label][a] = train.evaluate(m, x_test, y_test, spec)
+    table[label] = {a: train.evaluate(m, x_test, y_test, s) for a, s in ATTACKS.items()}
+# the strongest attack of the chapter, on the robust model's first N_STRONG digits
+STRONG = {"name": "pgd", "eps": 0.3, "steps": 100, "alpha": 0.01, "restarts": RESTARTS}
+x_strong, y_strong = x_test[:N_STRONG], y_test[:N_STRONG]
+strong_hits = train.correct(robust_cnn, x_strong, y_strong, STRONG)
+pgd40_hits = train.correct(robust_cnn, x_strong, y_strong, pgd40)
+
+# %% tags=["remove-input"]
+strong, pgd40_same = strong_hits.float().mean().item(), pgd40_hits.float().mean().item()
 # Madry et al. 2018, Table 1 (MNIST, white-box), from the book's registry of published
 # numbers
 MADRY_KEYS = {"clean": "madry/clean", "FGSM": "madry/fgsm", "PGD-40": "madry/pgd40"}
 MADRY = {k: references.get(key).value / 100 for k, key in MADRY_KEYS.items()}
 MADRY_STRONG = references.get("madry/pgd100x20").value / 100  # PGD-100, 20 restarts
-# The strongest attack of the chapter, on the robust model only: 100 steps, several
-# restarts (N_STRONG and RESTARTS are set at the top).
-x_strong, y_strong = x_test[:N_STRONG], y_test[:N_STRONG]
-strong_hits = train.correct(
-    robust_cnn,
-    x_strong,
-    y_strong,
-    {"name": "pgd", "eps": 0.3, "steps": 100, "alpha": 0.01, "restarts": RESTARTS},
-)
-# same digits, weaker attack
-pgd40_hits = train.correct(robust_cnn, x_strong, y_strong, ATTACKS["PGD-40"])
-strong, pgd40_same = strong_hits.float().mean().item(), pgd40_hits.float().mean().item()
-
 rows = [
     (f"{label} (ours, {N_EVAL} test digits)", *(f"{r[k]:.1%}" for k in r))
     for label, r in table.items()
@@ -548,11 +531,9 @@ plotting.grouped_bars(
 )
 plt.show()
 
-# %%
+# %% tags=["remove-cell"]
 rob = table["CNN (adv. trained)"]
 r = {k: stats.from_rate(v, N_EVAL) for k, v in rob.items()}
-
-# %% tags=["remove-cell"]
 claims = Claims()
 for label in ("MLP", "CNN", "ResNet"):
     e = stats.from_rate(table[label]["PGD-40"], N_EVAL)
@@ -646,7 +627,7 @@ claims.report(
 # into any other, nothing survives. `audit.outcomes` runs them all on the same digits and returns,
 # per attack, which digits are still right (`audit.audit` adds the intervals):
 
-# %%
+# %% tags=["remove-cell"]
 # Standard AutoAttack on a robust model costs minutes per ten digits on a CPU (APGD-T
 # and FAB-T run once per target class, Square 5,000 queries). The quick profile runs its
 # first attack, APGD-CE (100 steps), Square with 1,000 queries and PGD-100 with 2
@@ -656,17 +637,18 @@ claims.report(
 # the same digits and PGD runs as the strong-attack table (the full profile): not twice
 same = (N_AA, AA_RESTARTS) == (N_STRONG, RESTARTS)
 known = {f"PGD-100 ×{RESTARTS}": strong_hits, "PGD-40": pgd40_hits} if same else None
-aa = audit.audit(
-    robust_cnn,
-    x_test[:N_AA],
-    y_test[:N_AA],
-    0.3,
+AUDIT = dict(
     restarts=AA_RESTARTS,
     parts=AA_PARTS,
     queries=QUERIES,
     known=known,
     name=f"audit-{N_AA}-{'-'.join(AA_PARTS)}",  # resumable: kept 500 digits at a time
 )
+
+# %%
+aa = audit.audit(robust_cnn, x_test[:N_AA], y_test[:N_AA], 0.3, **AUDIT)
+
+# %% tags=["remove-input"]
 caption = (
     f"**L∞ ε = 0.3, the first {N_AA:,} of the {N_EVAL:,} test digits above** "
     "(the ε = 1 row is the sanity check). "
@@ -675,9 +657,9 @@ caption = (
     "without Square); *worst case*: right under every attack at ε = 0.3."
 )
 display(Markdown(audit.table({"adversarially trained CNN": aa}, caption)))
-pgd100 = aa[f"PGD-100 ×{AA_RESTARTS}"]
 
 # %% tags=["remove-cell"]
+pgd100 = aa[f"PGD-100 ×{AA_RESTARTS}"]
 claims = Claims()
 claims.check(
     "sanity: at ε = 1 PGD-40 leaves nothing (below 5%)",
@@ -821,12 +803,14 @@ for label in ("MLP", "CNN", "ResNet"):
 # The explorer below wraps `widgets.attack_one`, a plain function; the figure under it is the
 # same function called once, so the page shows it without a live kernel.
 
-# %% mystnb={"figure": {"caption": "One digit under PGD L\u221e \u03b5 = 0.2 against the standard CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers."}}
+# %%
 res = widgets.attack_one(std_cnn, x_test[0], int(y_test[0]), 0.2, norm="linf", steps=20)
+
+# %% mystnb={"figure": {"caption": "One digit under PGD L\u221e \u03b5 = 0.2 against the standard CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers."}} tags=["remove-input"]
 widgets.plot_attack_one(x_test[0], int(y_test[0]), res, "standard CNN, PGD L∞ ε=0.2")
 plt.show()
 
-# %% mystnb={"figure": {"caption": "The explorer: pick a model, a norm, a digit and \u03b5, and see the PGD attack. With a running kernel every change reruns the attack; the page shows the state it was saved in."}}
+# %% mystnb={"figure": {"caption": "The explorer: pick a model, a norm, a digit and \u03b5, and see the PGD attack. With a running kernel every change reruns the attack; the page shows the state it was saved in."}} tags=["remove-input"]
 widgets.eps_slider(
     {"standard CNN": std_cnn, "adv. trained CNN": robust_cnn}, x_test[:50], y_test[:50]
 )

@@ -161,17 +161,15 @@ assert torch.allclose(
 # Protocol 2 trains on one class of the standard MNIST training split and tests on the whole test
 # split, the other nine classes being anomalies (about 90% of it).
 
+# %%
+s2 = {(c, m): novelty.scores(ae, p2[c].x_test) for (c, m), ae in ae2.items()}
+auc2 = {(c, m): novelty.auroc(s, p2[c].y_test) for (c, m), s in s2.items()}
+
 # %% tags=["hide-input"]
 # The authors' repository logs its union-of-attacks ARAE's test AUROC after every epoch;
 # we take the last epoch's (robustcore.references has the file and commit, and the
 # released epoch 451).
 PUBLISHED = {c: references.get(f"arae-repo/p2/{c}/last").value for c in range(10)}
-s2 = {
-    (c, m): novelty.scores(ae2[c, m], p2[c].x_test) for c in P2_CLASSES for m in METHODS
-}
-auc2 = {
-    (c, m): novelty.auroc(s2[c, m], p2[c].y_test) for c in P2_CLASSES for m in METHODS
-}
 mean2 = {m: float(np.mean([auc2[c, m] for c in P2_CLASSES])) for m in METHODS}
 pub_mean = float(np.mean([PUBLISHED[c] for c in P2_CLASSES]))
 loss2 = {
@@ -256,14 +254,8 @@ for m in METHODS:
         "05", f"p2 mean AUROC, {NAMES[m]}, classes {list(P2_CLASSES)}", mean2[m]
     )
 
-# %% tags=["hide-input"]
-print(
-    {m: round(v, 4) for m, v in mean2.items()},
-    {k: round(v, 4) for k, v in auc2.items()},
-)
-gap2 = mean2["arae"] - mean2["dae"]
-
 # %% tags=["remove-cell"]
+gap2 = mean2["arae"] - mean2["dae"]
 claims = Claims()
 claims.check(
     "both autoencoders detect novel digits far better than chance (AUROC above 0.8)",
@@ -340,7 +332,9 @@ glue.numbers(
 # `novelty.best_threshold` takes the threshold that maximises F1 *there*.
 
 # %%
-res1 = {(c, m): novelty.evaluate(ae1[c, m], p1[c]) for c in P1_CLASSES for m in METHODS}
+res1 = {(c, m): novelty.evaluate(ae, p1[c]) for (c, m), ae in ae1.items()}
+
+# %% tags=["hide-input"]
 COLUMNS = [(m, k) for k in ("auroc", "f1") for m in METHODS]
 header = ["normal class", *(f"{NAMES[m]} {k.upper()}" for m, k in COLUMNS)]
 rows = [(c, *(f"{res1[c, m][k]:.3f}" for m, k in COLUMNS)) for c in P1_CLASSES]
@@ -384,11 +378,8 @@ for m in METHODS:
             mean1[m, k],
         )
 
-# %% tags=["hide-input"]
-print({k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in res1.items()})
-gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
-
 # %% tags=["remove-cell"]
+gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
 claims = Claims()
 claims.check(
     "a threshold chosen on validation data carries over to the test split "
@@ -433,32 +424,30 @@ claims.report(
 # provides it, and a version of our own would be one more deep model to train and tune
 # rather than a classical reference point.
 
-# %% tags=["hide-input"]
-OCSVM_MAX = P.pick(quick=2000, full=None)
+# %% tags=["remove-cell"]
+OCSVM_MAX = P.pick(quick=2000, full=None)  # the SVM's training images, at most
 BASELINES = novelty.baselines.BASELINES
 BNAMES = novelty.baselines.NAMES
-det = {
-    **{
-        ("p2", c): novelty.baselines.fit_baselines(p2[c].x_train, max_train=OCSVM_MAX)
-        for c in P2_CLASSES
-    },
-    **{
-        ("p1", c): novelty.baselines.fit_baselines(p1[c].x_train, max_train=OCSVM_MAX)
-        for c in P1_CLASSES
-    },
-}
 main_split = {
     **{("p2", c): p2[c] for c in P2_CLASSES},
     **{("p1", c): p1[c] for c in P1_CLASSES},
 }
-ae_auc = {
-    **{("p2", c, m): auc2[c, m] for c in P2_CLASSES for m in METHODS},
-    **{("p1", c, m): res1[c, m]["auroc"] for c in P1_CLASSES for m in METHODS},
+
+# %%
+det = {
+    k: novelty.baselines.fit_baselines(s.x_train, max_train=OCSVM_MAX)
+    for k, s in main_split.items()
 }
 bauc = {
     (*k, b): novelty.baselines.evaluate(det[k][b], main_split[k])["auroc"]
     for k in det
     for b in BASELINES
+}
+
+# %% tags=["hide-input"]
+ae_auc = {
+    **{("p2", c, m): auc2[c, m] for c in P2_CLASSES for m in METHODS},
+    **{("p1", c, m): res1[c, m]["auroc"] for c in P1_CLASSES for m in METHODS},
 }
 header = [
     "protocol",
@@ -487,12 +476,6 @@ caption = (
 display(Markdown(tables.markdown(header, rows, caption)))
 base_mean = {b: float(np.mean([bauc[pr, c, b] for pr, c in det])) for b in BASELINES}
 ae_mean = {m: float(np.mean([ae_auc[pr, c, m] for pr, c in det])) for m in METHODS}
-print(
-    {
-        **{NAMES[m]: round(v, 4) for m, v in ae_mean.items()},
-        **{BNAMES[b]: round(v, 4) for b, v in base_mean.items()},
-    }
-)
 
 # %% tags=["remove-cell"]
 for pr, c in det:
@@ -571,17 +554,20 @@ study_split = {
     )
     for t, (pr, cl, fr) in TASKS.items()
 }
-print(f"seed study ({P.name} profile): seeds {list(SEEDS)}, fit settings {ST['fit']}")
+fit_settings = ", ".join(f"{k}={v}" for k, v in ST["fit"].items())
+print(
+    f"seed study ({P.name} profile): seeds {list(SEEDS)}, fit settings: {fit_settings}"
+)
 for t in TASKS:
     print(f"  {t}: {study_split[t].summary()}")
 
-
+# %%
 trained = {
-    t: novelty.train_seeds(
-        study_split[t], ALL_METHODS, SEEDS, ST["fit"], keep_scores=True
-    )
-    for t in TASKS
+    t: novelty.train_seeds(split, ALL_METHODS, SEEDS, ST["fit"], keep_scores=True)
+    for t, split in study_split.items()
 }
+
+# %% tags=["hide-input"]
 runs = {t: {k: r["scores"] for k, r in trained[t].items()} for t in TASKS}
 study_det = {
     t: novelty.baselines.fit_baselines(s.x_train, max_train=OCSVM_MAX)
@@ -597,11 +583,6 @@ seed_auc = {
     for t in TASKS
     for m in ALL_METHODS
 }
-for t in TASKS:
-    print(
-        f"{t}: AUROC per seed",
-        {ALL_NAMES[m]: [round(v, 4) for v in seed_auc[t, m]] for m in ALL_METHODS},
-    )
 spread = {k: novelty.mean_std(v) for k, v in seed_auc.items()}
 header = [
     "split (protocol, normal digits)",
@@ -671,7 +652,7 @@ plt.show()
 # says the first method is ahead, below 0 the second, and one that straddles 0
 # leaves the comparison undecided at this size.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 PAIRS = (("arae", "dae"), ("arae", "ae"), ("dae", "ae"))
 y_study = [study_split[t].y_test for t in TASKS]
 
@@ -697,9 +678,12 @@ def side(e):
     return "straddles 0: undecided at this size"
 
 
+# %%
 effect = {
     (a, b): stats.auroc_difference(by_split(a), by_split(b), y_study) for a, b in PAIRS
 }
+
+# %% tags=["hide-input"]
 images_only = {
     (a, b): stats.auroc_difference(
         by_split(a), by_split(b), y_study, resample_runs=False
@@ -846,9 +830,11 @@ claims.report(
 #
 # The paper's figure: both models were trained on 8s only; each is given 1s from the test split.
 
+# %% tags=["remove-cell"]
+C8 = 8 if 8 in P2_CLASSES else P2_CLASSES[0]  # the normal class of the figure
+ANOM = 1 if C8 != 1 else 7  # ... and the anomalies it is given
+
 # %%
-C8 = 8 if 8 in P2_CLASSES else P2_CLASSES[0]
-ANOM = 1 if C8 != 1 else 7
 ones = p2[C8].x_test[p2[C8].c_test == ANOM][:8]
 with torch.no_grad():
     recon = {m: ae2[C8, m](ones) for m in METHODS}
@@ -884,11 +870,6 @@ with torch.no_grad():
     rec_all = {m: ae2[C8, m](all_ones) for m in METHODS}
 to_input = {m: float((rec_all[m] - all_ones).pow(2).mean()) for m in METHODS}
 to_normal = {m: float((rec_all[m] - mean_normal).pow(2).mean()) for m in METHODS}
-for m in METHODS:
-    print(
-        f"{NAMES[m]}: reconstructions of the {len(all_ones)} test {ANOM}s — "
-        f"MSE to the input {to_input[m]:.4f}, MSE to the mean {C8} {to_normal[m]:.4f}"
-    )
 
 # %% tags=["remove-cell"]
 claims = Claims()
@@ -953,6 +934,8 @@ for m in METHODS:
         f"  {NAMES[m]:5s}",
         "  ".join(f"{k}: {per_class[m, k]:.3f}" for k in range(10) if k != C8),
     )
+
+# %% tags=["remove-cell"]
 claims = Claims()
 claims.report(
     f"the {ANOM}s are the one class both models rank backwards against the {C8}s "
@@ -976,11 +959,12 @@ claims.report(
 #
 # The mechanism, measured: attack the latent code of test 8s at increasing ε and see how far it
 # moves. Latent units of different models live on different scales, so the shift is divided by
-# the typical distance between the codes of two *different* 8s. Two attacks: the one ARAE was
-# trained against (40 PGD steps), and a stronger one with more steps and restarts, each image
-# keeping its furthest run — a model trained against one attack can resist that attack alone.
+# each model's `scale`, the typical distance between the codes of two *different* 8s (a hidden
+# cell computes it, beside the attack settings). Two attacks: the one ARAE was trained against
+# (40 PGD steps), and a stronger one with more steps and restarts, each image keeping its
+# furthest run — a model trained against one attack can resist that attack alone.
 
-# %%
+# %% tags=["remove-cell"]
 EPS = (0.05, 0.1, 0.2, 0.3)
 STRONG = P.pick(quick=dict(steps=100, restarts=2), full=dict(steps=200, restarts=5))
 ATTACKS = {
@@ -988,23 +972,27 @@ ATTACKS = {
     f"{STRONG['steps']} steps × {STRONG['restarts']} restarts": STRONG,
 }
 x8 = p2[C8].x_test[p2[C8].c_test == C8][: P.pick(quick=200, full=974)]
+# each model's scale: the mean squared distance, per latent unit, between the codes
+# of two different 8s
+scale = {}
+for m in METHODS:
+    with torch.no_grad():
+        z = ae2[C8, m].encode(x8)
+        scale[m] = float(
+            torch.cdist(z, z).pow(2).sum() / (len(z) * (len(z) - 1)) / z.shape[1]
+        )
+
+# %%
 shift = {}
 for m in METHODS:
     ae = ae2[C8, m]
-    with torch.no_grad():
-        z = ae.encode(x8)
-        spread = float(
-            torch.cdist(z, z).pow(2).sum() / (len(z) * (len(z) - 1)) / z.shape[1]
-        )
     for a, kw in ATTACKS.items():
         for e in EPS:
-            adv = novelty.latent_attack(
-                ae, x8, e, generator=torch.Generator().manual_seed(0), **kw
-            )
+            gen = torch.Generator().manual_seed(0)
+            adv = novelty.latent_attack(ae, x8, e, generator=gen, **kw)
             with torch.no_grad():
-                shift[m, a, e] = (
-                    float(novelty.latent_distance(ae, x8, adv).mean()) / spread
-                )
+                moved = float(novelty.latent_distance(ae, x8, adv).mean())
+            shift[m, a, e] = moved / scale[m]
 # %% mystnb={"figure": {"caption": "How far an L\u221e attack of growing \u03b5 moves the latent code of a normal digit, relative to the distance between two normal digits, for the DAE and the ARAE under two attacks; the dotted line is the training \u03b5."}} tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(4.8, 3.4))
 for m, color in zip(METHODS, ("tab:gray", "tab:blue")):
@@ -1024,7 +1012,7 @@ ax.legend(fontsize=7)
 ax.grid(alpha=0.3)
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 claims = Claims()
 for i, a in enumerate(ATTACKS):
     pairs = {e: (shift["arae", a, e], shift["dae", a, e]) for e in EPS}

@@ -158,6 +158,7 @@ def test_set_changes_a_setting_after_the_parameters_cell_and_is_kept(book, tmp_p
     ran = nbformat.read(out / "notebooks" / "01_first.ipynb", as_version=4)
     assert "N is 100" in ran.cells[2].outputs[0]["text"]
     assert ran.cells[1].metadata["tags"] == ["injected-parameters"]
+    assert ran.metadata["papermill"]["parameters"] == {"N": 100}  # papermill's
     timing = json.loads((out / "timing.json").read_text())
     assert timing["chapters"]["01_first"]["set"] == {"N": "100"}
     # the same run again is up to date; another value is not
@@ -180,3 +181,27 @@ def test_set_changes_a_setting_after_the_parameters_cell_and_is_kept(book, tmp_p
 def test_set_refuses_what_it_cannot_do(book, tmp_path, pair, message):
     with pytest.raises(SystemExit, match=message):
         _run(book, tmp_path / "out", "--set", pair)
+
+
+def test_papermill_injects_what_it_can_pass_and_the_rest_is_written_here():
+    """papermill writes a tuple back as a string, so a tuple (or an expression) is
+    injected as its source instead; either way one tagged cell after the parameters."""
+    assert full.faithful("1_000") and full.faithful("[1, 2]") and full.faithful("'a'")
+    assert not full.faithful("(1, 3)") and not full.faithful("audit.STANDARD[:2]")
+    from papermill.translators import PythonTranslator
+
+    assert PythonTranslator.translate((1, 3)) == '"(1, 3)"'  # what it cannot do
+    for values, expected in (
+        ({"N": "100"}, "N = 100"),
+        ({"N": "100", "PIXELS": "(1, 3)"}, "PIXELS = (1, 3)"),
+    ):
+        nb = nbformat.v4.new_notebook()
+        params = nbformat.v4.new_code_cell("N = 500")
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell("N")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nb = full.inject(nb, values, "x.ipynb")
+        assert len(nb.cells) == 3 and nb.cells[1].metadata["tags"] == [
+            "injected-parameters"
+        ]
+        assert expected in nb.cells[1].source

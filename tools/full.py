@@ -12,15 +12,16 @@ notebook to ``OUT/notebooks/``, written only once the whole notebook has run. A
 chapter whose executed notebook is there and newer than its source (``.ipynb`` and
 paired ``.py``) is skipped, so an interrupted run resumes where it stopped; inside a
 chapter, long evaluations keep their finished chunks in ``OUT/progress/<chapter>``
-(``ROBUSTCORE_PROGRESS``, :mod:`robustcore.chunks`), so a rerun computes only the rest. Each
-chapter's wall time goes to ``OUT/timing.json`` (with the machine, device, date, git commit and torch
-version) and a progress line to ``OUT/full.log``. ``--set CHAPTER:NAME=VALUE`` runs a
-chapter with one of its settings changed, as papermill does: a cell assigning it is
-inserted after the chapter's cell tagged ``parameters``, and the change is kept with the
-chapter's timing, so that a record made with a smaller test set than the profile's says
-so. The reproduction summary
-(``reproductions.ipynb``) runs last, over the results recorded so far, and again
-whenever a chapter has run before it.
+(``ROBUSTCORE_PROGRESS``, :mod:`robustcore.chunks`), so a rerun computes only the
+rest. Each chapter's wall time goes to ``OUT/timing.json`` (with the machine, device,
+date, git commit and torch version) and a progress line to ``OUT/full.log``.
+``--set CHAPTER:NAME=VALUE`` runs a chapter with one of its settings changed by
+papermill's parameter injection (a cell assigning it after the chapter's cell tagged
+``parameters``; for values papermill cannot pass, tuples and expressions, the same
+cell is written here: :func:`inject`), and the change is kept with the chapter's
+timing, so that a record made with a smaller test set than the profile's says so. The
+reproduction summary (``reproductions.ipynb``) runs last, over the results recorded
+so far, and again whenever a chapter has run before it.
 """
 
 from __future__ import annotations
@@ -86,9 +87,29 @@ def overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def inject(nb: nbformat.NotebookNode, values: dict[str, str], name: str) -> None:
-    """Insert a cell assigning ``values`` after ``nb``'s cell tagged ``parameters``;
-    ``SystemExit`` if it has none (``name``: the notebook, for the message)."""
+def faithful(source: str) -> bool:
+    """Whether papermill can pass the value written ``source``: a literal that its
+    Python translator writes back as the same value. Not so for a tuple (written as
+    the string ``"(1, 3)"``; chapters compare tuples such as ``AA_PARTS`` with ``==``),
+    nor for an expression that is not a literal (``audit.STANDARD[:2]``)."""
+    from papermill.translators import PythonTranslator
+
+    try:
+        value = ast.literal_eval(source)
+        back = ast.literal_eval(PythonTranslator.translate(value))
+    except (ValueError, SyntaxError):
+        return False
+    return repr(back) == repr(value)
+
+
+def inject(
+    nb: nbformat.NotebookNode, values: dict[str, str], name: str
+) -> nbformat.NotebookNode:
+    """``nb`` with a cell assigning ``values`` after its cell tagged ``parameters``,
+    tagged ``injected-parameters``: papermill's parameter injection when it can pass
+    every value (:func:`faithful`), else the same cell written here with the values'
+    source; ``SystemExit`` if ``nb`` has no parameters cell (``name``: the notebook,
+    for the message)."""
     tagged = [
         i
         for i, c in enumerate(nb.cells)
@@ -96,12 +117,27 @@ def inject(nb: nbformat.NotebookNode, values: dict[str, str], name: str) -> None
     ]
     if not tagged:
         raise SystemExit(f"--set: {name} has no cell tagged 'parameters'")
+    if all(faithful(v) for v in values.values()):
+        from papermill.parameterize import parameterize_notebook
+
+        # what papermill's own loader adds: every cell's tags, its metadata section
+        for c in nb.cells:
+            c.metadata.setdefault("tags", [])
+        nb.metadata.setdefault("papermill", {})
+        return parameterize_notebook(
+            nb,
+            {k: ast.literal_eval(v) for k, v in values.items()},
+            comment="set by tools/full.py --set",
+            kernel_name="python3",
+            language="python",
+        )
     src = "\n".join(
         f"{k} = {v}  # set by tools/full.py --set" for k, v in values.items()
     )
     cell = nbformat.v4.new_code_cell(src)
     cell.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(tagged[0] + 1, cell)
+    return nb
 
 
 def up_to_date(source: Path, executed: Path) -> bool:
@@ -163,7 +199,7 @@ def execute(
     nothing, if a cell fails."""
     nb = nbformat.read(source, as_version=4)
     if values:
-        inject(nb, values, source.name)
+        nb = inject(nb, values, source.name)
     client = NotebookClient(
         nb,
         timeout=timeout,
