@@ -542,3 +542,33 @@ def test_constructed_dataset_of_another_kind_is_refused(tmp_path):
     io.atomic_save({"x": X, "y": Y, "meta": {}}, target)
     with pytest.raises(io.ChecksumError, match="not a robustcore constructed dataset"):
         features.load(target)
+
+
+def test_a_resumable_construction_builds_the_same_images(tiny, tmp_path, monkeypatch):
+    """With a progress folder, D_R is built chunk by chunk (10 batches each) and kept:
+    the same images, distances and curve as in one go, and an interrupted build
+    resumes from the chunks it kept."""
+    model, x, y = tiny
+    kw = {"steps": 3, "step_size": 1.0, "batch_size": 2, "progress": False}
+    whole = features.robust_dataset(model, x, y, **kw)
+    monkeypatch.setenv("ROBUSTCORE_PROGRESS", str(tmp_path))
+    real, calls = features.construct.invert.unchecked, []
+
+    def interrupted(*a, **k):
+        calls.append(len(a[1]))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(features.construct.invert, "unchecked", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # 24 digits: chunks of 20 and 4
+        features.robust_dataset(model, x, y, **kw)
+    assert len(list(tmp_path.glob("D_R-*/chunk-*.pt"))) == 1
+    monkeypatch.setattr(features.construct.invert, "unchecked", real)
+    resumed = features.robust_dataset(model, x, y, **kw)
+    assert torch.equal(resumed.x, whole.x) and torch.equal(resumed.y, whole.y)
+    for k in ("final_distance_mean", "final_distance_max"):
+        assert resumed.meta[k] == pytest.approx(whole.meta[k], rel=1e-6)
+    assert resumed.meta["distance_curve"] == pytest.approx(
+        whole.meta["distance_curve"], abs=2e-5
+    )

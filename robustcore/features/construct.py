@@ -3,7 +3,9 @@ relabelling by a targeted attack (D_det, D_rand).
 
 Each public function checks its arguments and returns a
 :class:`~robustcore.features.dataset.Constructed` dataset (or, for :func:`invert`, the
-rebuilt images).
+rebuilt images). Where a progress folder is set (``$ROBUSTCORE_PROGRESS``; ``make full``
+sets one) D_R and D_NR are built in chunks kept as they finish
+(:mod:`robustcore.chunks`), so an interrupted build resumes; the images are the same.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from typing import Any
 
 import torch
 
-from .. import attacks, checks
+from .. import attacks, checks, chunks
 from ..utils import eval_mode, model_device
 from ..utils import progress as progress_bar
 from .dataset import Constructed
 
 INITS = ("image", "noise")
+# a resumable construction keeps this many batches per chunk (robustcore.chunks): a few
+# minutes of work on a CPU, and the same batches as a construction in one go
+CHUNK_BATCHES = 10
 MODES = ("det", "rand")
 
 
@@ -160,14 +165,30 @@ def _inverted(
     settings = _check_settings(model, steps, step_size, batch_size)
     y = checks.model_labels(model, x, y)
     t0 = time.perf_counter()
-    xr, final, curve = invert.unchecked(
-        model,
-        x,
-        starting_points.unchecked(**start_args),
-        **settings,
-        progress=progress,
-        desc=kind,
-    )
+    start = starting_points.unchecked(**start_args)
+    if chunks.progress_dir() is None:
+        xr, final, curve = invert.unchecked(
+            model, x, start, **settings, progress=progress, desc=kind
+        )
+    else:  # resumable (make full): each chunk of digits is kept as it finishes
+
+        def part(t: torch.Tensor, s: torch.Tensor) -> dict[str, torch.Tensor]:
+            xr, final, curve = invert.unchecked(
+                model, t, s, **settings, progress=False, desc=kind
+            )  # each row carries its chunk's mean curve: their mean is the whole's
+            return {"x": xr, "final": final, "curve": curve.expand(len(t), -1)}
+
+        done = chunks.evaluate(
+            part,
+            x,
+            start,
+            name=f"{kind}-{chunks.fingerprint((x, start))[:16]}",
+            model=model,
+            chunk=settings["batch_size"] * CHUNK_BATCHES,
+            settings={**settings, "init": init, "seed": seed},
+            show_progress=progress,
+        )
+        xr, final, curve = done["x"], done["final"], done["curve"].mean(0)
     meta = {
         "kind": kind,
         "init": init,
