@@ -800,19 +800,18 @@ for label in ("MLP", "CNN", "ResNet"):
 #
 # ## Try it: an ε slider
 #
-# The explorer below wraps `widgets.attack_one`, a plain function; the figure under it is the
-# same function called once, so the page shows it without a live kernel.
+# One digit under PGD (L∞, 20 steps) against each CNN, at every ε from 0 to 0.5: pick a model and
+# move the slider. The pictures come from `widgets.attack_one`, a plain function, computed when the
+# chapter ran; with a running kernel, `widgets.eps_slider(nets, x_test, y_test)` reruns the attack
+# on any digit, norm and ε you pick.
 
-# %%
-res = widgets.attack_one(std_cnn, x_test[0], int(y_test[0]), 0.2, norm="linf", steps=20)
-
-# %% mystnb={"figure": {"caption": "One digit under PGD L\u221e \u03b5 = 0.2 against the standard CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers."}} tags=["remove-input"]
-widgets.plot_attack_one(x_test[0], int(y_test[0]), res, "standard CNN, PGD L∞ ε=0.2")
-plt.show()
-
-# %% mystnb={"figure": {"caption": "The explorer: pick a model, a norm, a digit and \u03b5, and see the PGD attack. With a running kernel every change reruns the attack; the page shows the state it was saved in."}} tags=["remove-input"]
-widgets.eps_slider(
-    {"standard CNN": std_cnn, "adv. trained CNN": robust_cnn}, x_test[:50], y_test[:50]
+# %% mystnb={"figure": {"caption": "PGD L\u221e on one digit against each CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers. Pick a model and move \u03b5."}} tags=["remove-input"]
+widgets.eps_frames(
+    {"standard CNN": std_cnn, "adv. trained CNN": robust_cnn},
+    x_test[0],
+    int(y_test[0]),
+    [round(0.05 * i, 2) for i in range(11)],
+    start=0.2,
 )
 
 # %% [markdown]

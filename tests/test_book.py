@@ -64,3 +64,43 @@ def test_chapter_notebook_is_clean_and_colab_ready(py):
     assert any(".check(" in "".join(c["source"]) for c in code), (
         "a chapter must check its claims (robustcore.claims.Claims.check)"
     )
+
+
+HIDDEN = ("remove-input", "remove-cell", "hide-input", "hide-cell")
+VISIBLE_CODE_LINES = 60  # a chapter's budget of code on the page
+
+
+def visible_code_lines(source: str) -> int:
+    """Non-blank lines of the code cells a reader of the page sees (no remove-* or
+    hide-* tag), in a percent-format chapter."""
+    n, kind = 0, None
+    for line in source.splitlines():
+        if line.startswith("# %%"):
+            kind = (
+                "markdown"
+                if "[markdown]" in line
+                else "hidden"
+                if any(t in line for t in HIDDEN)
+                else "code"
+            )
+        elif kind == "code" and line.strip():
+            n += 1
+    return n
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_a_chapter_shows_at_most_60_lines_of_code(chapter):
+    """The teaching code and the experiment's calls are on the page; bookkeeping,
+    presentation and checks are hidden or in the library, and no library function is
+    printed whole."""
+    source = chapter.read_text(encoding="utf-8")
+    assert visible_code_lines(source) <= VISIBLE_CODE_LINES
+    assert "getsource(" not in source
+
+
+def test_visible_code_lines_counts_only_shown_code():
+    source = (
+        '# %%\nx = 1\n\ny = 2\n# %% tags=["hide-input"]\nz = 3\n'
+        "# %% [markdown]\n# text\n# %%\nprint(x)\n"
+    )
+    assert visible_code_lines(source) == 3

@@ -9,10 +9,12 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
   a cell draws has a caption;
 * math is typeset by MathJax (served with the book, not from a CDN), without TeX errors;
 * a chapter that shows a widget embeds the widget state, every widget view refers to it,
-  and the widgets are drawn by JavaScript served with the book;
+  the widgets are drawn by JavaScript served with the book, and each moves: a slider
+  stepped or a toggle clicked changes the picture, with no kernel behind the page;
 * every Colab launch link points at an ``.ipynb`` of this repository (``_config.yml``'s URL and branch)
   that exists;
-* the page loads no missing local file (no failed request to the book's own server);
+* the page loads no missing local file (no failed request to the book's own server) and
+  logs no error to the console;
 * no code cell or printed output is wider than its column (nothing scrolls sideways);
 * no ``{glue:...}`` or ``{cite:...}`` role is left unresolved, and each chapter cites the
   bibliography;
@@ -50,7 +52,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 # Functions of robustcore.widgets that return a live widget (the others return data or figures).
-WIDGET_FACTORIES = re.compile(r"\b(eps_slider|\w*_explorer)\(")
+WIDGET_FACTORIES = re.compile(r"\b(\w*_frames|\w*_explorer|frame_viewer)\(")
 COLAB = re.compile(
     r"^https://colab\.research\.google\.com/github/(?P<repo>[^/]+/[^/]+)/blob/(?P<branch>[^/]+)/"
     r"(?P<path>.+)$"
@@ -170,6 +172,47 @@ def screenshots():
 
 
 @pytest.mark.parametrize("page", PAGES)
+def _widgets_move(browser) -> list[str]:
+    """Move every slider of the page's widgets one step (its handle, by keyboard) and
+    click every toggle that is not selected: the picture the widget shows must change
+    each time, with no kernel behind the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    shown = """
+        const w = arguments[0];
+        return Array.from(w.querySelectorAll('img'))
+            .filter(i => i.offsetParent !== null).map(i => i.src.slice(-200)).join('|');"""
+    roots = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.cell_output .jupyter-widgets"
+        ".widget-vbox')).filter(e => !e.parentElement.closest('.widget-vbox'))"
+    )
+    problems = []
+    for n, root in enumerate(roots):
+        before = browser.execute_script(shown, root)
+        if not before:
+            problems.append(f"widget {n}: shows no picture")
+            continue
+        for handle in root.find_elements(By.CSS_SELECTOR, ".noUi-handle"):
+            handle.send_keys(Keys.ARROW_RIGHT)
+            time.sleep(0.5)
+            after = browser.execute_script(shown, root)
+            if after == before:
+                problems.append(
+                    f"widget {n}: moving a slider left its picture as it was"
+                )
+            before = after
+        for button in root.find_elements(
+            By.CSS_SELECTOR, ".widget-toggle-buttons button:not(.mod-active)"
+        )[:1]:
+            button.click()
+            time.sleep(0.5)
+            after = browser.execute_script(shown, root)
+            if after == before:
+                problems.append(f"widget {n}: a toggle left its picture as it was")
+    return problems
+
+
 def test_rendered_page(page, site, browser, screenshots):
     html_file = HTML / f"{page}.html"
     assert html_file.is_file(), (
@@ -292,6 +335,7 @@ def test_rendered_page(page, site, browser, screenshots):
         )
         if not drawn:
             problems.append("widgets not drawn: no .jupyter-widgets element")
+        problems += _widgets_move(browser)
 
     # 5. Colab launch links point at notebooks of this repository that exist.
     repo = re.sub(r"^https://github\.com/|\.git$|/$", "", CONFIG["repository"]["url"])
@@ -312,18 +356,18 @@ def test_rendered_page(page, site, browser, screenshots):
                 f"Colab link to a notebook that is not in the repository: {m['path']}"
             )
 
-    # 6. No missing local file: a 404 or failed load of anything served by the book itself. (Scripts
-    # from CDNs, which readers offline do not reach, and the theme's own console messages are not
-    # the book's content and are not checked.)
+    # 6. No console error: a 404 or failed load of anything served by the book itself, a
+    # script error. (Failed loads from CDNs, which readers offline do not reach, are not
+    # the book's content and are left out.)
     for entry in browser.get_log("browser"):
         msg = entry["message"]
-        if (
-            entry["level"] == "SEVERE"
-            and msg.startswith(site)
-            and "Failed to load resource" in msg
-            and "/favicon.ico" not in msg
-        ):
-            problems.append(f"missing file: {msg[:300]}")
+        if entry["level"] != "SEVERE" or "/favicon.ico" in msg:
+            continue
+        if "Failed to load resource" in msg:
+            if msg.startswith(site):
+                problems.append(f"missing file: {msg[:300]}")
+        else:
+            problems.append(f"console error: {msg[:300]}")
 
     # 7. Code and printed output fit the text column: nothing scrolls sideways. (Folded
     # cells, whose text is not rendered, are left out.)

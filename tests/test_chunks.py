@@ -156,6 +156,9 @@ def test_fingerprint_follows_the_weights():
     assert chunks.fingerprint(torch.zeros(2)) != chunks.fingerprint(torch.zeros(3))
     with pytest.raises(TypeError, match="obj"):
         chunks.fingerprint("weights")
+    bn = torch.nn.BatchNorm1d(3)  # its num_batches_tracked is a 0-d integer tensor
+    assert len(chunks.fingerprint(bn)) == 64
+    assert chunks.fingerprint(torch.tensor(5)) != chunks.fingerprint(torch.tensor(6))
 
 
 @pytest.mark.parametrize(

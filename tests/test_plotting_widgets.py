@@ -76,6 +76,41 @@ def test_eps_slider_builds(trained_mlp, mnist_test):
         widgets.eps_slider({}, x[:5], y[:5])
 
 
+def test_eps_frames_link_the_controls_to_the_pictures_in_the_browser(
+    trained_mlp, mnist_test
+):
+    """The frames are computed now, one PNG per model and ε, and the controls drive
+    the pictures through browser-side links (jslink), so a page without a kernel
+    still changes the picture; the first picture shown is the one at ``start``."""
+    import ipywidgets as W
+
+    x, y = mnist_test
+    view = widgets.eps_frames(
+        {"a": trained_mlp, "b": trained_mlp}, x[0], int(y[0]), [0.0, 0.1, 0.3],
+        start=0.1,
+    )  # fmt: skip
+    pick, slider, outer = view.children
+    assert isinstance(outer, W.Stack) and len(outer.children) == 2
+    assert slider.options == ("0", "0.1", "0.3") and slider.index == 1
+    for inner in outer.children:
+        assert inner.selected_index == 1 and len(inner.children) == 3
+        assert all(bytes(i.value)[:4] == b"\x89PNG" for i in inner.children)
+    clean, attacked = (outer.children[0].children[k].value for k in (0, 2))
+    assert bytes(clean) != bytes(attacked)  # ε = 0 and ε = 0.3 differ
+    links = [
+        w
+        for w in list(W.Widget.widgets.values())
+        if isinstance(w, W.widgets.widget_link.Link)
+    ]
+    pairs = {(ln.source[0].model_id, ln.target[0].model_id) for ln in links}
+    assert (pick.model_id, outer.model_id) in pairs
+    assert all((slider.model_id, s.model_id) in pairs for s in outer.children)
+    with pytest.raises(ValueError, match="start"):
+        widgets.eps_frames({"a": trained_mlp}, x[0], int(y[0]), [0.0], start=0.2)
+    with pytest.raises(ValueError, match="one PNG per label"):
+        widgets.frame_viewer({"a": [b"x"]}, ["0", "1"])
+
+
 def test_changed_pixels_circles_each_changed_pixel_and_pixel_map():
     x = torch.zeros(3, 1, 10, 10)
     xa = x.clone()
