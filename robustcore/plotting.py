@@ -313,17 +313,21 @@ def reproductions(
     *,
     ax=None,
     title: str = "Reproductions: ours vs published",
+    kind: str = "reproduction",
 ):
     """Ours (with its 95% interval where recorded) against the published number, one
-    point per *reproduction* row in ``unit`` of :func:`robustcore.results.table`; on the
-    diagonal, ours equals the published number. Analogues (other data) are left out:
-    theirs is no target."""
+    point per row of ``kind`` in ``unit`` of :func:`robustcore.results.table`; on the
+    diagonal, ours equals the published number. ``kind="analogue"`` draws the
+    comparisons made on other data, protocol or model instead: there theirs is
+    context, not a target."""
     if not isinstance(unit, str):
         raise TypeError(f"unit must be a string such as '%' or 'AUROC', got {unit!r}")
+    if kind not in ("reproduction", "analogue"):
+        raise ValueError(f"kind must be 'reproduction' or 'analogue', got {kind!r}")
     rows = [
         r
         for r in rows
-        if r.get("kind") == "reproduction"
+        if r.get("kind") == kind
         and r.get("value") is not None
         and r.get("unit") == unit
     ]
@@ -349,7 +353,7 @@ def reproductions(
         ax.text(
             0.5,
             0.5,
-            "no reproduction recorded yet",
+            f"no {kind} recorded yet",
             ha="center",
             va="center",
             transform=ax.transAxes,

@@ -3,6 +3,8 @@ that a chapter states *what* goes in a table and not how Markdown spells it."""
 
 from __future__ import annotations
 
+import csv as _csv
+import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -163,3 +165,23 @@ def beside(
     if notes:
         note += "\n\nHow each analogue differs from the published number:" + notes
     return markdown(head, body) + "\n\n" + note
+
+
+CSV_FIELDS = (
+    "chapter", "name", "kind", "value", "low", "high", "n", "unit", "reference",
+    "difference", "measured", "source",
+)  # fmt: skip
+
+
+def csv(rows: list[dict[str, Any]], kinds: tuple[str | None, ...]) -> str:
+    """The rows (from :func:`robustcore.results.table`) of the given ``kinds``
+    (``"reproduction"``, ``"analogue"``, None: ours only) as CSV text, one line per
+    result: ours with its interval and n, and the published number with how the two
+    differ and where it was published."""
+    out = io.StringIO()
+    w = _csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        if r.get("kind") in kinds and r.get("value") is not None:
+            w.writerow({k: r.get(k) for k in CSV_FIELDS})
+    return out.getvalue()

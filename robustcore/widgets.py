@@ -86,8 +86,9 @@ def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
     axes[2].imshow(
         result["x_adv"][0].detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1
     )
-    axes[2].set_title(
-        f"adversarial: {result['pred']} ({result['prob']:.0%})",
+    axes[2].set_title(  # the word says it, the colour repeats it
+        f"adversarial: {result['pred']} ({result['prob']:.0%}), "
+        f"{'right' if ok else 'wrong'}",
         fontsize=9,
         color="tab:green" if ok else "tab:red",
     )
@@ -351,8 +352,8 @@ def plot_one_pixel(x: torch.Tensor, y: int, result: dict, title: str = ""):
             vmin=0,
             vmax=1,
         )
-        ax.set_title(
-            f"{name}: {pred} ({prob:.0%})",
+        ax.set_title(  # the word says it, the colour repeats it
+            f"{name}: {pred} ({prob:.0%}), {'wrong' if pred != int(y) else 'right'}",
             fontsize=9,
             color="tab:red" if pred != int(y) else "black",
         )

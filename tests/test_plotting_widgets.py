@@ -365,6 +365,12 @@ def test_reproductions_plots_only_reproductions_with_their_intervals():
     segs = bars.lines[2][0].get_segments()
     assert [tuple(p) for p in segs[0]] == [(93.2, 85.0), (93.2, 94.0)]
     plt.close(fig)
+    fig = plotting.reproductions(rows, kind="analogue")  # the other kind alone
+    (bars,) = [c for c in fig.axes[0].containers]
+    assert [tuple(p) for p in bars.lines[0].get_xydata()] == [(63.0, 5.0)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="kind"):
+        plotting.reproductions(rows, kind="other")
 
 
 def test_the_book_style_is_one_call():

@@ -225,6 +225,18 @@ def test_reproduction_summary_page(res_dir, tmp_path, monkeypatch, capsys):
         and "pp" not in analogue
     )
     assert "| 03 | CNN, 2 pixels | 5.0% |" in tables.records(ns["rows"], None)
+    # the page lists the analogues in a CSV file, not in a table
+    assert [r["name"] for r in ns["analogues"]] == ["CNN, 1 pixel"]
+    import csv
+    import io
+
+    got = list(csv.DictReader(io.StringIO(ns["text"])))
+    assert [(r["chapter"], r["name"], r["kind"]) for r in got] == [
+        ("03", "CNN, 1 pixel", "analogue"),
+        ("03", "CNN, 2 pixels", ""),
+    ]
+    assert got[0]["reference"] == "63.0" and "other data" in got[0]["difference"]
+    assert ns["link"].startswith('<a download="results-quick.csv"')
 
 
 def test_benchmarks_page_reads_what_run_all_writes(tmp_path, monkeypatch, capsys):
