@@ -286,7 +286,8 @@ def audit(
 def table(audits: dict[str, dict[str, stats.Estimate]], caption: str = "") -> str:
     """Audits side by side as a Markdown table: ``audits`` maps a model's name to what
     :func:`audit` returned for it (on the same images); one row per attack, one column
-    per model, each cell the accuracy with its 95% interval and n."""
+    per model, each cell the accuracy with its 95% interval (± half its width, or both
+    ends where it is lopsided), n in the header."""
     ok = (
         isinstance(audits, dict)
         and audits
@@ -301,5 +302,7 @@ def table(audits: dict[str, dict[str, stats.Estimate]], caption: str = "") -> st
     attacks = list(next(iter(audits.values())))
     if any(list(a) != attacks for a in audits.values()):
         raise ValueError("audits must all hold the same attacks (one audit call each)")
-    rows = [(k, *(f"{a[k]:.1%}" for a in audits.values())) for k in attacks]
-    return tables.markdown(["attack", *audits], rows, caption)
+    rows = [(k, *(f"{a[k]:.1%c}" for a in audits.values())) for k in attacks]
+    n = {e.n for a in audits.values() for e in a.values()}
+    head = [f"{m} (n = {', '.join(f'{k:,}' for k in sorted(n))})" for m in audits]
+    return tables.markdown(["attack", *head], rows, caption)

@@ -36,11 +36,20 @@ class Estimate:
 
     def __format__(self, spec: str) -> str:
         """``f"{e:.1%}"`` → ``"93.2% [90.6, 95.1], n=500"``; the spec formats each
-        number."""
-        spec = spec or ".3f"
+        number. A spec ending in ``c`` is the compact form for a table cell (whose
+        header gives n): ``f"{e:.1%c}"`` → ``"93.2% ±2.3"``, half the interval's width,
+        or ``"0.0% [0.0, 3.7]"`` where the interval is lopsided (near 0 or 1)."""
+        compact = spec.endswith("c")
+        spec = (spec[:-1] if compact else spec) or ".3f"
         v, lo, hi = (format(t, spec) for t in (self.value, self.low, self.high))
         lo, hi = (t.rstrip("%") for t in (lo, hi))
-        return f"{v} [{lo}, {hi}], n={self.n:,}"
+        if not compact:
+            return f"{v} [{lo}, {hi}], n={self.n:,}"
+        below, above = self.value - self.low, self.high - self.value
+        if min(below, above) < 0.75 * max(below, above):  # lopsided: both ends
+            return f"{v} [{lo}, {hi}]"
+        half = format((self.high - self.low) / 2, spec).rstrip("%")
+        return f"{v} ±{half}"
 
 
 def _as_bool(hits: torch.Tensor | np.ndarray, name: str) -> np.ndarray:

@@ -135,9 +135,9 @@ def test_table_has_one_row_per_attack_and_one_column_per_model():
         "B": {"clean": stats.proportion(five), "PGD-40": stats.proportion(nine)},
     }
     md = audit.table(res, "**Caption.**").splitlines()
-    assert md[0] == "**Caption.**" and md[2] == "| attack | A | B |"
-    assert md[4].startswith("| clean | 90.0% [") and "n=10 | 50.0% [" in md[4]
-    assert md[5].startswith("| PGD-40 | 50.0% [") and len(md) == 6
+    assert md[0] == "**Caption.**" and md[2] == "| attack | A (n = 10) | B (n = 10) |"
+    assert md[4] == "| clean | 90.0% [59.6, 98.2] | 50.0% ±26.3 |"  # n in the header
+    assert md[5].startswith("| PGD-40 | 50.0% ±26.3 |") and len(md) == 6
 
 
 def test_outcomes_are_per_image_and_audit_summarises_them(tiny):

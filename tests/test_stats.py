@@ -83,6 +83,14 @@ def test_difference_is_paired():
     assert not stats.difference(a, a).excludes(0.0)
 
 
+def test_a_table_cell_is_compact():
+    """``c`` at the end of the spec: ± half the width where the interval is about
+    symmetric, both ends where it is lopsided; never n (the table's header has it)."""
+    assert f"{stats.wilson(932, 1000):.1%c}" == "93.2% ±1.6"
+    assert f"{stats.wilson(0, 100):.1%c}" == "0.0% [0.0, 3.7]"
+    assert f"{stats.Estimate(0.5, 9, 0.4, 0.6):.2fc}" == "0.50 ±0.10"
+
+
 def test_estimate_formats_value_interval_and_n():
     assert (
         f"{stats.Estimate(0.932, 500, 0.906, 0.951):.1%}" == "93.2% [90.6, 95.1], n=500"
