@@ -516,16 +516,17 @@ de_1px = {name: results[name, 1, "untargeted"].success for name in nets}
 rows = [
     (
         name,
-        f"{stats.proportion(de_1px[name]):.1%}",
-        f"{stats.proportion(truth[name]):.1%}",
+        f"{stats.proportion(de_1px[name]):.1%c}",
+        f"{stats.proportion(truth[name]):.1%c}",
         f"{int((de_1px[name] & truth[name]).sum())} of {int(truth[name].sum())}",
     )
     for name in nets
 ]
 header = ["model", "DE, 1 pixel", "exhaustive: black or white", "found by DE"]
 caption = (
-    f"**One pixel, untargeted, the same {N_IMAGES} digits.** Exhaustive: every "
-    "position set to 0 and to 1 (784 × 2 queries per digit)."
+    f"**One pixel, untargeted, the same {N_IMAGES} digits** (n = {N_IMAGES} for every "
+    "rate; ± half the 95% interval). Exhaustive: every position set to 0 and to 1 "
+    "(784 × 2 queries per digit)."
 )
 display(Markdown(tables.markdown(header, rows, caption)))
 

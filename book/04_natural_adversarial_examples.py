@@ -694,8 +694,9 @@ for m in indep:
     ctrl_rows.append(
         (
             m,
-            *(f"{e:.1%}" for e in ctrl[m]),
-            f"{score[kept].mean():.2f} vs {score[pick].mean():.2f}",
+            *(f"{e:.1%c}" for e in ctrl[m]),
+            f"{score[kept].mean():.2f}",
+            f"{score[pick].mean():.2f}",
             pick.unique().numel(),
         )
     )
@@ -709,13 +710,15 @@ display(
                 "difference (paired)",
                 "difference, the second ResNet a referee too",
                 "on the ink-matched control",
-                "difficulty, Digits-A vs control",
+                "difficulty, Digits-A",
+                "difficulty, control",
                 "distinct control digits",
             ],
             ctrl_rows,
             f"**Digits-A ({len(kept)} digits) against controls of the same size and "
-            "class mix, drawn from the digits the filter got right.** 95% intervals "
-            "(Wilson; the difference: paired bootstrap over the pairs). Difficulty: "
+            "class mix, drawn from the digits the filter got right** (n = "
+            f"{len(kept)} in every cell). ± half the 95% interval (Wilson; the "
+            "difference: paired bootstrap over the pairs). Difficulty: "
             "the mean cross-entropy of the referees, in nats; the ink-matched control "
             f"holds {by_ink.unique().numel()} distinct digits.",
         )
@@ -904,7 +907,7 @@ display(
                 (
                     m,
                     *(
-                        f"{stats.proportion(proto[m, p].correct):.1%}"
+                        f"{stats.proportion(proto[m, p].correct):.1%c}"
                         for p in ("argmax", "masked")
                     ),
                     *(
@@ -915,7 +918,8 @@ display(
                 for m in indep
             ],
             f"**Digits-A ({len(y_k)} digits), nine classes (no 8): the models' own "
-            "10-way answers against answers masked to the nine.**",
+            "10-way answers against answers masked to the nine** (n = "
+            f"{len(y_k)} in every cell; ± half the 95% interval).",
         )
     )
 )
@@ -1063,14 +1067,14 @@ display(
                 (
                     k.split(" (")[0],
                     f"{o} → {n}",
-                    f"{paired[k]:+.1%}",
+                    f"{paired[k]:+.1%c}",
                     f"{p_holm[k]:.2g}",
                 )
                 for k, (o, n) in CHANGES.items()
             ],
             f"**What each change does on Digits-A ({len(kept)} digits).** The "
-            "changed model's accuracy minus the original's on the same digits, with "
-            "a 95% paired bootstrap interval; McNemar's exact test, Holm-adjusted "
+            "changed model's accuracy minus the original's on the same digits, ± half "
+            "the 95% paired bootstrap interval; McNemar's exact test, Holm-adjusted "
             "over the five rows. One trained model per architecture: the intervals "
             "do not include seed variance.",
         )

@@ -48,7 +48,7 @@ class Estimate:
         below, above = self.value - self.low, self.high - self.value
         if min(below, above) < 0.75 * max(below, above):  # lopsided: both ends
             return f"{v} [{lo}, {hi}]"
-        half = format((self.high - self.low) / 2, spec).rstrip("%")
+        half = format((self.high - self.low) / 2, spec.replace("+", "")).rstrip("%")
         return f"{v} ±{half}"
 
 

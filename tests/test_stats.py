@@ -89,6 +89,7 @@ def test_a_table_cell_is_compact():
     assert f"{stats.wilson(932, 1000):.1%c}" == "93.2% ±1.6"
     assert f"{stats.wilson(0, 100):.1%c}" == "0.0% [0.0, 3.7]"
     assert f"{stats.Estimate(0.5, 9, 0.4, 0.6):.2fc}" == "0.50 ±0.10"
+    assert f"{stats.Estimate(0.05, 9, 0.03, 0.07):+.1%c}" == "+5.0% ±2.0"  # one sign
 
 
 def test_estimate_formats_value_interval_and_n():
