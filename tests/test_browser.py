@@ -21,7 +21,9 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
 * each chapter ends with 3 to 5 exercises, each with a folded (dropdown) solution;
 * no visible code line records a result (``record(``) or asserts (``assert``);
 
-and saves a full-page screenshot to ``_build/screenshots/<page>.png``.
+and saves a full-page screenshot to ``_build/screenshots/<page>.png``. At a phone's
+width (390 px) no table, code, picture or widget widens the page or is clipped (each
+fits or scrolls in its own box), and a chapter takes at most 20 desktop screens.
 """
 
 from __future__ import annotations
@@ -429,3 +431,53 @@ def test_chromium_is_debians(site):
         [CHROMIUM, "--version"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0 and "Chromium" in out.stdout, out
+
+
+PHONE = (390, 844)  # CSS pixels of a common phone
+SCREENS = 20  # desktop screens a chapter may take: one sitting
+# Chapters still longer than that, at most as long as measured (1280×1000): a ratchet,
+# removed once the chapter is cut (Chapter 2 is to be split in two).
+LONGER = {"book/02_robust_features": 31}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_a_phone_and_a_sitting(page, site, browser):
+    """At 390 px nothing widens the page: code, tables and figures fit or scroll inside
+    their own box; at the desktop size a chapter takes at most 20 screens."""
+    browser.get(f"{site}/{page}.html")
+    _wait_for(browser, "document.readyState === 'complete'")
+    screens = browser.execute_script(
+        "return document.documentElement.scrollHeight / window.innerHeight"
+    )
+    size = browser.get_window_size()
+    browser.set_window_size(*PHONE)
+    try:
+        time.sleep(1.0)
+        wide = browser.execute_script("""
+            const w = document.documentElement.clientWidth;
+            const scrolls = e => {  // inside a box, on screen, that scrolls its content
+                for (let a = e; a && a !== document.body; a = a.parentElement) {
+                    const s = getComputedStyle(a).overflowX;
+                    if ((s === 'auto' || s === 'scroll')
+                        && a.getBoundingClientRect().right <= w + 1) return true;
+                }
+                return false;
+            };
+            return Array.from(document.querySelectorAll(
+                    'main table, main pre, main img, main .jupyter-widgets'))
+                .filter(e => e.offsetParent !== null)
+                .filter(e => e.getBoundingClientRect().right > w + 1 && !scrolls(e))
+                .map(e => e.tagName + ' ' + (e.innerText || e.src || '').slice(0, 60));""")
+        page_wider = browser.execute_script(
+            "return document.documentElement.scrollWidth - "
+            "document.documentElement.clientWidth"
+        )
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+    problems = [f"wider than a phone's column: {w!r}" for w in wide]
+    if page_wider > 1:
+        problems.append(f"the page scrolls sideways on a phone by {page_wider} px")
+    limit = LONGER.get(page, SCREENS)
+    if re.fullmatch(r"book/\d\d_\w+", page) and screens > limit + 0.5:
+        problems.append(f"{screens:.1f} desktop screens (at most {limit})")
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
