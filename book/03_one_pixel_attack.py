@@ -53,6 +53,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 from sklearn.metrics import ConfusionMatrixDisplay
+from tqdm.auto import tqdm
 
 from robustcore import (
     attacks,
@@ -212,7 +213,7 @@ claims.check(
 
 # %%
 results = {}
-for name, net in nets.items():
+for name, net in tqdm(nets.items(), desc="models"):  # minutes on a CPU
     for k in PIXELS:
         for mode in ("untargeted", "targeted") if k == 1 else ("untargeted",):
             results[name, k, mode] = one_pixel(
