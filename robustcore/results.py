@@ -143,7 +143,7 @@ def record(
         }
     profile = profiles.resolve(profile)
     path = _path(chapter, profile)
-    stored = _read(path)
+    stored = read(path)
     rec = {
         "value": value,
         "n": n,
@@ -162,9 +162,10 @@ def record(
     return rec
 
 
-def _read(path: Path) -> dict[str, dict[str, Any]]:
+def read(path: Path) -> dict[str, dict[str, Any]]:
     """A chapter's records file, or ``{}`` if absent; ``ValueError`` naming the file if
     it is unreadable."""
+    path = checks.path(path, "path")
     if not path.is_file():
         return {}
     try:
@@ -204,7 +205,7 @@ def load(
     order; ``folder``: where to look (default :func:`results_dir`)."""
     _check_chapter(chapter)
     profile = profiles.resolve(profile)
-    stored = _read(_path(chapter, profile, folder))
+    stored = read(_path(chapter, profile, folder))
     return dict(sorted(stored.items(), key=lambda kv: kv[1].get("order", 0)))
 
 
@@ -336,49 +337,6 @@ def book_chapters(toc: str | os.PathLike) -> dict[str, str]:
     return out
 
 
-def compare(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> list[str]:
-    """Differences between the headline numbers recorded in two results folders (empty:
-    identical).
-
-    Compares every ``value`` and ``reference`` of every chapter and profile found in
-    either folder; the time and machine of a record are not compared. Used to check that
-    two runs of the book with the same seeds give the same numbers.
-    """
-    a, b = Path(dir_a), Path(dir_b)
-    for arg, d in (("dir_a", a), ("dir_b", b)):
-        if not d.is_dir():
-            raise ValueError(
-                f"{arg} must be a results folder, got {str(d)!r} (not a directory)"
-            )
-    names = sorted(
-        {p.name for p in a.glob("chapter*-*.json")}
-        | {p.name for p in b.glob("chapter*-*.json")}
-    )
-    diffs = []
-    for fname in names:
-        if fname.endswith(".claims.json"):  # the claims' verdicts (robustcore.claims)
-            ra, rb = (
-                io.read_json(d / fname) if (d / fname).is_file() else {} for d in (a, b)
-            )
-            fields: tuple[str, ...] = ("held", "evidence")
-        else:
-            ra, rb = _read(a / fname), _read(b / fname)
-            fields = ("value", "low", "high", "reference")
-        for key in sorted(set(ra) | set(rb)):
-            if key not in ra or key not in rb:
-                diffs.append(
-                    f"{fname}: {key!r} recorded only in {a if key in ra else b}"
-                )
-                continue
-            for field in fields:
-                if ra[key].get(field) != rb[key].get(field):
-                    diffs.append(
-                        f"{fname}: {key!r} {field} "
-                        f"{ra[key].get(field)!r} != {rb[key].get(field)!r}"
-                    )
-    return diffs
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -413,37 +371,12 @@ def main(argv: list[str] | None = None) -> int:
             val = "not run" if r["value"] is None else f"{r['value']:.4g}{r['unit']}"
             print(f"{r['chapter']}  {r['name']}: {val}{ref}")
         return 0
+    from . import determinism  # the check of two runs, in its own module
+
     try:
-        diffs = compare(args.dir_a, args.dir_b)
+        return determinism.check(args.dir_a, args.dir_b, args.min_records, args.toc)
     except ValueError as e:
         p.error(str(e))
-    n = sum(
-        len(_read(f))
-        for f in Path(args.dir_a).glob("chapter*-*.json")
-        if not f.name.endswith(".claims.json")
-    )
-    for d in diffs:
-        print("DIFFERENT:", d)
-    print(
-        f"compared {n} headline numbers in {args.dir_a} and {args.dir_b}: "
-        f"{len(diffs)} differ"
-    )
-    if n < args.min_records:
-        print(f"expected at least {args.min_records} records in {args.dir_a}")
-        return 1
-    if args.toc is not None:
-        silent = [
-            c
-            for c in book_chapters(args.toc)
-            if not list(Path(args.dir_a).glob(f"chapter{c}-*.json"))
-        ]
-        if silent:
-            print(
-                f"chapter(s) {', '.join(silent)} of {args.toc} "
-                f"recorded nothing in {args.dir_a}"
-            )
-            return 1
-    return 1 if diffs else 0
 
 
 if __name__ == "__main__":

@@ -178,6 +178,12 @@ def csv(rows: list[dict[str, Any]], kinds: tuple[str | None, ...]) -> str:
     (``"reproduction"``, ``"analogue"``, None: ours only) as CSV text, one line per
     result: ours with its interval and n, and the published number with how the two
     differ and where it was published."""
+    if not isinstance(kinds, tuple) or any(
+        k not in (*references.KINDS, None) for k in kinds
+    ):
+        raise ValueError(
+            f"kinds must be a tuple of {references.KINDS} or None, got {kinds!r}"
+        )
     out = io.StringIO()
     w = _csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from misuse import cases, misuse_test
 from robustcore import attacks, chunks, io
 
 
@@ -188,3 +189,29 @@ def test_inputs_must_share_their_length():
         chunks.evaluate(Counting(net), x, y[:3], name="e", model=net)
     with pytest.raises(TypeError, match="inputs"):
         chunks.evaluate(Counting(net), name="e", model=net)
+
+
+MISUSE = cases(
+    "chunks",
+    {
+        "evaluate:name": (
+            lambda: chunks.evaluate(lambda x: {"a": x}, torch.zeros(2), name="a b",
+                                    model=_net()),
+            ValueError,
+            "name must be",
+        ),
+        "evaluate:model": (
+            lambda: chunks.evaluate(lambda x: {"a": x}, torch.zeros(2), name="a",
+                                    model="net"),
+            TypeError,
+            "model",
+        ),
+        "outcomes:folder": (lambda: chunks.outcomes(3), TypeError, "folder must be"),
+        "fingerprint:obj": (
+            lambda: chunks.fingerprint("weights"),
+            TypeError,
+            "obj must be",
+        ),
+    },
+)  # fmt: skip
+test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)

@@ -68,6 +68,11 @@ def test_a_keyed_claim_is_stored_and_renders_its_verdict(tmp_path, monkeypatch):
 MISUSE = cases(
     "claims",
     {
+        "checks:chapter": (
+            lambda: claims.checks("7"),
+            ValueError,
+            "chapter must be two digits",
+        ),
         "verdict:claim": (
             lambda: claims.verdict("held"),
             TypeError,

@@ -9,7 +9,9 @@ from pathlib import Path
 from robustcore import (
     attacks,
     audit,
+    chunks,
     claims,
+    determinism,
     full_records,
     noise,
     data,
@@ -58,6 +60,8 @@ MODULES = {
     "audit": audit,
     "tables": tables,
     "glue": glue,
+    "chunks": chunks,
+    "determinism": determinism,
 }
 # Functions that take no input to check, or that only read state: nothing to misuse.
 EXEMPT = {
@@ -73,6 +77,7 @@ EXEMPT = {
     "results.machine",
     "results.gap",
     "results.main",
+    "chunks.progress_dir",
     "full_records.main",
     "full_records.runs",
     "utils.default_device",

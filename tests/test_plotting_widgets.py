@@ -250,6 +250,36 @@ MISUSE = (
     + cases(
         "widgets",
         {
+            "frame_viewer:empty": (
+                lambda: widgets.frame_viewer({}, ["0"]),
+                ValueError,
+                "frames must map",
+            ),
+            "frame_viewer:index": (
+                lambda: widgets.frame_viewer({"a": [b"png"]}, ["0"], index=3),
+                ValueError,
+                "index",
+            ),
+            "eps_frames:eps": (
+                lambda: widgets.eps_frames({"m": M}, X[0], 0, [-0.1]),
+                ValueError,
+                "eps must be",
+            ),
+            "eps_frames:models": (
+                lambda: widgets.eps_frames({}, X[0], 0, [0.1]),
+                ValueError,
+                "models must map",
+            ),
+            "one_pixel_frames:found": (
+                lambda: widgets.one_pixel_frames({"m": M}, X, Y, {"other": None}),
+                ValueError,
+                "found must map",
+            ),
+            "one_pixel_frames:digits": (
+                lambda: widgets.one_pixel_frames({"m": M}, X, Y, {"m": None}, 9),
+                ValueError,
+                "digits",
+            ),
             "attack_one:x-batch": (
                 lambda: widgets.attack_one(M, X, 0, 0.1),
                 ValueError,

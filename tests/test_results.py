@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from misuse import NAN, cases, misuse_test
-from robustcore import io, results, stats, tables
+from robustcore import io, determinism, results, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,8 +132,8 @@ def test_compare_identical_and_different(tmp_path, monkeypatch, capsys):
     for sub, v in (("a", 1.0), ("b", 1.0), ("c", 1.5)):
         monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / sub))
         results.record("01", "x", v, profile="quick")
-    assert results.compare(tmp_path / "a", tmp_path / "b") == []
-    diffs = results.compare(tmp_path / "a", tmp_path / "c")
+    assert determinism.compare(tmp_path / "a", tmp_path / "b") == []
+    diffs = determinism.compare(tmp_path / "a", tmp_path / "c")
     assert len(diffs) == 1 and "'x' value 1.0 != 1.5" in diffs[0]
     assert results.main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     assert results.main(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 1
@@ -147,7 +147,8 @@ def test_compare_identical_and_different(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path / "d"))
     results.record("03", "y", 0.0, profile="quick")
     assert any(
-        "recorded only in" in d for d in results.compare(tmp_path / "a", tmp_path / "d")
+        "recorded only in" in d
+        for d in determinism.compare(tmp_path / "a", tmp_path / "d")
     )
     assert "differ" in capsys.readouterr().out
 
@@ -342,6 +343,7 @@ def test_compare_fails_when_a_chapter_of_the_toc_recorded_nothing(
 MISUSE = cases(
     "results",
     {
+        "read:path-int": (lambda: results.read(3), TypeError, "path must be"),
         "book_chapters:toc-int": (
             lambda: results.book_chapters(3),
             TypeError,
@@ -472,7 +474,7 @@ MISUSE = cases(
             "rec must be a stored record",
         ),
         "compare:not-a-folder": (
-            lambda: results.compare("nowhere", "."),
+            lambda: determinism.compare("nowhere", "."),
             ValueError,
             "dir_a must be",
         ),
@@ -543,3 +545,22 @@ def test_like_for_like_needs_the_model_and_names_the_difference(res_dir):
     old = results.like_for_like(legacy)
     assert old["kind"] == "analogue" and "other model" in old["difference"]
     assert results.like_for_like(same) is same
+
+
+DETERMINISM = cases(
+    "determinism",
+    {
+        "compare:dir_a": (
+            lambda: determinism.compare("/nonexistent/a", "/nonexistent/b"),
+            ValueError,
+            "dir_a must be a results folder",
+        ),
+        "check:dir_b": (
+            lambda: determinism.check(ROOT, "/nonexistent/b"),
+            ValueError,
+            "dir_b must be a results folder",
+        ),
+    },
+)
+test_determinism_bad_input_is_refused = misuse_test(DETERMINISM)
+MISUSE = MISUSE + DETERMINISM  # the misuse census reads one table per module

@@ -17,6 +17,16 @@ def test_markdown_table_by_hand():
 MISUSE = cases(
     "tables",
     {
+        "csv:kinds-str": (
+            lambda: tables.csv([], "analogue"),
+            ValueError,
+            "kinds must be a tuple",
+        ),
+        "csv:kinds-unknown": (
+            lambda: tables.csv([], ("gap",)),
+            ValueError,
+            "kinds must be a tuple",
+        ),
         "markdown:header-str": (
             lambda: tables.markdown("ab", []),
             TypeError,
