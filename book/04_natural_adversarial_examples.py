@@ -36,16 +36,13 @@ if "google.colab" in sys.modules:
 #
 # This chapter has two halves:
 #
-# 1. **The real evaluator.** `robustcore.imagenet_a` loads ImageNet-A in its official layout,
-#    masks an ImageNet model's 1000 logits to the 200 classes, and measures accuracy, calibration
-#    error and AURRA. With the dataset on disk the chapter checks timm's published accuracies
-#    against its own.
-# 2. **The method, offline, on real digits.** ImageNet-A cannot be downloaded here, but the
-#    *method* can be run on any pair of independently collected datasets. We train on MNIST (US
-#    Census employees and high-school students, 1990s) and filter a second, independently
-#    collected set of handwritten digits — the UCI digits shipped with scikit-learn (1,797 digits by
-#    13 writers, 8×8 scans). What a fixed MNIST ResNet gets wrong becomes **Digits-A**; then we ask
-#    the paper's questions of models it never saw.
+# 1. **The evaluator.** `robustcore.imagenet_a` measures accuracy, calibration error and AURRA;
+#    with ImageNet-A on disk it also checks timm's published accuracies (a collapsed section).
+# 2. **The method, offline, on real digits.** The *method* runs on any pair of independently
+#    collected datasets. We train on MNIST (US Census employees and high-school students, 1990s)
+#    and filter the UCI digits shipped with scikit-learn (1,797 digits by 13 writers, 8×8 scans).
+#    What a fixed MNIST ResNet gets wrong becomes **Digits-A**; then we ask the paper's questions
+#    of models it never saw.
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -78,40 +75,8 @@ print(f"profile: {P.name} — models from the zoo's {P.name}-profile recipes")
 # %% [markdown]
 # ## The evaluator
 #
-# ImageNet-A's folders are named by WordNet id, `imagenet-a/<wnid>/*.jpg`, and
-# `torchvision.datasets.ImageFolder` numbers them 0..199 in sorted order. An ImageNet model,
-# though, answers with 1000 logits. Compare its 1000-way argmax with the folder labels and every
-# model scores close to 0%, however good it is. The right protocol keeps the 200
-# logits of ImageNet-A's classes, in the same sorted order, so that label $i$ and logit $i$ name the
-# same class. `imagenet_a.indices()` is that list, taken from timm's shipped subset files and
-# checked against the 1000 sorted ImageNet wnids; masking is then one line:
-
-# %%
-def mask_logits(
-    logits,
-):  # (N, 1000) ImageNet logits → (N, 200), ImageNet-A's label order
-    return logits[:, imagenet_a.indices()]
-
-
-# %% tags=["remove-cell"]
-_logits = torch.randn(4, 1000, generator=torch.Generator().manual_seed(0))
-assert torch.equal(mask_logits(_logits), imagenet_a.mask_logits(_logits))
-
-# %% tags=["hide-input"]
-print(
-    "first five classes:",
-    list(
-        zip(
-            imagenet_a.wnids()[:5],
-            imagenet_a.indices()[:5],
-            imagenet_a.class_names()[:5],
-        )
-    ),
-)
-
-# %% [markdown]
-# Accuracy is half the story: the paper's point is that models are *confidently* wrong on these
-# photos. Two measures say how much a model's confidence can be trusted.
+# The paper's point is that models are *confidently* wrong on these photos, so accuracy is half
+# the story. Two measures say how much a model's confidence can be trusted.
 #
 # - **RMS calibration error.** Sort the predictions by confidence, cut them into bins of 100, and
 #   compare each bin's mean confidence with its accuracy:
@@ -124,16 +89,55 @@ print(
 # `imagenet_a.calibration_error` and `imagenet_a.aurra` compute them. Our calibration error counts
 # every bin. The authors' helper stops one bin short and so never scores the *most* confident
 # predictions, exactly where an overconfident model fails.
-
-# %% [markdown]
-# ## ImageNet-A itself
 #
-# With ImageNet-A on disk (set `ROBUSTCORE_IMAGENET_A`, or put `imagenet-a/` in the data root;
-# in Colab the cell downloads the 680 MB tar) this cell evaluates torchvision's original ImageNet
-# weights — they download on first use — and prints the published accuracies beside ours.
-# A GPU makes it a few minutes; on a CPU it takes much longer.
+# With ImageNet-A on disk, the two collapsed cells below evaluate five of torchvision's ImageNet
+# models on it and check timm's published accuracies against ours; to run them, set
+# `ROBUSTCORE_IMAGENET_A` or put `imagenet-a/` in the data root (in Colab they download the
+# 680 MB tar). Here it is not on disk, and they skip.
+#
+# :::{dropdown} If you have ImageNet-A
+# ImageNet-A's folders are named by WordNet id, `imagenet-a/<wnid>/*.jpg`, and
+# `torchvision.datasets.ImageFolder` numbers them 0..199 in sorted order. An ImageNet model,
+# though, answers with 1000 logits. Compare its 1000-way argmax with the folder labels and every
+# model scores close to 0%, however good it is. The right protocol keeps the 200
+# logits of ImageNet-A's classes, in the same sorted order, so that label $i$ and logit $i$ name the
+# same class. `imagenet_a.indices()` is that list, taken from timm's shipped subset files and
+# checked against the 1000 sorted ImageNet wnids; masking is then one line (`mask_logits`, the
+# first cell below).
+#
+# The second cell evaluates torchvision's original ImageNet weights (they download on first use)
+# and prints timm's published accuracies beside ours, with the calibration error and AURRA. A GPU
+# makes it a few minutes; on a CPU it takes much longer. Each published accuracy must lie within
+# our interval, widened by the one point that timm's own runs drift: resnet50
+# {glue:md}`claim-04-imagenet-a-resnet50`, resnet18 {glue:md}`claim-04-imagenet-a-resnet18`,
+# densenet121 {glue:md}`claim-04-imagenet-a-densenet121`, vgg16
+# {glue:md}`claim-04-imagenet-a-vgg16`, resnet152 {glue:md}`claim-04-imagenet-a-resnet152`.
+# Same images, protocol and weights: these are reproductions.
+# :::
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
+# (N, 1000) ImageNet logits → (N, 200), in ImageNet-A's label order
+def mask_logits(logits):
+    return logits[:, imagenet_a.indices()]
+
+
+print(
+    "first five classes:",
+    list(
+        zip(
+            imagenet_a.wnids()[:5],
+            imagenet_a.indices()[:5],
+            imagenet_a.class_names()[:5],
+        )
+    ),
+)
+
+
+# %% tags=["remove-cell"]
+_logits = torch.randn(4, 1000, generator=torch.Generator().manual_seed(0))
+assert torch.equal(mask_logits(_logits), imagenet_a.mask_logits(_logits))
+
+# %% tags=["hide-cell"]
 # timm's ImageNet-A results for torchvision's weights (the registry says which file and
 # commit)
 PUBLISHED = {
@@ -184,16 +188,6 @@ else:
             )
         )
     )
-    plotting.grouped_bars(
-        [a for a, _, _ in ia_rows],
-        {
-            "ours": [r.accuracy for _, r, _ in ia_rows],
-            "published": [ref / 100 for _, _, ref in ia_rows],
-        },
-        title="ImageNet-A accuracy (200-class mask)",
-        ylabel="accuracy (%)",
-    )
-    plt.show()
     claims = Claims()
     for arch, r, ref in ia_rows:
         e = stats.from_rate(r.accuracy, r.n)
@@ -231,13 +225,6 @@ for arch, r, _ in [] if root is None else ia_rows:
     )
 
 # %% [markdown]
-# With ImageNet-A on disk, each of timm's published accuracies must lie within our interval,
-# widened by the one point that timm's own runs drift: resnet50
-# {glue:md}`claim-04-imagenet-a-resnet50`, resnet18 {glue:md}`claim-04-imagenet-a-resnet18`,
-# densenet121 {glue:md}`claim-04-imagenet-a-densenet121`, vgg16
-# {glue:md}`claim-04-imagenet-a-vgg16`, resnet152 {glue:md}`claim-04-imagenet-a-resnet152`.
-# Same images, protocol and weights: these are reproductions.
-#
 # ## Digits-A: the method on real handwritten digits
 #
 # The recipe, step for step:
@@ -303,8 +290,7 @@ assert torch.equal(natural_adversarial_filter(filter_net, x_cand, y_cand)[1], y_
 # The preprocessing matters. Stretching each whole 8×8 frame to the 20×20 box instead
 # (`style="stretch"`) widens every thin digit: a "1" that fills three of the eight
 # columns becomes a broad bar. Below, the first UCI digit of each class stretched (top), with
-# MNIST's preprocessing (middle), and the first MNIST test digit of each class (bottom); and the
-# median width of the ink (pixels above 0.05) of the 1s, which are the most affected:
+# MNIST's preprocessing (middle), and the first MNIST test digit of each class (bottom):
 
 # %% mystnb={"figure": {"caption": "One UCI digit of each class with its whole 8\u00d78 frame stretched to the 20\u00d720 box (top), the same digits preprocessed as MNIST was made (middle), and one MNIST test digit of each class (bottom)."}} tags=["hide-input"]
 x_stretch, _ = data.load_digits(28, style="stretch")
@@ -320,7 +306,8 @@ for ax, imgs, title in zip(
 fig.tight_layout()
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
+# the median width of the ink (pixels above 0.05) of the 1s, the most affected digits
 ones_width = {
     name: float(digits.ink_width(xs[ys == 1]).float().median())
     for name, (xs, ys) in {
@@ -333,19 +320,6 @@ ink_mean = {
     "UCI": float(x_cand.sum((1, 2, 3)).mean()),
     "MNIST": float(x_mnist.sum((1, 2, 3)).mean()),
 }
-display(
-    Markdown(
-        tables.markdown(
-            ["digits", "median ink width of the 1s (px)", "n"],
-            [
-                (k, f"{v:.0f}", int((ys == 1).sum()))
-                for (k, v), ys in zip(ones_width.items(), (y_cand, y_cand, y_mnist))
-            ],
-        )
-    )
-)
-
-# %% tags=["remove-cell"]
 glue.numbers(
     w1_stretch=ones_width["UCI, stretched"],
     w1_uci=ones_width["UCI, MNIST's preprocessing"],
@@ -355,8 +329,9 @@ glue.numbers(
 )
 
 # %% [markdown]
-# MNIST's preprocessing narrows the median UCI "1" from {glue:text}`w1_stretch:.0f` to
-# {glue:text}`w1_uci:.0f` pixels; MNIST's are {glue:text}`w1_mnist:.0f`. What remains different
+# MNIST's preprocessing narrows the median width of the ink (pixels above 0.05) of a UCI "1"
+# from {glue:text}`w1_stretch:.0f` to {glue:text}`w1_uci:.0f` pixels; MNIST's are
+# {glue:text}`w1_mnist:.0f`. What remains different
 # is the scan itself: an 8×8 bitmap counts the ink of 4×4 blocks of a 32×32 drawing, so an
 # upsampled UCI digit is a blur of thick, blocky strokes with at most 17 grey levels, and the
 # crop to whole 8×8 pixels leaves a thin digit wider than its pen stroke. The UCI digits still
@@ -395,56 +370,17 @@ def change(m: str, metric: str) -> str:
     return f"{a:.1f}% → {b:.1f}%"
 
 
-rows = [
-    (
-        m,
-        *(f"{100 * evals[m, s].accuracy:.1f}%" for s in SETS),
-        change(m, "calibration_error"),
-        change(m, "aurra"),
-    )
-    for m in model_names
-]
-header = [
-    "model",
-    *SETS,
-    "calib. error: candidates → Digits-A",
-    "AURRA: candidates → Digits-A",
-]
-published = ", ".join(f"{arch} {v:g}%" for arch, v in PUBLISHED.items())
+rows = [(m, *(f"{100 * evals[m, s].accuracy:.1f}%" for s in SETS)) for m in model_names]
 caption = (
-    f"**Digits-A ({len(kept)} digits) against the {len(y_cand)} unfiltered "
-    "candidates.** Accuracy, RMS calibration error (bins of 100) and AURRA. "
-    f"ImageNet-A, for comparison (accuracy, timm): {published} "
-    "(ImageNet-A was filtered with resnet50)."
+    f"**Accuracy on Digits-A ({len(kept)} digits), on the {len(y_cand)} unfiltered "
+    "candidates and on MNIST's test set.** The calibration error and AURRA of each "
+    "model, candidates → Digits-A, are in the claims below the table."
 )
-display(Markdown(tables.markdown(header, rows, caption)))
-# %% mystnb={"figure": {"caption": "Accuracy, RMS calibration error and AURRA of each model on all UCI candidates, on Digits-A and on its confident part."}} tags=["hide-input"]
-fig, axes = plt.subplots(3, 1, figsize=(10, 9.5), sharex=True)
-for ax, metric, label in zip(
-    axes,
-    ("accuracy", "calibration_error", "aurra"),
-    ("accuracy (%)", "RMS calibration error (%)", "AURRA (%)"),
-):
-    plotting.grouped_bars(
-        model_names,
-        {
-            s: [getattr(evals[m, s], metric) for m in model_names]
-            for s in ("UCI candidates", "Digits-A", "Digits-A, confident")
-        },
-        ax=ax,
-        ylabel=label,
-        title=label.split(" (")[0],
-    )
-fig.tight_layout()
-plt.show()
+display(Markdown(tables.markdown(["model", *SETS], rows, caption)))
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 acc = {(m, s): evals[m, s].accuracy for m in model_names for s in SETS}
 drop = {m: acc[m, "UCI candidates"] - acc[m, "Digits-A"] for m in others}
-print(
-    "accuracy drop, candidates → Digits-A (points):",
-    {m: round(100 * d, 1) for m, d in drop.items()},
-)
 ci = {(m, k): stats.proportion(evals[m, k].correct) for m in model_names for k in SETS}
 mean_a = np.mean([acc[m, "Digits-A"] for m in others])
 mean_conf = np.mean([acc[m, "Digits-A, confident"] for m in others])
@@ -527,9 +463,9 @@ glue.numbers(drop_min=100 * min(drop.values()), ce_rise_min=100 * min(ce_rise.va
 # ## Where the errors come from
 #
 # A gallery of Digits-A: for each true class, the digit the filter gets wrong most confidently,
-# with its answer and confidence — and below, the first MNIST test digit of each class:
+# with its answer and confidence (the first figure's bottom row has MNIST's digits to compare):
 
-# %%
+# %% mystnb={"figure": {"caption": "The Digits-A digit of each class that the filter is most confident about, titled with the filter's answer and its probability (red: wrong)."}} tags=["hide-input"]
 filt = evals["filter ResNet", "Digits-A"]
 show = torch.stack(
     [
@@ -538,7 +474,6 @@ show = torch.stack(
         if (y_a == c).any()
     ]
 )
-# %% mystnb={"figure": {"caption": "The Digits-A digit of each class that the filter is most confident about, titled with the filter's answer and its probability (red: wrong)."}} tags=["hide-input"]
 plotting.show_predictions(
     x_a[show],
     filt.predictions[show],
@@ -547,26 +482,11 @@ plotting.show_predictions(
     prob=filt.confidence[show],
 )
 plt.show()
-# %% mystnb={"figure": {"caption": "An MNIST test digit of the same class as each digit above, for comparison."}} tags=["hide-input"]
-same = torch.cat([x_mnist[y_mnist == int(c)][:1] for c in y_a[show]])
-plotting.show_predictions(same, y_a[show], ncols=len(show))
-plt.show()
-
-# %% tags=["hide-input"]
-confusions = torch.zeros(10, 10, dtype=torch.long)
-confusions.index_put_((y_a, filt.predictions), torch.ones_like(y_a), accumulate=True)
-top = sorted(
-    ((int(confusions[i, j]), i, j) for i in range(10) for j in range(10) if i != j),
-    reverse=True,
-)[:5]
-into = confusions.sum(0)
-print(
-    "most frequent Digits-A confusions (true → filter's answer):",
-    [f"{i}→{j}: {n}" for n, i, j in top],
-)
-print("the filter's answers on Digits-A, per class 0-9:", into.tolist())
 
 # %% tags=["remove-cell"]
+confusions = torch.zeros(10, 10, dtype=torch.long)
+confusions.index_put_((y_a, filt.predictions), torch.ones_like(y_a), accumulate=True)
+into = confusions.sum(0)  # the filter's answers on Digits-A, per class 0-9
 glue.numbers(share8=100 * float(into[8]) / len(y_a))
 
 # %% tags=["remove-cell"]
@@ -618,11 +538,9 @@ fig.colorbar(im, ax=ax, label="accuracy on the filtered set (%)")
 ax.set_title("Cross-filter matrix: accuracy (%) of column on row's mistakes")
 plt.show()
 
-# %% tags=["hide-input"]
-half = max(max(e.high - e.value, e.value - e.low) for row in xf for e in row)
-print(f"95% Wilson intervals: at most ±{100 * half:.0f} points")
-
 # %% tags=["remove-cell"]
+half = max(max(e.high - e.value, e.value - e.low) for row in xf for e in row)
+glue.numbers(xf_half=100 * half)  # the widest 95% Wilson interval, ± points
 claims = Claims()
 r1 = solo.index(same_arch)
 margin = {  # (filter, evaluated): the gap between the two intervals, in points
@@ -655,15 +573,13 @@ claims.report(
 # for *other* models — the mean cross-entropy (`imagenet_a.difficulty`) of the models of another
 # architecture than the filter's, leaving out *j* itself. The second ResNet is no referee: it
 # shares the filter's architecture, and matching on its loss would match on part of the
-# filter's own errors (the table also shows the result with it). The control has Digits-A's
-# size and class mix and, as nearly as the candidates allow, its difficulty; the filter played
-# no part in the score. If model *j*'s mistakes on Digits-A came from the digits being hard for
+# filter's own errors (the table also shows the result with it). The filter plays no part in
+# the score. If model *j*'s mistakes on Digits-A came from the digits being hard for
 # everyone, it would be as accurate on the control as on Digits-A; if it shares the *filter's*
 # blind spot, it is less accurate on Digits-A. A control matched on the amount of ink (one for
-# all models) is the model-free alternative. Many
-# Digits-A digits are 1s, more than the 1s the filter got right, so a control digit may partner
-# several Digits-A digits (matching with replacement); the table gives how many distinct digits
-# each control holds. The pairs are compared with a paired bootstrap.
+# all models) is the model-free alternative. Many Digits-A digits are 1s, more than the 1s the
+# filter got right, so a control digit may partner several Digits-A digits (matching with
+# replacement); the table gives how many distinct digits each control holds.
 
 # %% tags=["hide-input"]
 indep = [m for m in solo if m != "filter ResNet"]
@@ -695,8 +611,7 @@ for m in indep:
         (
             m,
             *(f"{e:.1%c}" for e in ctrl[m]),
-            f"{score[kept].mean():.2f}",
-            f"{score[pick].mean():.2f}",
+            f"{score[kept].mean():.2f} → {score[pick].mean():.2f}",
             pick.unique().numel(),
         )
     )
@@ -705,18 +620,17 @@ display(
         tables.markdown(
             [
                 "model",
-                "accuracy on Digits-A",
-                "on the difficulty-matched control",
+                "Digits-A",
+                "difficulty-matched control",
                 "difference (paired)",
-                "difference, the second ResNet a referee too",
-                "on the ink-matched control",
-                "difficulty, Digits-A",
-                "difficulty, control",
+                "difference, 2nd ResNet a referee too",
+                "ink-matched control",
+                "difficulty, Digits-A → control",
                 "distinct control digits",
             ],
             ctrl_rows,
-            f"**Digits-A ({len(kept)} digits) against controls of the same size and "
-            "class mix, drawn from the digits the filter got right** (n = "
+            f"**Accuracy on Digits-A ({len(kept)} digits) and on controls of the same "
+            "size and class mix, drawn from the digits the filter got right** (n = "
             f"{len(kept)} in every cell). ± half the 95% interval (Wilson; the "
             "difference: paired bootstrap over the pairs). Difficulty: "
             "the mean cross-entropy of the referees, in nats; the ink-matched control "
@@ -724,20 +638,6 @@ display(
         )
     )
 )
-# %% mystnb={"figure": {"caption": "Each model's accuracy on Digits-A beside the difficulty-matched and the ink-matched random controls of the same size and class mix."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 2.8))
-plotting.grouped_bars(
-    indep,
-    {
-        "Digits-A": [ctrl[m][0].value for m in indep],
-        "difficulty-matched control": [ctrl[m][1].value for m in indep],
-        "ink-matched control": [ctrl[m][4].value for m in indep],
-    },
-    ax=ax,
-    ylabel="accuracy (%)",
-    title="Digits-A against its matched controls",
-)
-plt.show()
 
 # %% tags=["remove-cell"]
 claims = Claims()
@@ -798,7 +698,8 @@ glue.numbers(
 )
 
 # %% [markdown]
-# The claim that every filter's mistakes are hard for every other model, each off-diagonal
+# The matrix's 95% Wilson intervals are at most ±{glue:text}`xf_half:.0f` points wide. The
+# claim that every filter's mistakes are hard for every other model, each off-diagonal
 # entry below the evaluated model's accuracy on all candidates:
 # {glue:md}`claim-04-every-filter-transfers`. The rows are not alike: the second ResNet scores
 # {glue:text}`xf_resnet:.0f`% on the filter ResNet's mistakes, the CNN
@@ -851,25 +752,6 @@ for ax, (m, s) in zip(
     r = evals[m, s]
     imagenet_a.reliability_diagram(r.confidence, r.correct, ax=ax, title=f"{m}, {s}")
 fig.tight_layout()
-plt.show()
-# %% mystnb={"figure": {"caption": "Response rate against the accuracy of the answers given, on Digits-A, for each model answering its most confident digits first; AURRA is the area under each curve."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
-for m in others:
-    curve = imagenet_a.rra_curve(
-        evals[m, "Digits-A"].confidence, evals[m, "Digits-A"].correct
-    )
-    ax.plot(
-        np.arange(1, len(curve) + 1) / len(curve),
-        curve,
-        label=f"{m} (AURRA {100 * curve.mean():.0f}%)",
-    )
-ax.set(
-    xlabel="response rate (most confident first)",
-    ylabel="accuracy of the answers given",
-    ylim=(0, 1),
-    title="Digits-A: response rate vs accuracy",
-)
-ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -928,34 +810,17 @@ display(
 # **Every bin or all but the top one?** The authors' `calib_err` loops over all bins but the
 # last, the most confident predictions (plus the remainder of the division into bins of 100),
 # while still dividing by all n. `calibration_error(..., legacy=True)` reproduces that; the
-# default counts every bin. On Digits-A, with its few bins:
+# default counts every bin.
 
-# %% tags=["hide-input"]
-legacy_rows, ce_pair = [], {}
+# %% tags=["remove-cell"]
+ce_pair = {}  # model: RMS calibration error on Digits-A, (every bin, legacy)
 for m in model_names:
     r = evals[m, "Digits-A"]
     ce_pair[m] = tuple(
         imagenet_a.calibration_error(r.confidence, r.correct, legacy=lg)
         for lg in (False, True)
     )
-    top = imagenet_a.adaptive_bins(r.n)[-1]
-    legacy_rows.append(
-        (m, *(f"{100 * v:.1f}%" for v in ce_pair[m]), f"{top[1] - top[0]} of {r.n}")
-    )
-display(
-    Markdown(
-        tables.markdown(
-            [
-                "model",
-                "every bin",
-                "top bin left out (legacy)",
-                "digits in the top bin",
-            ],
-            legacy_rows,
-            "**RMS calibration error on Digits-A, bins of 100.**",
-        )
-    )
-)
+top = imagenet_a.adaptive_bins(len(y_a))[-1]  # the same bins for every model
 
 # %% tags=["remove-cell"]
 claims = Claims()
@@ -994,6 +859,8 @@ glue.numbers(
     mask_gain_min=100 * min(mask_gain.values()),
     mask_gain_max=100 * max(mask_gain.values()),
     legacy_drop_max=100 * max(a - b for a, b in ce_pair.values()),
+    top_bin=top[1] - top[0],
+    n_digits_a=len(y_a),
 )
 
 # %% [markdown]
@@ -1003,9 +870,10 @@ glue.numbers(
 # class. On ImageNet-A the same lever is 800 classes wide, which is why the masked protocol must
 # be named with every number. Leaving out the top bin never raises the calibration error
 # {glue:md}`claim-04-legacy-never-larger` and lowers it by up to
-# {glue:text}`legacy_drop_max:.0f` points here: with a few hundred digits the top bin is a large
-# share of the data. The claim that the authors' `calib_err` understates the error of every
-# model here: {glue:md}`claim-04-legacy-understates`. Their evaluation script (`eval.py` in
+# {glue:text}`legacy_drop_max:.0f` points here: the top bin holds {glue:text}`top_bin:.0f` of
+# Digits-A's {glue:text}`n_digits_a:.0f` digits. The claim that the authors' `calib_err`
+# understates the error of every model here (every bin → top bin left out):
+# {glue:md}`claim-04-legacy-understates`. Their evaluation script (`eval.py` in
 # their repository) masks the logits and reports its calibration error with `calib_err`. On
 # 7,500 images the top bin holds only 100 of them, so the gap there is probably smaller: a
 # guess, not a measurement, for a like-for-like comparison needs the images.
@@ -1015,17 +883,12 @@ glue.numbers(
 #
 # The paper tried the standard remedies on ImageNet-A: adversarial training barely moved accuracy,
 # nor did popular data augmentations; changes to the architecture and more diverse data did. Our
-# models answer the same questions on Digits-A, each compared with the model it changes on the
-# same digits: a paired bootstrap interval for the difference in accuracy, and an exact McNemar
-# test whose p-values are Holm-adjusted over the five comparisons. No model is compared with the
-# filter: it scores 0% on Digits-A by construction, so against it any model would "gain".
-#
-# | change | from → to |
-# |---|---|
-# | another architecture, same training | ResNet, seed 1 → MLP; → CNN |
-# | L∞ adversarial training (ε = 0.3) | CNN → L∞-robust CNN |
-# | augmentation with strokes, noise and erasures | CNN → groups CNN |
-# | an ensemble of three architectures | its most accurate member → ensemble |
+# models answer the same questions on Digits-A: another architecture trained the same way, L∞
+# adversarial training (ε = 0.3), augmentation with strokes, noise and erasures, and an ensemble
+# of three architectures. Each is compared with the model it changes on the same digits: a
+# paired bootstrap interval for the difference in accuracy, and an exact McNemar test whose
+# p-values are Holm-adjusted over the five comparisons. No model is compared with the filter: it
+# scores 0% on Digits-A by construction, so against it any model would "gain".
 
 # %% tags=["hide-input"]
 a = {m: acc[m, "Digits-A"] for m in others}
@@ -1075,33 +938,13 @@ display(
             f"**What each change does on Digits-A ({len(kept)} digits).** The "
             "changed model's accuracy minus the original's on the same digits, ± half "
             "the 95% paired bootstrap interval; McNemar's exact test, Holm-adjusted "
-            "over the five rows. One trained model per architecture: the intervals "
-            "do not include seed variance.",
+            "over the five rows.",
         )
     )
 )
-# %% mystnb={"figure": {"caption": "The change in Digits-A accuracy that each of the paper's remedies brings, in points, with 95% paired bootstrap intervals."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 2.8))
-names = list(changes)[::-1]
-ax.barh(
-    names,
-    [100 * changes[k] for k in names],
-    xerr=[
-        [100 * (paired[k].value - paired[k].low) for k in names],
-        [100 * (paired[k].high - paired[k].value) for k in names],
-    ],
-    color=["C2" if changes[k] > 0 else "C3" for k in names],
-)
-ax.axvline(0, color="k", lw=0.8)
-ax.set(
-    xlabel="Digits-A accuracy, change (points)",
-    title="What each change does on Digits-A",
-)
-plt.show()
-best = max(changes, key=changes.get)
-print("largest gain:", best, f"{100 * changes[best]:+.1f} points")
 
 # %% tags=["remove-cell"]
+best = max(changes, key=changes.get)  # the largest gain
 glue.numbers(
     adv_change=100 * changes[ADV],
     aug_change=100 * changes[AUG],
@@ -1174,35 +1017,16 @@ claims.report(
 #
 # ## Natural adversarial examples inside MNIST
 #
-# The filter also errs on some of MNIST's own test digits. Do the other models share those
-# mistakes too?
+# The filter also errs on {glue:text}`n_mnist_a:.0f` of MNIST's own test digits; call them
+# MNIST-A. Do the other models share those mistakes too?
 
-# %% tags=["hide-input"]
+# %% mystnb={"figure": {"caption": "The first sixteen digits of MNIST-A, titled with the filter's answer."}} tags=["hide-input"]
 # the filter, as above
 kept_m = torch.nonzero(~evals["filter ResNet", "MNIST test"].correct).flatten()
 x_ma, y_ma = x_mnist[kept_m], y_mnist[kept_m]
-mnist_a = {
+mnist_a = {  # each model's accuracy on MNIST-A
     m: float(evals[m, "MNIST test"].correct[kept_m].float().mean()) for m in nets
 }
-display(
-    Markdown(
-        tables.markdown(
-            ["model", "accuracy"],
-            [(m, f"{100 * v:.1f}%") for m, v in mnist_a.items()],
-            f"**MNIST-A: the {len(kept_m)} test digits the filter misclassifies.**",
-        )
-    )
-)
-# %% mystnb={"figure": {"caption": "Each model's accuracy on MNIST-A, the MNIST test digits the filter misclassifies."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 2.6))
-plotting.grouped_bars(
-    list(mnist_a),
-    {"accuracy on MNIST-A": list(mnist_a.values())},
-    ax=ax,
-    title="MNIST-A: the filter's mistakes on MNIST's own test digits",
-)
-plt.show()
-# %% mystnb={"figure": {"caption": "The first sixteen digits of MNIST-A, titled with the filter's answer."}} tags=["hide-input"]
 plotting.show_predictions(
     x_ma[:16],
     train.predict(filter_net, x_ma[:16]).argmax(1),
@@ -1229,6 +1053,7 @@ claims.check(
 # %% tags=["remove-cell"]
 mnist_acc = [acc[m, "MNIST test"] for m in nets]
 glue.numbers(
+    n_mnist_a=len(kept_m),
     mnist_a_max=100 * max(mnist_a.values()),
     mnist_lo=100 * min(mnist_acc),
     mnist_hi=100 * max(mnist_acc),
@@ -1339,8 +1164,9 @@ display(Markdown(noise.table("04")))
 #   keep its mistakes. Those mistakes transfer to models it never consulted
 #   {glue:md}`claim-04-errors-transfer`, and the models are confidently wrong on them
 #   {glue:md}`claim-04-worse-calibrated`.
-# - Evaluating on ImageNet-A needs the 200-class mask, in ImageFolder's order; and a calibration
-#   error should count every bin.
+# - Evaluating on ImageNet-A needs the 200-class mask, in ImageFolder's order, and a calibration
+#   error should count every bin. Name the protocol (masked or argmax) and the calibration
+#   estimator with every number: on a few hundred examples either moves it by points.
 # - Robustness to small L∞ perturbations is no guarantee of robustness to
 #   the world's shifts; the claim that it helps less here than a new architecture:
 #   {glue:md}`claim-04-adversarial-training-helps-less`.
@@ -1351,9 +1177,6 @@ display(Markdown(noise.table("04")))
 #   spot from digits hard for every model; whether the blind spot stays with the filter's own
 #   architecture is measured, not assumed:
 #   {glue:md}`claim-04-excess-largest-own-architecture`.
-# - Name the protocol (masked or argmax) and the calibration estimator (every bin, or the
-#   authors' all-but-the-top) with every number: on a few hundred examples either moves it by
-#   points.
 
 # %% tags=["remove-input"]
 checks("04")  # every claim of the chapter with its evidence, in one collapsed block
