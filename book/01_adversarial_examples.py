@@ -906,8 +906,9 @@ checks("01")  # every claim of the chapter with its evidence, in one collapsed b
 # grid. Find, by bisection, the L∞ ε at which PGD-20 halves the standard CNN's accuracy on 100
 # test digits.
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Accuracy falls as ε grows, so bisection works: keep the half of the interval where the
 # accuracy crosses 50%.
 # ```python
@@ -923,15 +924,17 @@ checks("01")  # every claim of the chapter with its evidence, in one collapsed b
 #     lo, hi = (mid, hi) if acc > 0.5 else (lo, mid)
 # print(f"PGD-20 halves the accuracy between ε = {lo:.3f} and {hi:.3f}")
 # ```
-# :::
+#
+# </details>
 #
 # **Exercise 2.** *Is it the direction or the size?* Perturb the same digits with random signs,
 # $x + 0.3\cdot\mathrm{sign}(n)$ with Gaussian $n$, clipped to [0, 1], and compare the standard
 # CNN's accuracy with FGSM's at the same ε. Why is one so much worse than the other, though
 # both move every pixel by 0.3?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # A random sign vector is nearly orthogonal to the loss gradient in 784 dimensions, so it
 # changes the loss very little; FGSM's sign vector is aligned with the gradient by
 # construction, and the change in loss adds up over all pixels.
@@ -947,31 +950,36 @@ checks("01")  # every claim of the chapter with its evidence, in one collapsed b
 # print(f"random signs: {train.evaluate(net, noisy, y):.1%}")
 # print(f"FGSM:         {train.evaluate(net, x, y, {'name': 'fgsm', 'eps': 0.3}):.1%}")
 # ```
-# :::
+#
+# </details>
 #
 # **Exercise 3.** The adversarially trained CNN was trained against a 5-step (quick profile) or
 # 10-step (full profile) attack and is evaluated with PGD-40, PGD-100 with restarts, AutoAttack
 # and Square. Why must the evaluation be stronger than the training attack, and which result in
 # the audit table would make you suspect that the model only hides its gradients?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # A model can learn to defeat the particular attack it was trained with (for instance by making
 # its loss surface flat or noisy where that attack looks) without being robust; only attacks it
 # never saw measure robustness. Gradient masking shows as a gradient-free attack (Square) or a
 # transfer attack beating the white-box ones, as accuracy that does not fall to 0 when ε grows
 # to 1, or as FGSM doing better than PGD.
-# :::
+#
+# </details>
 #
 # **Exercise 4.** An L∞ ball of radius 0.3 around an MNIST digit contains points up to
 # $0.3\cdot\sqrt{784} = 8.4$ away in L2, yet Chapter 1's L2 attacks use ε = 3. Are the two
 # threat models nested? Which one contains the other, and what does that say about comparing
 # robust accuracies across norms?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Neither contains the other: the L2 ball of radius 3 reaches changes of size 3 in a single
 # pixel (outside the L∞ ball of 0.3), and the L∞ ball reaches L2 distances up to 8.4 (outside
 # the L2 ball). A model robust in one norm can be fragile in the other, so robust accuracy is
 # only meaningful with its norm, radius and attack stated.
-# :::
+#
+# </details>

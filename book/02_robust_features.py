@@ -722,6 +722,120 @@ glue.numbers(
 # barely visible change on 3×32×32 images; on MNIST the same role is played by L∞ 0.1 or L2 1.0
 # (Chapter 1 shows the accuracy of each model over the whole ε range).
 #
+# ### A control: the same change in a random direction
+#
+# The D_rand and D_det models answer $y$ on real digits more often than chance would. Is it the
+# *direction* of the planted change that teaches the label, or would any change of that size,
+# with the labels $t$, do as well? The control: the same training digits, each moved by the
+# same L2 distance as its adversarial image but in a uniformly random direction, clipped to the
+# pixel range, with the same new labels $t$ (`features.random_direction_control`). The distance
+# is matched per image and *after* clipping: on MNIST's black background a random step loses
+# much of its norm to clipping (about half its components push a pixel below 0 or above 1), an
+# adversarial step almost none, so a step of norm ε before clipping would give the control a
+# smaller change than the attack's. Each control trains a fresh CNN with Table C's `fit`. Fixed
+# before running: if the label signal is in the adversarial direction, the D_rand control's
+# model does not beat chance (the lower end of its 95% interval at most 10%), the D_det
+# control's model does not answer $y$ beyond chance either, and the D_rand and D_det models each
+# answer $y$ more often than their control (the lower end of their interval above the upper end
+# of the control's).
+
+# %%
+x_src = {k: features.source_data(ds[k].meta["recipe"])[0] for k in ("D_rand", "D_det")}
+control = {k: features.random_direction_control(x_src[k], ds[k], seed=0) for k in x_src}
+trained_ctrl = {k: fit(c.x, c.y) for k, c in control.items()}
+
+# %% tags=["hide-input"]
+ctrl_rows = {}  # training set → (per-image L2 change (N,), answers y, answers y + 1)
+for k in control:
+    for name, m, d in (
+        (k, trained[k], ds[k]),
+        (f"{k} control", trained_ctrl[k], control[k]),
+    ):
+        pred = train.predict(m, x_test).argmax(1)
+        ctrl_rows[name] = (
+            (d.x - x_src[k]).flatten(1).norm(dim=1),
+            stats.proportion(pred == y_test),
+            stats.proportion(pred == (y_test + 1) % 10),
+        )
+header = ["training set", "L2 change, mean", "answers y", "answers (y + 1) mod 10"]
+rows = [
+    (name, f"{r.mean():.3f}", f"{a:.1%c}", f"{b:.1%c}")
+    for name, (r, a, b) in ctrl_rows.items()
+]
+caption = (
+    f"**Table C with its controls.** What each model answers on the {len(y_test):,} "
+    "real test digits (95% Wilson intervals; chance 10%). A control's images are its "
+    "dataset's digits moved by the same L2 distance in a random direction, with the "
+    f"same labels; {EPOCHS} epochs of the same training for every row."
+)
+display(Markdown(tables.markdown(header, rows, caption)))
+
+# %% tags=["remove-cell"]
+claims = Claims()
+gap = max(
+    (ctrl_rows[f"{k} control"][0] - ctrl_rows[k][0]).abs().max().item() for k in control
+)
+claims.check(
+    "each random-direction control image is moved by the same L2 distance as its "
+    "adversarial image (within 0.001) and keeps its label t",
+    gap < 1e-3 and all(torch.equal(control[k].y, ds[k].y) for k in control),
+    ", ".join(
+        f"{k}: mean {ctrl_rows[k][0].mean():.3f} vs control "
+        f"{ctrl_rows[f'{k} control'][0].mean():.3f}"
+        for k in control
+    )
+    + f"; largest difference {gap:.1e}",
+    key="02-control-same-norms",
+)
+ctrl_y = {k: ctrl_rows[f"{k} control"][1] for k in control}
+adv_y = {k: ctrl_rows[k][1] for k in control}
+control_holds = [
+    claims.report(
+        "the model trained on D_rand's random-direction control does not beat chance "
+        "on real test digits (the lower end of its interval at most 10%)",
+        ctrl_y["D_rand"].low <= 0.1,
+        f"{ctrl_y['D_rand']:.1%}",
+        key="02-rand-control-at-chance",
+    ),
+    claims.report(
+        "the D_rand model answers y more often than its random-direction control (the "
+        "lower end of its interval above the upper end of the control's)",
+        adv_y["D_rand"].low > ctrl_y["D_rand"].high,
+        f"{adv_y['D_rand']:.1%} vs {ctrl_y['D_rand']:.1%}",
+        key="02-rand-beats-control",
+    ),
+    claims.report(
+        "the model trained on D_det's random-direction control does not answer y on "
+        "real test digits beyond chance (the lower end of its interval at most 10%)",
+        ctrl_y["D_det"].low <= 0.1,
+        f"y {ctrl_y['D_det']:.1%}; (y + 1) mod 10 {ctrl_rows['D_det control'][2]:.1%}",
+        key="02-det-control-not-y",
+    ),
+    claims.report(
+        "the D_det model answers y more often than its random-direction control (the "
+        "lower end of its interval above the upper end of the control's)",
+        adv_y["D_det"].low > ctrl_y["D_det"].high,
+        f"{adv_y['D_det']:.1%} vs {ctrl_y['D_det']:.1%}",
+        key="02-det-beats-control",
+    ),
+]
+
+# %% [markdown]
+# Each control image is moved exactly as far as its adversarial image and keeps its label $t$
+# {glue:md}`claim-02-control-same-norms`. Trained on D_rand's control, a CNN does not beat
+# chance on real test digits {glue:md}`claim-02-rand-control-at-chance`; it may fall below
+# chance, since its labels are never the digit's own class and a random change points to no
+# class, so what it can learn from the visible digit is to avoid $y$. The D_rand model, trained
+# on the same digits, the same labels and the same size of change, answers $y$ more often than
+# its control {glue:md}`claim-02-rand-beats-control`. D_det's control is the sharper test: its
+# labels follow the visible digit (every 3 is labelled 4), so a model that learns the shapes
+# answers $(y + 1) \bmod 10$, and the control's model does not answer $y$ beyond chance
+# {glue:md}`claim-02-det-control-not-y`, while the D_det model answers $y$ more often than its
+# control {glue:md}`claim-02-det-beats-control`. Where these hold, the change teaches $y$ only
+# when it points the way the attack pointed it: the label signal of D_rand and D_det is in the
+# adversarial direction — the planted non-robust features — not in a change of that size, nor
+# in the relabelling.
+#
 # ### Is D_R's robustness real?
 #
 # The D_R model never saw an adversarial example, yet PGD finds it harder to fool than the model
@@ -1324,6 +1438,14 @@ summary = [
         else "not reproduced",
     ),
     (
+        "D_rand / D_det: the label signal is in the adversarial direction (each beats "
+        "a random direction of the same L2 size)",
+        "(no such control in the paper)",
+        f"D_rand {adv_y['D_rand'].value:.1%} vs {ctrl_y['D_rand'].value:.1%}; "
+        f"D_det {adv_y['D_det'].value:.1%} vs {ctrl_y['D_det'].value:.1%}",
+        verdict[all(control_holds)],
+    ),
+    (
         "Table A, STD column: visible perturbations hurt a standard CNN",
         f"{rng(REF_A['STD'])} on groups 1–4",
         f"{std_a[:4].min():.3f}–{std_a[:4].max():.3f}",
@@ -1388,6 +1510,14 @@ for k in ("D", "D_R", "D_NR", "D_rand", "D_det"):
         reference=f"ilyas/{k}/clean",
         dataset="MNIST",
         model=OURS,
+    )
+for k in control:
+    results.record(
+        "02",
+        f"Table C: trained on {k}'s random-direction control, clean",
+        ctrl_y[k],
+        unit="%",
+        what="the same digits moved by the same L2 distance in a random direction",
     )
 for k in ("D", "D_R", "D_NR"):
     results.record(
@@ -1477,8 +1607,9 @@ checks("02")  # every claim of the chapter with its evidence, in one collapsed b
 # the ResNet of Chapter 1: how often does it read D_det images as the new label $t$? What does
 # the answer say about the planted features?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # from robustcore import features, train, zoo
 #
@@ -1495,7 +1626,8 @@ checks("02")  # every claim of the chapter with its evidence, in one collapsed b
 # see at all moves a standard model that never took part in planting it: standard models
 # trained on the same data share non-robust features, the same reason adversarial examples
 # transfer (Part 5).
-# :::
+#
+# </details>
 #
 # **Exercise 2.** *The budget decides.* Rebuild 200 training digits from a standard CNN's
 # representation with 25, 50, 100 and 200 steps of 0.1 (no other change), and for each budget
@@ -1503,8 +1635,9 @@ checks("02")  # every claim of the chapter with its evidence, in one collapsed b
 # label $y$ they were rebuilt toward. Where along the way does a "non-robust" image start to
 # carry what a robust model reads?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # from robustcore import data, features, train, zoo
 #
@@ -1523,14 +1656,16 @@ checks("02")  # every claim of the chapter with its evidence, in one collapsed b
 # it: the closer the standard CNN's representation is matched, the more of $y$'s visible
 # digit the optimiser has drawn. An early stop keeps D_NR looking like its starts; it does
 # not show that a standard CNN's representation holds nothing else.
-# :::
+#
+# </details>
 #
 # **Exercise 3.** *D_NR in a few lines.* Train a fresh CNN for one epoch on the first 3,000
 # images of D_NR and test it on 500 real test digits, clean and under PGD-20 at L∞ ε = 0.1.
 # Which of the paper's claims does the pair of numbers support?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # import torch
 # from robustcore import data, features, models, train
@@ -1547,4 +1682,5 @@ checks("02")  # every claim of the chapter with its evidence, in one collapsed b
 # ```
 # Well above chance clean, near zero under attack: what a model learns from D_NR carries over to
 # real digits in part, and none of it survives an attack.
-# :::
+#
+# </details>

@@ -873,8 +873,9 @@ checks("03")  # every claim of the chapter with its evidence, in one collapsed b
 # the true class that any single black or white pixel can reach. How many digits does the best
 # single pixel push below 50%?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # from robustcore import attacks, data, zoo
 #
@@ -888,14 +889,16 @@ checks("03")  # every claim of the chapter with its evidence, in one collapsed b
 # ```
 # Below 50% is necessary for the prediction to change, not sufficient (another class must
 # also overtake the true one), so this count bounds the 1-pixel success rate from above.
-# :::
+#
+# </details>
 #
 # **Exercise 2.** *Search or luck?* Differential evolution spends `popsize × (generations + 1)`
 # queries per digit. Spend the same number on single pixels drawn at random (position and value)
 # and compare success. When would random search be as good as DE?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # import torch
 # from robustcore import data, zoo
@@ -918,16 +921,19 @@ checks("03")  # every claim of the chapter with its evidence, in one collapsed b
 # and one value per pixel, so thousands of random queries sample a good part of the space
 # DE searches; DE's advantage grows with the search space (more pixels, colour values,
 # larger images), where random draws rarely land near a good candidate.
-# :::
+#
+# </details>
 #
 # **Exercise 3.** Su et al.'s targeted rate counts an image as fooled if *any* of the 9 other
 # classes can be reached, this chapter's targeted rate one random target per digit. Which is
 # larger, by how much at most, and which one should stand beside a published number?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # "Any of 9" is at least the one-target rate, and at most 9 times it (if the reachable targets
 # of different digits never coincide). Only the same definition compares like for like: put
 # the any-of-9 rate beside Su et al.'s number, or compare a one-target rate with a published
 # one-target rate.
-# :::
+#
+# </details>

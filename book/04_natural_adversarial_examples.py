@@ -374,7 +374,7 @@ rows = [(m, *(f"{100 * evals[m, s].accuracy:.1f}%" for s in SETS)) for m in mode
 caption = (
     f"**Accuracy on Digits-A ({len(kept)} digits), on the {len(y_cand)} unfiltered "
     "candidates and on MNIST's test set.** The calibration error and AURRA of each "
-    "model, candidates → Digits-A, are in the claims below the table."
+    "model, candidates → Digits-A, are in the text below the table."
 )
 display(Markdown(tables.markdown(["model", *SETS], rows, caption)))
 
@@ -1188,21 +1188,24 @@ checks("04")  # every claim of the chapter with its evidence, in one collapsed b
 # 0..199 scores close to 0%. Explain why, and why the 200-class mask must follow
 # `ImageFolder`'s sorted order of the wnids.
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Folder label $i$ is the $i$-th of 200 sorted wnids, while logit $i$ of the model is the
 # $i$-th of 1000 sorted wnids: the same number names different classes, so a right answer
 # almost never matches. Keeping the 200 logits of ImageNet-A's classes in the same sorted
 # order makes label and logit $i$ name the same class.
-# :::
+#
+# </details>
 #
 # **Exercise 2.** *Calibration on your own data.* Evaluate the standard CNN on the UCI digits
 # and on the first 2,000 MNIST test digits with `imagenet_a.evaluate`: accuracy, RMS
 # calibration error and AURRA. What does a higher calibration error on the UCI digits mean for
 # a user who trusts the model's confidence?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # from robustcore import data, imagenet_a, zoo
 #
@@ -1217,13 +1220,15 @@ checks("04")  # every claim of the chapter with its evidence, in one collapsed b
 # A larger calibration error means the stated confidence overstates (or understates) how
 # often the model is right: a prediction made "with 95% confidence" on the new digits is right
 # less often than that, so confidence cannot be used to decide when to trust it.
-# :::
+#
+# </details>
 #
 # **Exercise 3.** Errors of the filter transfer to other models — but digits that are hard for
 # everyone would do that too. Design a control that separates the two explanations.
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Compare Digits-A with a random set of UCI digits *matched in difficulty* by a criterion that
 # does not use the filter, e.g. the same distribution of a held-out model's confidence, or
 # of the ink amount, or of a human difficulty rating. If other models fail on Digits-A more
@@ -1231,4 +1236,5 @@ checks("04")  # every claim of the chapter with its evidence, in one collapsed b
 # difficulty; filtering with each model in turn and testing the others (a cross-filter
 # matrix) shows whether this is specific to the filter or shared. The section "The filter, or
 # digits hard for everyone?" does both.
-# :::
+#
+# </details>

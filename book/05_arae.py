@@ -1129,8 +1129,9 @@ checks("05")  # every claim of the chapter with its evidence, in one collapsed b
 # compare their AUROC on 1,000 test digits. The ablation tells you whether noise or the latent
 # attack is doing the work.
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # import torch
 # from robustcore import novelty
@@ -1146,15 +1147,17 @@ checks("05")  # every claim of the chapter with its evidence, in one collapsed b
 # One seed and a short schedule give a noisy answer: run several seeds, keep each run's
 # scores, and compare the methods by `stats.auroc_difference`, whose interval resamples the
 # test images the runs share and the seeds, as the seed study above does, before concluding.
-# :::
+#
+# </details>
 #
 # **Exercise 2.** *Choosing a recipe without the test set.* Cut a validation set from MNIST's
 # training split — 15% of the normal class's training images, plus nine times as many training
 # images of the other classes as anomalies — train on the remaining normal images, and compare
 # two ARAE recipes (with and without the ε ramp) by validation AUROC.
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # ```python
 # import torch
 # from robustcore import data, metrics, novelty
@@ -1175,16 +1178,19 @@ checks("05")  # every claim of the chapter with its evidence, in one collapsed b
 #     print(f"ε ramp over {ramp:g} passes: validation AUROC {auroc:.3f}")
 # ```
 # The recipe with the higher validation AUROC is the one to test, once, on the test split.
-# :::
+#
+# </details>
 #
 # **Exercise 3.** ARAE's code moves less under attack than the DAE's, yet after a short schedule
 # its AUROC need not be higher. How can a more stable code fail to give a better detector?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Stability is necessary, not sufficient: an encoder can be stable by throwing information
 # away (in the limit, a constant code is perfectly stable), and then it also reconstructs
 # normal digits poorly, which raises their anomaly scores and blurs the separation. Where
 # ARAE's reconstruction error on normal digits is still higher than the DAE's (the first
 # table's last column), the detector can improve only once the decoder catches up.
-# :::
+#
+# </details>

@@ -504,7 +504,7 @@ display(Markdown(noise.table("06")))
 # - An attack bounds robust accuracy from **above**, a certificate from **below**; only their
 #   meeting is the truth, and on small networks MILP can find it, given the time.
 # - Interval bounds cost about two forward passes; linear bounds (CROWN) cost a backward pass per
-#   neuron. Which of them is tighter depends on how the network was trained — the claims above
+#   neuron. Which of them is tighter depends on how the network was trained — the claims cited above
 #   say what this run found for each model.
 # - Training against PGD and training on a bound are different goals: the sandwich shows, model
 #   by model, how far each one's certificate lies below its attacks, and what each costs in
@@ -520,8 +520,9 @@ checks("06")  # every claim of the chapter with its evidence, in one collapsed b
 # the ε at which IBP certifies half of the IBP-trained MLP's digits. Is it above or below the
 # ε = 0.1 it was trained for?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Certification only gets harder as ε grows (a larger box contains the smaller), so bisection
 # works.
 # ```python
@@ -537,26 +538,31 @@ checks("06")  # every claim of the chapter with its evidence, in one collapsed b
 #     lo, hi = (mid, hi) if share > 0.5 else (lo, mid)
 # print(f"IBP certifies half of the digits up to ε ≈ {lo:.3f}")
 # ```
-# :::
+#
+# </details>
 #
 # **Exercise 2.** On normally or PGD-trained networks CROWN's linear bounds are usually tighter
 # than intervals, yet CROWN-IBP's repository finds CROWN looser than IBP on IBP-trained ones
-# (the claims above say what this run found on the MLPs). Why can a looser method win on a
+# (the claims cited above say what this run found on the MLPs). Why can a looser method win on a
 # network trained for it?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # IBP training minimises the IBP bound itself, so the network settles where intervals are tight:
 # few unstable ReLUs and weights whose interval arithmetic loses little. CROWN's relaxation of an
 # unstable ReLU (a line below that is 0 or the identity) is not what was optimised, and on such a
 # network its linear bounds can end up looser than the intervals they started from.
-# :::
+#
+# </details>
 #
 # **Exercise 3.** A certificate at ε holds at every smaller ε. Does an attack's *failure* at ε
 # tell you anything at a smaller ε? And its success?
 #
-# :::{admonition} Solution
-# :class: dropdown
+# <details>
+# <summary>Solution</summary>
+#
 # Failure tells nothing at any ε: the attack may simply have missed. Success at a smaller ε is
 # success at the larger one (the smaller ball lies inside the larger), never the other way round.
-# :::
+#
+# </details>

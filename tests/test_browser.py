@@ -18,7 +18,7 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
 * no code cell or printed output is wider than its column (nothing scrolls sideways);
 * no ``{glue:...}`` or ``{cite:...}`` role is left unresolved, and each chapter cites the
   bibliography;
-* each chapter ends with 3 to 5 exercises, each with a folded (dropdown) solution;
+* each chapter ends with 3 to 5 exercises, each with a folded solution;
 * no visible code line records a result (``record(``) or asserts (``assert``);
 
 and saves a full-page screenshot to ``_build/screenshots/<page>.png``. At a phone's
@@ -395,7 +395,9 @@ def test_rendered_page(page, site, browser, screenshots):
     if is_chapter:
         n_ex = len(re.findall(r"^Exercise \d+\.", body, re.M))
         folded = browser.execute_script(
-            "return document.querySelectorAll('.admonition.dropdown').length"
+            "return Array.from(document.querySelectorAll('details > summary'))"
+            ".filter(s => s.textContent.trim() === 'Solution'"
+            " && !s.parentElement.open).length"
         )
         if not 3 <= n_ex <= 5:
             problems.append(f"{n_ex} exercises (3 to 5 wanted)")

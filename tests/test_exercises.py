@@ -1,5 +1,6 @@
-"""Each chapter ends with exercises; the coding ones have solutions in collapsed blocks
-(``:::{admonition} Solution`` with ``:class: dropdown``) holding a ``python`` block.
+"""Each chapter ends with exercises, each with its solution in a folded block
+(``<details><summary>Solution</summary>``, folded on the page and in Jupyter alike); the
+coding ones hold a ``python`` block.
 Here every such block runs, from the book folder as a chapter does, so a solution
 cannot rot when the library changes."""
 
@@ -14,8 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.py"))
-SOLUTION = re.compile(
-    r"^:::\{admonition\} Solution\n:class: dropdown\n(.*?)^:::$", re.M | re.S
+SOLUTION = re.compile(  # folded on the page and in Jupyter alike (HTML details)
+    r"^<details>\n<summary>Solution</summary>\n(.*?)^</details>$", re.M | re.S
 )
 CODE = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 

@@ -90,6 +90,79 @@ def test_d_det_labels_are_the_next_class_and_d_rand_labels_differ(tiny):
     assert counts[0] == 0 and counts[1:].min() > 70  # offsets 1..9 each ≈ 111 times
 
 
+def _change(x: torch.Tensor, moved: torch.Tensor) -> torch.Tensor:
+    """Per-image L2 norm of the change, (N,)."""
+    return (moved - x).flatten(1).norm(dim=1)
+
+
+def test_random_direction_control_moves_each_image_by_its_adversarial_norm(tiny):
+    """The control of D_det: each digit moved as far as its adversarial image, after
+    clipping ("clipped") or before it ("unclipped", which clipping can only shrink),
+    with the same labels."""
+    model, x, y = tiny
+    det = features.relabelled_dataset(
+        model, x, y, mode="det", eps=2.0, steps=3, num_classes=10, progress=False
+    )
+    r = _change(x, det.x)
+    assert r.min() > 0.5  # the attack moved every digit: a real test of the radii
+    ctrl = features.random_direction_control(x, det, seed=0)
+    assert torch.equal(ctrl.y, det.y) and ctrl.y is not det.y  # copied
+    assert ctrl.x.shape == x.shape and 0 <= ctrl.x.min() and ctrl.x.max() <= 1
+    moved = _change(x, ctrl.x)
+    assert (moved <= r + 1e-6).all()  # never further than the adversarial change
+    assert torch.allclose(moved, r, rtol=1e-5, atol=1e-6), (moved - r).abs().max()
+    assert ctrl.meta["kind"] == "D_det control" and ctrl.meta["match"] == "clipped"
+    assert ctrl.meta["norm_mean"] == pytest.approx(float(r.mean()), rel=1e-5)
+    # not the adversarial direction: a random one is nearly orthogonal to it
+    cos = torch.nn.functional.cosine_similarity(
+        (ctrl.x - x).flatten(1), (det.x - x).flatten(1)
+    )
+    assert cos.abs().max() < 0.5, cos
+    # a tensor of perturbed images with its labels gives the same control
+    same = features.random_direction_control(x, det.x, det.y, seed=0)
+    assert torch.equal(same.x, ctrl.x) and torch.equal(same.y, det.y)
+    # "unclipped": clipping a dark digit's random step only shrinks the change
+    loose = features.random_direction_control(x, det, match="unclipped", seed=0)
+    shrunk = _change(x, loose.x)
+    assert (shrunk <= r + 1e-5).all() and (shrunk < r - 0.1).all()
+
+
+def test_random_direction_control_matches_the_norm_before_clipping():
+    """Where nothing is clipped (mid-grey images, a small radius) both matches move
+    each image by exactly its radius, the given eps or its own perturbation's."""
+    x = torch.full((6, 1, 12, 12), 0.5)
+    y = torch.arange(6)
+    radii = torch.linspace(0.2, 1.2, 6)  # at most 1.2: < 0.5 per pixel, no clipping
+    step = torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
+    step *= (radii / step.flatten(1).norm(dim=1)).view(-1, 1, 1, 1)
+    adv = x + step
+    assert adv.min() > 0 and adv.max() < 1
+    for match in ("clipped", "unclipped"):
+        c = features.random_direction_control(x, adv, y, match=match, seed=1)
+        assert torch.allclose(_change(x, c.x), radii, atol=1e-5), match
+        assert torch.equal(c.y, y) and c.meta["kind"] == "adversarial control"
+        fixed = features.random_direction_control(x, adv, y, eps=0.7, match=match)
+        assert torch.allclose(_change(x, fixed.x), torch.full((6,), 0.7), atol=1e-5)
+        assert fixed.meta["eps"] == 0.7
+
+
+def test_random_direction_control_is_fixed_by_its_seed(tiny):
+    _, x, y = tiny
+    adv = x + 0.05 * torch.rand(x.shape, generator=torch.Generator().manual_seed(0))
+    adv = adv.clamp(0, 1)
+    a = features.random_direction_control(x, adv, y, seed=3)
+    b = features.random_direction_control(x, adv, y, seed=3)
+    c = features.random_direction_control(x, adv, y, seed=4)
+    assert torch.equal(a.x, b.x) and a.meta == b.meta
+    assert not torch.equal(a.x, c.x)
+    assert torch.allclose(_change(x, a.x), _change(x, c.x), atol=1e-5)  # same radii
+    # an eps for every image: even where the adversarial images move nothing
+    e = features.random_direction_control(x, x, y, eps=1.5, seed=3)
+    assert torch.allclose(_change(x, e.x), torch.full((len(x),), 1.5), atol=1e-5)
+    none = features.random_direction_control(x, x, y, seed=3)  # radius 0: unchanged
+    assert torch.equal(none.x, x)
+
+
 def test_d_det_fools_a_trained_model_more_with_a_larger_budget(trained_mlp, mnist_test):
     x, y = mnist_test
     rate = {
@@ -464,6 +537,60 @@ MISUSE = (
                 TypeError,
                 "robust_model must be a torch.nn.Module",
             ),
+            "random_direction_control:adv-list": (
+                lambda: features.random_direction_control(X, [X], Y),
+                TypeError,
+                "adv must be a Constructed dataset",
+            ),
+            "random_direction_control:adv-shape": (
+                lambda: features.random_direction_control(X, X[:2], Y[:2]),
+                ValueError,
+                "adv must have the shape of x",
+            ),
+            "random_direction_control:y-missing": (
+                lambda: features.random_direction_control(X, X),
+                TypeError,
+                "y .* is required",
+            ),
+            "random_direction_control:y-twice": (
+                lambda: features.random_direction_control(
+                    X, features.Constructed(X, Y), Y
+                ),
+                ValueError,
+                "y must be None",
+            ),
+            "random_direction_control:adv-labels": (
+                lambda: features.random_direction_control(
+                    X, features.Constructed(X, Y[:3])
+                ),
+                ValueError,
+                r"adv.y must have shape \(4,\)",
+            ),
+            "random_direction_control:eps-zero": (
+                lambda: features.random_direction_control(X, X, Y, eps=0.0),
+                ValueError,
+                "eps must be in",
+            ),
+            "random_direction_control:eps-nan": (
+                lambda: features.random_direction_control(X, X, Y, eps=NAN),
+                ValueError,
+                "eps must be in",
+            ),
+            "random_direction_control:eps-str": (
+                lambda: features.random_direction_control(X, X, Y, eps="3"),
+                TypeError,
+                "eps must be a real number",
+            ),
+            "random_direction_control:match": (
+                lambda: features.random_direction_control(X, X, Y, match="exact"),
+                ValueError,
+                "match must be one of",
+            ),
+            "random_direction_control:seed": (
+                lambda: features.random_direction_control(X, X, Y, seed=-1),
+                ValueError,
+                "seed must be >= 0",
+            ),
         },
     )
     + bad_images(
@@ -488,8 +615,21 @@ MISUSE = (
             "features.relabel_sweep": lambda x: features.relabel_sweep(
                 M, M, x, Y[: len(x)], [1.0], steps=1
             ),
+            "features.random_direction_control": lambda x: (
+                features.random_direction_control(x, x, Y[: len(x)])
+            ),
         }
     )
+    + [  # the perturbed images: the message names adv
+        (name, call, exc, f"adv .*{match}")
+        for name, call, exc, match in bad_images(
+            {
+                "features.random_direction_control[adv]": lambda x: (
+                    features.random_direction_control(X, x, Y)
+                )
+            }
+        )
+    ]
     + bad_labels(
         {
             "features.robust_dataset": lambda y: features.robust_dataset(
@@ -497,6 +637,9 @@ MISUSE = (
             ),
             "features.relabelled_dataset": lambda y: features.relabelled_dataset(
                 M, X, y, steps=1, progress=False
+            ),
+            "features.random_direction_control": lambda y: (
+                features.random_direction_control(X, X, y)
             ),
         }
     )

@@ -10,6 +10,8 @@ D_det.
 * ``relabelled_dataset`` (D_det, D_rand) perturbs each image toward a target class t by
   a small targeted L2 PGD attack on a standard model, then *labels it t*. To a person
   every image looks mislabelled; only the non-robust features agree with the new label.
+  ``random_direction_control`` is their control: the same images moved by the same L2
+  distance in a random direction, with the same labels t.
 
 Built datasets are stored through :mod:`robustcore.store` with the exact settings;
 ``load_constructed`` returns the cached one when its settings match the current recipe
@@ -30,6 +32,7 @@ from .construct import (
     MODES,
     invert,
     non_robust_dataset,
+    random_direction_control,
     relabelled_dataset,
     representation_distance,
     robust_dataset,
@@ -61,6 +64,7 @@ __all__ = [
     "load",
     "load_constructed",
     "non_robust_dataset",
+    "random_direction_control",
     "read_as",
     "recipe",
     "relabel_sweep",
