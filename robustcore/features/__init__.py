@@ -19,6 +19,7 @@ and rebuilds (with a warning) when they do not, so a dataset built with other se
 is never used silently.
 
 Modules: :mod:`~robustcore.features.construct` (the inversion and the relabelling),
+:mod:`~robustcore.features.controls` (the random-direction control),
 :mod:`~robustcore.features.dataset` (:class:`Constructed`, saving and loading),
 :mod:`~robustcore.features.recipes` (the named recipes, :data:`ARTIFACTS`,
 :func:`load_constructed`), :mod:`~robustcore.features.diagnostics` (what a robust model
@@ -27,12 +28,12 @@ reads in constructed images).
 
 from __future__ import annotations
 
+from .controls import random_direction_control
 from .construct import (
     INITS,
     MODES,
     invert,
     non_robust_dataset,
-    random_direction_control,
     relabelled_dataset,
     representation_distance,
     robust_dataset,
