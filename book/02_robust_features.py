@@ -158,18 +158,6 @@ rows = [
 caption = "**Table A.** Accuracy per group (all 10,000 test digits, 2,000 per group)."
 display(Markdown(tables.markdown(header, rows, caption)))
 
-# %% mystnb={"figure": {"caption": "Table A as bars: accuracy per perturbation group of our three CNNs beside the reference notebook's standard and robust columns."}} tags=["hide-input"]
-fig = plotting.grouped_bars(
-    [f"{g}: {n}" for g, n in data.GROUPS.items()],
-    {
-        **{f"{k} CNN (ours)": v for k, v in acc_a.items()},
-        "STD (reference)": REF_A["STD"],
-        "robust (reference)": REF_A["robust"],
-    },
-    title="Table A: accuracy per perturbation group",
-)
-plt.show()
-
 # %% tags=["hide-input"]
 std_a, adv_a, grp_a = (np.array(acc_a[k]) for k in acc_a)
 N_GROUP = int((group == 1).sum())  # test digits per group
@@ -209,10 +197,6 @@ grp_matches = claims.report(
     " / ".join(f"{a:.1%}" for a in grp_a[:4]),
     key="02-group-trained-matches-reference",
 )
-print(
-    f"mean over the perturbed groups: STD {std_a[:4].mean():.3f}, "
-    f"L∞ adv. {adv_a[:4].mean():.3f}, group-trained {grp_a[:4].mean():.3f}"
-)
 
 # %% [markdown]
 # All three CNNs are accurate on unmodified digits {glue:md}`claim-02-group5-all-accurate`, and
@@ -231,8 +215,7 @@ print(
 # column: {glue:md}`claim-02-group-trained-matches-reference`. The reference does not say what its
 # robust model was trained on; if a model trained on these changes matches it and an
 # L∞-robust one does not, that model was presumably trained on changes like
-# these too. (Nor does the reference give its perturbation strengths; ours were fixed a priori, so
-# group-by-group gaps to its STD column are expected. Part 4 varies them.)
+# these too. (Nor does the reference give its perturbation strengths; Part 4 varies ours.)
 #
 # ## Part 2 · Rebuilding a dataset from a model's representation
 #
@@ -309,20 +292,6 @@ for k in ("D_R", "D_NR", "D_det", "D_rand"):
     )
     rows.append(f"| {k} | `{r['source']}` | {len(ds[k]):,} | {how} | {res} |")
 display(Markdown("\n".join(rows)))
-
-# %% mystnb={"figure": {"caption": "The mean relative representation distance over the inversion's steps, for D_R (from the L\u221e-robust CNN) and D_NR (from the standard CNN), with one optimiser for both."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(5, 3.2))
-for k in ("D_R", "D_NR"):
-    ax.plot(
-        ds[k].meta["distance_curve"], label=f"{k} ({ds[k].meta['recipe']['source']})"
-    )
-ax.set_xlabel("step")
-ax.set_ylabel("‖g(x_r) − g(x)‖ / ‖g(x)‖")
-ax.set_ylim(0, None)
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
-ax.set_title("Inversion: representation distance")
-plt.show()
 
 # %% mystnb={"figure": {"caption": "One digit of each class: the original x whose label is kept, the start x\u2080 the inversion began from, and the two reconstructions."}} tags=["hide-input"]
 first = [int((y_d == c).nonzero()[0]) for c in range(10)]
@@ -497,10 +466,6 @@ planted = {
     k: [features.read_as(robust_cnn, ds[k].x, lab) for lab in (y_d, ds[k].y)]
     for k in ("D_det", "D_rand")
 }
-print(
-    "robust CNN on the datasets: "
-    + "; ".join(f"{k}: y {a:.1%}, t {b:.1%}" for k, (a, b) in planted.items())
-)
 
 # %% tags=["remove-cell"]
 claims = Claims()
@@ -597,24 +562,11 @@ caption = (
 )
 display(Markdown(tables.markdown(header, rows, caption)))
 
-# %% mystnb={"figure": {"caption": "Table C as bars: real test digits, clean and under L\u221e and L2 PGD, for a CNN trained on each dataset."}} tags=["hide-input"]
-fig = plotting.grouped_bars(
-    list(table_c),
-    {c: [s[c] for s in table_c.values()] for c in ("clean", *ATTACKS)},
-    title="Table C: standard training on D, D_R, D_NR, D_rand, D_det",
-)
-plt.show()
-
 # %% tags=["hide-input"]
 tc = table_c
 # What does the D_det model answer on a real test digit of class y?
 pred_det = train.predict(trained["D_det"], x_test).argmax(1)
 det_shifted = (pred_det == (y_test + 1) % 10).float().mean().item()
-print(
-    f"D_det model on real test digits: right {tc['D_det']['clean']:.1%}, "
-    f"says (y + 1) mod 10 {det_shifted:.1%}, "
-    f"anything else {1 - tc['D_det']['clean'] - det_shifted:.1%}"
-)
 clean = {k: stats.from_rate(v["clean"], len(y_test)) for k, v in tc.items()}
 linf = {k: stats.from_rate(v["L∞ 0.1"], N_ADV) for k, v in tc.items()}
 
@@ -729,15 +681,9 @@ glue.numbers(
 # with the labels $t$, do as well? The control: the same training digits, each moved by the
 # same L2 distance as its adversarial image but in a uniformly random direction, clipped to the
 # pixel range, with the same new labels $t$ (`features.random_direction_control`). The distance
-# is matched per image and *after* clipping: on MNIST's black background a random step loses
-# much of its norm to clipping (about half its components push a pixel below 0 or above 1), an
-# adversarial step almost none, so a step of norm ε before clipping would give the control a
-# smaller change than the attack's. Each control trains a fresh CNN with Table C's `fit`. Fixed
-# before running: if the label signal is in the adversarial direction, the D_rand control's
-# model does not beat chance (the lower end of its 95% interval at most 10%), the D_det
-# control's model does not answer $y$ beyond chance either, and the D_rand and D_det models each
-# answer $y$ more often than their control (the lower end of their interval above the upper end
-# of the control's).
+# is matched per image *after* clipping: on MNIST's black background a random step loses about
+# half its norm to clipping, an adversarial step almost none. Each control trains a fresh CNN
+# with Table C's `fit`; the tests, fixed before running, are the claims cited below.
 
 # %%
 x_src = {k: features.source_data(ds[k].meta["recipe"])[0] for k in ("D_rand", "D_det")}
@@ -838,6 +784,11 @@ control_holds = [
 #
 # ### Is D_R's robustness real?
 #
+# Table C's PGD-20 can overstate robustness. The box below holds Chapter 1's independent
+# evaluation of the D and D_R models, and whether D_R's lead survives the worst case of all
+# attacks {glue:md}`claim-02-dr-beats-d-worst-case`.
+#
+# :::{dropdown} The independent evaluation of the D and D_R models
 # The D_R model never saw an adversarial example, yet PGD finds it harder to fool than the model
 # trained on D {glue:md}`claim-02-dr-beats-d`. Table C's attack is PGD-20, though, and a model can
 # also look robust because its gradients mislead the attacker {cite:p}`carlini2019evaluating`. So
@@ -845,8 +796,24 @@ control_holds = [
 # restarts, AutoAttack, the gradient-free Square attack, and ε = 1 as the sanity
 # check. The paper's claim must then hold for the *worst case*: a digit counts as robust only if
 # every attack failed on it.
+#
+# On the same {glue:text}`audit_n:.0f` digits, the strongest attacks leave the D_R model right on
+# {glue:text}`dr_worst:.0f`% and the D model on {glue:text}`d_worst:.0f`%: a lead of
+# {glue:text}`lead:.0f` points, with a paired 95% interval from {glue:text}`lead_low:.0f` to
+# {glue:text}`lead_high:.0f`; whether it clears zero at this sample size is the verdict above.
+# Table C's PGD-20 gave D_R {glue:text}`dr_pgd20:.0f`%
+# and D {glue:text}`d_pgd20:.0f`% on {glue:text}`n_adv:.0f` digits, these among them: a 20-step
+# attack can overstate robustness, which is why the independent evaluation exists. Whether
+# AutoAttack agrees with PGD-100 within 2 points for the D_R model:
+# {glue:md}`claim-02-autoattack-agrees`. The usual signs of masked gradients are absent for both
+# models: the gradient-free Square attack is no stronger than the gradient-based ones (D
+# {glue:md}`claim-02-no-masking-d`, D_R {glue:md}`claim-02-no-masking-dr`), and
+# ε = 1 leaves nothing (D {glue:md}`claim-02-sanity-d`, D_R
+# {glue:md}`claim-02-sanity-dr`). So whatever lead D_R keeps is a property of the model, not of the
+# attack.
+# :::
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 N_AUDIT = P.pick(quick=100, full=1_000)
 AA_PARTS = P.pick(quick=("apgd-ce",), full=audit.STANDARD)
 QUERIES = P.pick(quick=1_000, full=5_000)
@@ -923,22 +890,6 @@ glue.numbers(
 )
 
 # %% [markdown]
-# On the same {glue:text}`audit_n:.0f` digits, the strongest attacks leave the D_R model right on
-# {glue:text}`dr_worst:.0f`% and the D model on {glue:text}`d_worst:.0f`%: a lead of
-# {glue:text}`lead:.0f` points, with a paired 95% interval from {glue:text}`lead_low:.0f` to
-# {glue:text}`lead_high:.0f`. Whether it clears zero at this sample size:
-# {glue:md}`claim-02-dr-beats-d-worst-case`. Table C's PGD-20 gave D_R {glue:text}`dr_pgd20:.0f`%
-# and D {glue:text}`d_pgd20:.0f`% on {glue:text}`n_adv:.0f` digits, these among them: a 20-step
-# attack can overstate robustness, which is why the independent evaluation exists. Whether
-# AutoAttack agrees with PGD-100 within 2 points for the D_R model:
-# {glue:md}`claim-02-autoattack-agrees`. The usual signs of masked gradients are absent for both
-# models: the gradient-free Square attack is no stronger than the gradient-based ones (D
-# {glue:md}`claim-02-no-masking-d`, D_R {glue:md}`claim-02-no-masking-dr`), and
-# ε = 1 leaves nothing (D {glue:md}`claim-02-sanity-d`, D_R
-# {glue:md}`claim-02-sanity-dr`). So whatever lead D_R keeps is a property of the model, not of the
-# attack.
-
-# %% [markdown]
 # ## Part 4 · The constructed datasets on the perturbation groups (Table B)
 #
 # The reference notebook of Part 1 (not Ilyas et al.) also asks how classifiers trained on D_R
@@ -972,19 +923,6 @@ rows = [
 caption = "**Table B.** Accuracy per group of the models trained on D_R and D_NR."
 display(Markdown(tables.markdown(header, rows, caption)))
 
-# %% mystnb={"figure": {"caption": "Table B as bars: accuracy per perturbation group of the models trained on D_R and D_NR, beside the reference notebook's."}} tags=["hide-input"]
-fig = plotting.grouped_bars(
-    [f"{g}: {n}" for g, n in data.GROUPS.items()],
-    {
-        "D_R (ours)": acc_b["D_R"],
-        "D_NR (ours)": acc_b["D_NR"],
-        "D_R (reference)": REF_B["D_R"],
-        "D_NR (reference)": REF_B["D_NR"],
-    },
-    title="Table B: models trained on D_R and D_NR, per group",
-)
-plt.show()
-
 # %% tags=["hide-input"]
 b_r, b_nr = np.array(acc_b["D_R"]), np.array(acc_b["D_NR"])
 
@@ -1012,12 +950,36 @@ for g, (gid, name) in enumerate(list(data.GROUPS.items())[:4]):
     )
 
 # %% [markdown]
+# On unmodified digits (group 5) the D_R model is right on {glue:text}`b_r_clean:.0f`% and the
+# converged D_NR's model on {glue:text}`b_nr_clean:.0f`%, Part 3's gap; whether both clear 90%:
+# {glue:md}`claim-02-group5-both-accurate`. Table B sets both models beside the reference's,
+# which gives neither training sizes nor perturbation strengths. Whether D_R's model beats
+# D_NR's at full strength: vertical strokes {glue:md}`claim-02-dr-beats-dnr-group-1`, horizontal
+# strokes {glue:md}`claim-02-dr-beats-dnr-group-2`, noise {glue:md}`claim-02-dr-beats-dnr-group-3`,
+# erased patch {glue:md}`claim-02-dr-beats-dnr-group-4`.
+#
+# Full strength is one point of many. The box below fades every perturbation and asks, cell
+# by cell, which model is ahead.
+#
+# :::{dropdown} The strength sweep
 # The reference gives no strengths for its perturbations, and ours were fixed once. So the
 # same digits again, with every perturbation faded: at strength $s$ each changed pixel moves a
 # fraction $s$ of the way to its perturbed value (grey strokes, weaker noise, a half-erased
 # patch).
+#
+# Over the strength sweep, a paired exact McNemar test per cell with Holm's correction over the
+# {glue:text}`n_cells:.0f` (strength, group) cells finds the D_R model ahead in
+# {glue:text}`n_ahead:.0f` and the D_NR model in {glue:text}`n_behind:.0f`
+# {glue:md}`claim-02-sweep-dr-ahead`. Part of any D_R lead is its lead on unmodified digits:
+# measured as the share of its group-5 accuracy a model keeps, D_R's model keeps more in
+# {glue:text}`keeps_more:.0f` of the {glue:text}`n_cells:.0f` cells (point estimates, no test). The
+# reference's pattern — D_R far ahead on horizontal strokes and erased patches,
+# D_NR ahead on vertical strokes — at some strength:
+# {glue:md}`claim-02-reference-pattern`. Where it does not appear, the comparison is dominated by
+# how much less the converged D_NR teaches about real digits.
+# :::
 
-# %% mystnb={"figure": {"caption": "Accuracy of the models trained on D_R and D_NR on each perturbed group as the perturbation's strength grows from a quarter to full."}} tags=["hide-input"]
+# %% tags=["hide-cell"]
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
 GIDS = list(data.GROUPS)[:4]  # the perturbed groups
 # per digit, right or not, at each strength: the same digits for both models
@@ -1032,19 +994,6 @@ by_strength = {
     )
     for k, v in sweep_hits.items()
 }  # (strengths, groups)
-fig, axes = plt.subplots(1, 4, figsize=(12, 3), sharey=True)
-for g, (ax, (gid, name)) in enumerate(zip(axes, list(data.GROUPS.items())[:4])):
-    plotting.eps_curves(
-        STRENGTHS,
-        {f"trained on {k}": v[:, g] for k, v in by_strength.items()},
-        ax=ax,
-        xlabel="strength",
-        title=f"group {gid}: {name}",
-    )
-fig.tight_layout()
-plt.show()
-
-# %% tags=["hide-input"]
 # One paired exact McNemar test per (strength, group) cell, Holm's correction over all
 cells = [(i, g) for i in range(len(STRENGTHS)) for g in range(len(GIDS))]
 p_raw = [
@@ -1096,10 +1045,6 @@ display(Markdown(tables.markdown(header, rows, caption)))
 keeps_more = int(
     (by_strength["D_R"][:, :4] / b_r[4] > by_strength["D_NR"][:, :4] / b_nr[4]).sum()
 )
-print(
-    f"D_R ahead at (strength, group): {ahead}\nD_NR ahead at: {behind}\n"
-    f"without correction: D_R ahead in {raw[0]}, D_NR in {raw[1]} of {len(cells)}"
-)
 
 # %% tags=["remove-cell"]
 claims = Claims()
@@ -1134,33 +1079,32 @@ glue.numbers(
 )
 
 # %% [markdown]
-# On unmodified digits (group 5) the D_R model is right on {glue:text}`b_r_clean:.0f`% and the
-# converged D_NR's model on {glue:text}`b_nr_clean:.0f`%, Part 3's gap; whether both clear 90%:
-# {glue:md}`claim-02-group5-both-accurate`. Table B sets both models beside the reference's,
-# which gives neither training sizes nor perturbation strengths. Whether D_R's model beats
-# D_NR's at full strength: vertical strokes {glue:md}`claim-02-dr-beats-dnr-group-1`, horizontal
-# strokes {glue:md}`claim-02-dr-beats-dnr-group-2`, noise {glue:md}`claim-02-dr-beats-dnr-group-3`,
-# erased patch {glue:md}`claim-02-dr-beats-dnr-group-4`.
-#
-# Over the strength sweep, a paired exact McNemar test per cell with Holm's correction over the
-# {glue:text}`n_cells:.0f` (strength, group) cells finds the D_R model ahead in
-# {glue:text}`n_ahead:.0f` and the D_NR model in {glue:text}`n_behind:.0f`
-# {glue:md}`claim-02-sweep-dr-ahead`. Part of any D_R lead is its lead on unmodified digits:
-# measured as the share of its group-5 accuracy a model keeps, D_R's model keeps more in
-# {glue:text}`keeps_more:.0f` of the {glue:text}`n_cells:.0f` cells (point estimates, no test). The
-# reference's pattern — D_R far ahead on horizontal strokes and erased patches,
-# D_NR ahead on vertical strokes — at some strength:
-# {glue:md}`claim-02-reference-pattern`. Where it does not appear, the comparison is dominated by
-# how much less the converged D_NR teaches about real digits.
-#
 # ## Part 5 · Adversarial examples transfer
 #
+# Adversarial examples crafted on one model fool others, which Ilyas et al. explain by
+# non-robust features that models trained on the same data share. The box below tests it
+# on four models.
+#
+# :::{dropdown} Transfer between four models
 # If adversarial examples exploit features of the *data*, an attack crafted on one model should
-# fool others that learned the same features. Each row below attacks one source model with L∞
-# PGD (ε = 0.2) on the same test digits; each column is the accuracy of a target model on those
-# images. The diagonal is the white-box attack.
+# fool others that learned the same features. Each row of the figure below attacks one source
+# model with L∞ PGD (ε = 0.2) on the same test digits; each column is the accuracy of a target
+# model on those images.
+#
+# The diagonal is the white-box attack, and it breaks every standard model
+# {glue:md}`claim-02-white-box-breaks`. Off the diagonal, the same images, crafted on one standard
+# model, lower the accuracy of every other standard model {glue:md}`claim-02-transfer`, although
+# those models have different architectures, were trained separately and were never queried by
+# the attack. Ilyas et al.'s explanation: models trained on the same data pick up many of the
+# same non-robust features, so a perturbation that flips those features for one model flips them
+# for the others. The last column tests it: the adversarially trained CNN, which should not rely
+# on those features, should be almost untouched by every standard model's adversarial examples
+# {glue:md}`claim-02-robust-untouched`. The last row is the other side of the coin: to fool the
+# robust CNN, the attack must change *robust* features, strokes that every model reads, so its
+# adversarial examples should fool the others as well {glue:md}`claim-02-robust-examples-transfer`.
+# :::
 
-# %% mystnb={"figure": {"caption": "Transfer of L\u221e PGD (\u03b5 = 0.2): accuracy of each target model (columns) on adversarial digits crafted on each source model (rows); the diagonal is the white-box attack."}} tags=["hide-input"]
+# %% mystnb={"figure": {"caption": "Transfer of L\u221e PGD (\u03b5 = 0.2): accuracy of each target model (columns) on adversarial digits crafted on each source model (rows); the diagonal is the white-box attack."}} tags=["hide-cell"]
 SOURCES = {
     "MLP": "mnist-mlp-std",
     "CNN": "mnist-cnn-std",
@@ -1197,15 +1141,10 @@ fig.colorbar(im, ax=ax, label="target accuracy (%)")
 ax.set_title(f"Transfer of L∞ PGD (ε=0.2), {N_ADV} digits")
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 std_idx = [0, 1, 2]
 off_diag = [transfer[i, j] for i in std_idx for j in std_idx if i != j]
 clean_acc = [train.evaluate(m, x_adv_set, y_adv_set) for m in nets.values()]
-print("clean accuracy of each target on these digits:", [f"{a:.1%}" for a in clean_acc])
-print(
-    "standard → standard transfer: target accuracy "
-    f"{min(off_diag):.1%} – {max(off_diag):.1%}"
-)
 ci_adv = lambda a: stats.from_rate(float(a), N_ADV)  # noqa: E731
 
 # %% tags=["remove-cell"]
@@ -1246,26 +1185,44 @@ claims.report(
 )
 
 # %% [markdown]
-# The diagonal is the white-box attack, and it breaks every standard model
-# {glue:md}`claim-02-white-box-breaks`. Off the diagonal, the same images, crafted on one standard
-# model, lower the accuracy of every other standard model {glue:md}`claim-02-transfer`, although
-# those models have different architectures, were trained separately and were never queried by
-# the attack. Ilyas et al.'s explanation: models trained on the same data pick up many of the
-# same non-robust features, so a perturbation that flips those features for one model flips them
-# for the others. The last column tests it: the adversarially trained CNN, which should not rely
-# on those features, should be almost untouched by every standard model's adversarial examples
-# {glue:md}`claim-02-robust-untouched`. The last row is the other side of the coin: to fool the
-# robust CNN, the attack must change *robust* features, strokes that every model reads, so its
-# adversarial examples should fool the others as well {glue:md}`claim-02-robust-examples-transfer`.
-#
 # ## Part 6 · Two classes or ten?
 #
+# The paper's theory is built on binary tasks, its experiments on ten classes. The box below
+# repeats the D_R / D_NR contrast on "3 vs 7" and sets it beside ten classes.
+#
+# :::{dropdown} The same construction on two classes
 # Ilyas et al.'s theory — and much of the intuition around it {cite:p}`tsipras2019robustness` — is built on
 # binary tasks, while their experiments use ten classes. Does the D_R / D_NR contrast depend on
 # the number of classes? The same construction, with the same settings, on the binary task
-# "3 vs 7", with its own standard and adversarially trained CNNs from the zoo:
+# "3 vs 7", with its own standard and adversarially trained CNNs from the zoo (the table below).
+# One budget can flatter one task: a two-class digit problem has wide margins, so ε = 0.1 may be
+# small for it; the figure below has the whole L∞ curve, for every ε from 0 to 0.3, on the same
+# attacked digits.
+#
+# The answer has two parts, each decided per run by a claim.
+#
+# * **D_NR against D_R.** D_NR's model is right on {glue:text}`bin_dnr_clean:.0f`% of real test
+#   digits on 3 vs 7 (chance 50%) and on {glue:text}`dnr_clean:.0f`% on ten classes (chance 10%).
+#   The paper expects it to be the least robust of the three over the whole ε
+#   range (3 vs 7 {glue:md}`claim-02-binary-dnr-least-robust`, ten classes
+#   {glue:md}`claim-02-ten-dnr-least-robust`) and D_R's model to be more robust than it at
+#   L∞ ε = 0.1 (3 vs 7 {glue:md}`claim-02-binary-dr-beats-dnr`, ten classes
+#   {glue:md}`claim-02-ten-dr-beats-dnr`). Whether D_NR's accuracy comes from non-robust features is
+#   Part 2's question, checked there for ten classes only.
+# * **D_R against D.** The claim that D_R's model is more robust than D's at L∞
+#   ε = 0.1: ten classes {glue:md}`claim-02-ten-dr-beats-d`, 3 vs 7
+#   {glue:md}`claim-02-binary-dr-beats-d`. Where it fails on 3 vs 7, a plausible reason is that a
+#   binary digit task has wide margins, and a standard model solves it mostly with robust features
+#   (the strokes that tell a 3 from a 7): rebuilding the data from a robust model then has little
+#   non-robust signal to remove, and the reconstructions, noisier than real digits, can cost
+#   robustness instead of buying some. With ten classes there are many more non-robust features to
+#   exploit between similar digits (4/9, 3/5/8).
+#
+# Where the verdicts differ between the tasks, how much a standard model *relies* on non-robust
+# features depends on the task, and so does what D_R can buy.
+# :::
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 ds37 = {k: features.load_constructed(f"mnist37-{k.lower()}") for k in ("D_R", "D_NR")}
 x37, y37 = features.source_data(ds37["D_R"].meta["recipe"])
 ds37 = {"D": features.Constructed(x37, y37, {"kind": "D"}), **ds37}
@@ -1290,23 +1247,7 @@ caption = (
 )
 display(Markdown(tables.markdown(header, rows, caption)))
 
-# %% mystnb={"figure": {"caption": "Standard training on D, D_R and D_NR, clean and under attack, for the binary task 3 vs 7 (left) and for ten classes (right)."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
-for ax, (title, res) in zip(axes, [("3 vs 7", binary), ("10 classes", ten)]):
-    plotting.grouped_bars(
-        list(res),
-        {c: [s[c] for s in res.values()] for c in ("clean", *ATTACKS)},
-        ax=ax,
-        title=title,
-    )
-fig.tight_layout()
-plt.show()
-
-# %% [markdown]
-# One budget can flatter one task: a two-class digit problem has wide margins, so ε = 0.1 may be
-# small for it. The whole L∞ curve, for every ε from 0 to 0.3, on the same attacked digits:
-
-# %% mystnb={"figure": {"caption": "Accuracy under L\u221e PGD over the whole \u03b5 range of the models trained on D, D_R and D_NR, for 3 vs 7 (left) and ten classes (right)."}} tags=["hide-input"]
+# %% mystnb={"figure": {"caption": "Accuracy under L\u221e PGD over the whole \u03b5 range of the models trained on D, D_R and D_NR, for 3 vs 7 (left) and ten classes (right)."}} tags=["hide-cell"]
 EPS_CURVE = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 curve_spec = {"name": "pgd", "steps": PGD_STEPS}
 curves = {
@@ -1333,11 +1274,10 @@ for ax, (title, c) in zip(axes, curves.items()):
 fig.tight_layout()
 plt.show()
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 mean_acc = {
     t: {k: float(np.mean(v)) for k, v in c.items()} for t, c in curves.items()
 }  # ∝ area under curve
-print({t: {k: f"{v:.3f}" for k, v in m.items()} for t, m in mean_acc.items()})
 n_adv = {"3 vs 7": len(ya37), "10 classes": N_ADV}
 glue.numbers(bin_dnr_clean=100 * binary["D_NR"]["clean"])
 
@@ -1371,28 +1311,6 @@ for task, res in (("3 vs 7", binary), ("10 classes", ten)):
     )
 
 # %% [markdown]
-# The answer has two parts, each decided per run by the claims above.
-#
-# * **D_NR against D_R.** D_NR's model is right on {glue:text}`bin_dnr_clean:.0f`% of real test
-#   digits on 3 vs 7 (chance 50%) and on {glue:text}`dnr_clean:.0f`% on ten classes (chance 10%).
-#   The paper expects it to be the least robust of the three over the whole ε
-#   range (3 vs 7 {glue:md}`claim-02-binary-dnr-least-robust`, ten classes
-#   {glue:md}`claim-02-ten-dnr-least-robust`) and D_R's model to be more robust than it at
-#   L∞ ε = 0.1 (3 vs 7 {glue:md}`claim-02-binary-dr-beats-dnr`, ten classes
-#   {glue:md}`claim-02-ten-dr-beats-dnr`). Whether D_NR's accuracy comes from non-robust features is
-#   Part 2's question, checked there for ten classes only.
-# * **D_R against D.** The claim that D_R's model is more robust than D's at L∞
-#   ε = 0.1: ten classes {glue:md}`claim-02-ten-dr-beats-d`, 3 vs 7
-#   {glue:md}`claim-02-binary-dr-beats-d`. Where it fails on 3 vs 7, a plausible reason is that a
-#   binary digit task has wide margins, and a standard model solves it mostly with robust features
-#   (the strokes that tell a 3 from a 7): rebuilding the data from a robust model then has little
-#   non-robust signal to remove, and the reconstructions, noisier than real digits, can cost
-#   robustness instead of buying some. With ten classes there are many more non-robust features to
-#   exploit between similar digits (4/9, 3/5/8).
-#
-# Where the verdicts differ between the tasks, how much a standard model *relies* on non-robust
-# features depends on the task, and so does what D_R can buy.
-#
 # ## What we reproduced, and what we did not
 #
 # Each claim of the chapter, the paper's number (CIFAR-10) or the reference notebook's (Tables A
