@@ -53,6 +53,7 @@ from robustcore import (
     attacks,
     audit,
     data,
+    frames,
     glue,
     models,
     plotting,
@@ -63,7 +64,6 @@ from robustcore import (
     tables,
     train,
     utils,
-    widgets,
     zoo,
 )
 from robustcore.claims import Claims, checks
@@ -808,7 +808,7 @@ for label in ("MLP", "CNN", "ResNet"):
 # on any digit, norm and ε you pick.
 
 # %% mystnb={"figure": {"caption": "PGD L\u221e on one digit against each CNN: the clean digit, the perturbation (rescaled to be visible) and the adversarial digit, with the model's answers. Pick a model and move \u03b5."}} tags=["remove-input"]
-widgets.eps_frames(
+frames.eps_frames(
     {"standard CNN": std_cnn, "adv. trained CNN": robust_cnn},
     x_test[0],
     int(y_test[0]),

@@ -59,6 +59,7 @@ from robustcore import (
     attacks,
     chunks,
     data,
+    frames,
     glue,
     plotting,
     profiles,
@@ -66,7 +67,6 @@ from robustcore import (
     stats,
     tables,
     train,
-    widgets,
     zoo,
 )
 from robustcore.claims import Claims, checks
@@ -759,7 +759,7 @@ assert abs(curve[-1] - succ["untargeted"][robust, 2]) < 1e-6
 # count you pick.
 
 # %% mystnb={"figure": {"caption": "The five-pixel attacks of the table, untargeted: pick a model, move the slider through the first ten digits. Each picture shows the digit, the changed pixels circled and the model's answer before and after."}} tags=["remove-input"]
-widgets.one_pixel_frames(nets, x, y, {n: results[n, 5, "untargeted"] for n in nets})
+frames.one_pixel_frames(nets, x, y, {n: results[n, 5, "untargeted"] for n in nets})
 
 # %% tags=["remove-cell"]
 for r in (results[n, 5, "untargeted"] for n in nets):  # at most 5 pixels changed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import torch
@@ -200,3 +200,27 @@ def checked(validate: Callable[..., dict[str, Any]]) -> Callable[[Fn], Fn]:
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def label(y: Any, name: str = "y") -> int:
+    """One class label, as an int (a Python or NumPy int, or a one-element integer
+    tensor)."""
+    if isinstance(y, torch.Tensor) and y.numel() == 1 and not y.is_floating_point():
+        y = y.item()
+    if isinstance(y, bool) or not hasattr(y, "__index__"):
+        raise TypeError(f"{name} must be an integer class label, got {y!r}")
+    y = int(y)
+    if y < 0:
+        raise ValueError(f"{name} must be a class index >= 0, got {y}")
+    return y
+
+
+def models(models: Any, x: Any, y: Any) -> None:
+    """A non-empty mapping of models, images (N, C, H, W) in [0, 1] and labels (N,)
+    in each model's classes."""
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("models must map at least one name to a model")
+    images(x)
+    for name, m in models.items():
+        module(m, f"models[{name!r}]")
+        labels(y, x.shape[0], num_classes=classes_of(m, x))

@@ -1,11 +1,9 @@
 """Interactive explorers for the book, around pure functions (:func:`attack_one`,
 :func:`one_pixel_one`).
 
-On the rendered page no kernel runs, so the book shows *frame viewers*
-(:func:`eps_frames`, :func:`one_pixel_frames`): pictures computed when the chapter ran,
-switched by sliders linked to them in the browser. The live explorers
-(:func:`eps_slider`, :func:`one_pixel_explorer`) rerun the attack on every change and
-need a running kernel."""
+The live explorers (:func:`eps_slider`, :func:`one_pixel_explorer`) rerun the attack
+on every change and need a running kernel; on the rendered page, where none runs, the
+book shows the frame viewers of :mod:`robustcore.frames`, built on the same functions."""
 
 from __future__ import annotations
 
@@ -39,7 +37,7 @@ def attack_one(
             f"{getattr(x, 'shape', type(x))}"
         )
     checks.images(x.unsqueeze(0), "x")
-    y = _label(y)
+    y = checks.label(y)
     checks.choice(attack, "attack", ("fgsm", "pgd"))
     torch.manual_seed(seed)
     xb, yb = x.unsqueeze(0), torch.tensor([int(y)])
@@ -56,19 +54,6 @@ def attack_one(
         "clean_prob": float(p_clean.max()),
         "norm": float(attacks.flat_norm(x_adv - xb, norm)[0]),
     }
-
-
-def _label(y) -> int:
-    """One class label, as an int (a Python or NumPy int, or a one-element integer
-    tensor)."""
-    if isinstance(y, torch.Tensor) and y.numel() == 1 and not y.is_floating_point():
-        y = y.item()
-    if isinstance(y, bool) or not hasattr(y, "__index__"):
-        raise TypeError(f"y must be an integer class label, got {y!r}")
-    y = int(y)
-    if y < 0:
-        raise ValueError(f"y must be a class index >= 0, got {y}")
-    return y
 
 
 def plot_attack_one(x: torch.Tensor, y: int, result: dict, title: str = ""):
@@ -107,12 +92,7 @@ def _explorer_parts(
     image slider over ``x`` and a model picker."""
     import ipywidgets as W
 
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError("models must map at least one name to a model")
-    checks.images(x)
-    for name, m in models.items():
-        checks.module(m, f"models[{name!r}]")
-        checks.labels(y, x.shape[0], num_classes=checks.classes_of(m, x))
+    checks.models(models, x, y)
     return (
         W.Output(),
         W.IntSlider(value=0, min=0, max=len(x) - 1, description="image"),
@@ -176,90 +156,6 @@ def eps_slider(
     return W.VBox([W.HBox([which, norm]), W.HBox([idx, eps]), out])
 
 
-def _png(fig, dpi: int = 80) -> bytes:
-    """A figure as PNG bytes (then closed)."""
-    import io as _io
-
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def frame_viewer(
-    frames: Mapping[str, list[bytes]],
-    labels: list[str],
-    description: str = "",
-    index: int = 0,
-):
-    """Precomputed pictures a reader flips through without a kernel: a toggle over the
-    keys of ``frames``, a slider over ``labels`` (one PNG per label in each list),
-    starting at label ``index``.
-
-    The controls drive the pictures through links made in the browser (``jslink`` to
-    a ``Stack``'s selected index), so the rendered page, whose widgets have no kernel
-    behind them, changes the picture when the slider moves, as a live notebook does.
-    """
-    import ipywidgets as W
-
-    if not isinstance(frames, Mapping) or not frames:
-        raise ValueError("frames must map at least one name to a list of PNG images")
-    if not labels or any(len(v) != len(labels) for v in frames.values()):
-        raise ValueError(
-            f"each list of frames must hold one PNG per label ({len(labels)} labels)"
-        )
-    index = checks.integer(index, "index", 0, len(labels) - 1)
-    pick = W.ToggleButtons(options=list(frames))
-    slider = W.SelectionSlider(
-        options=list(labels), index=index, description=description
-    )
-    stacks = []
-    for pngs in frames.values():
-        stack = W.Stack(
-            [W.Image(value=p, format="png") for p in pngs], selected_index=index
-        )
-        W.jslink((slider, "index"), (stack, "selected_index"))
-        stacks.append(stack)
-    outer = W.Stack(stacks, selected_index=0)
-    W.jslink((pick, "index"), (outer, "selected_index"))
-    return W.VBox([pick, slider, outer])
-
-
-def eps_frames(
-    models: Mapping[str, torch.nn.Module],
-    x: torch.Tensor,
-    y: int,
-    eps: list[float],
-    *,
-    norm: str = "linf",
-    steps: int = 20,
-    start: float | None = None,
-):
-    """:func:`frame_viewer` of one image ``x`` (C, H, W) in [0, 1] with label ``y``
-    under PGD at each ``eps``, against each of ``models``: the figure of
-    :func:`plot_attack_one` per model and ε, computed now. ``start``: the ε shown
-    first (default the first)."""
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError("models must map at least one name to a model")
-    if not eps or any(not isinstance(e, (int, float)) or e < 0 for e in eps):
-        raise ValueError(f"eps must be a non-empty list of numbers >= 0, got {eps!r}")
-    if start is not None and start not in eps:
-        raise ValueError(f"start must be one of eps {eps}, got {start!r}")
-    frames = {
-        name: [
-            _png(
-                plot_attack_one(
-                    x, y, attack_one(m, x, y, e, norm=norm, steps=steps), f"{name}"
-                )
-            )
-            for e in eps
-        ]
-        for name, m in models.items()
-    }
-    first = 0 if start is None else list(eps).index(start)
-    return frame_viewer(frames, [f"{e:g}" for e in eps], "ε", first)
-
-
 def one_pixel_one(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -284,8 +180,8 @@ def one_pixel_one(
             f"{getattr(x, 'shape', type(x))}"
         )
     xb = x.unsqueeze(0)
-    y = _label(y)
-    tb = None if target is None else torch.tensor([_label(target)])
+    y = checks.label(y)
+    tb = None if target is None else torch.tensor([checks.label(target)])
     r = attacks.one_pixel(
         model,
         xb,
@@ -297,11 +193,12 @@ def one_pixel_one(
         seed=seed,
         progress=False,
     )
-    return _one(r, 0, train.predict(model, xb).softmax(1)[0])
+    return one_pixel_row(r, 0, train.predict(model, xb).softmax(1)[0])
 
 
-def _one(r: attacks.OnePixelResult, i: int, p_clean: torch.Tensor) -> dict:
-    """Image ``i`` of a one-pixel result as :func:`one_pixel_one` returns it."""
+def one_pixel_row(r: attacks.OnePixelResult, i: int, p_clean: torch.Tensor) -> dict:
+    """Image ``i`` of a one-pixel result (``p_clean``: the model's probabilities on
+    the clean image) as :func:`one_pixel_one` returns it."""
     return {
         "x_adv": r.x_adv[i],
         "success": bool(r.success[i]),
@@ -312,30 +209,6 @@ def _one(r: attacks.OnePixelResult, i: int, p_clean: torch.Tensor) -> dict:
         "queries": int(r.queries[i]),
         "candidates": r.candidates[i],
     }
-
-
-def one_pixel_frames(
-    models: Mapping[str, torch.nn.Module],
-    x: torch.Tensor,
-    y: torch.Tensor,
-    found: Mapping[str, attacks.OnePixelResult],
-    digits: int = 10,
-):
-    """:func:`frame_viewer` of one-pixel attacks already run: per model (``found``
-    holds each model's result on (x, y), images (N, C, H, W) in [0, 1]), the figure of
-    :func:`plot_one_pixel` for each of the first ``digits`` images."""
-    if not isinstance(found, Mapping) or set(found) - set(models) or not found:
-        raise ValueError("found must map names of models to their one-pixel results")
-    checks.images(x)
-    digits = checks.integer(digits, "digits", 1, len(x))
-    frames = {}
-    for name, r in found.items():
-        p_clean = train.predict(models[name], x[:digits]).softmax(1)
-        frames[name] = [
-            _png(plot_one_pixel(x[i], int(y[i]), _one(r, i, p_clean[i]), name))
-            for i in range(digits)
-        ]
-    return frame_viewer(frames, [str(i) for i in range(digits)], "digit")
 
 
 def plot_one_pixel(x: torch.Tensor, y: int, result: dict, title: str = ""):

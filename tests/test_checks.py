@@ -34,6 +34,7 @@ FILL = {
     "spec": {"name": "pgd", "eps": 0.1, "steps": 1},
     "attack": {"name": "pgd", "eps": 0.1, "steps": 1},
     "eps_values": [0.1],
+    "found": {},  # frames.one_pixel_frames: checked after the labels
 }
 
 
@@ -51,6 +52,7 @@ NOT_LABELS = {
 ONE_IMAGE = (
     "attack_one",
     "one_pixel_one",
+    "eps_frames",
 )  # widgets: one image (C, H, W), an int label
 
 

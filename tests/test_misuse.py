@@ -12,6 +12,7 @@ from robustcore import (
     chunks,
     claims,
     determinism,
+    frames,
     full_records,
     noise,
     data,
@@ -62,6 +63,7 @@ MODULES = {
     "glue": glue,
     "chunks": chunks,
     "determinism": determinism,
+    "frames": frames,
 }
 # Functions that take no input to check, or that only read state: nothing to misuse.
 EXEMPT = {
@@ -87,6 +89,7 @@ EXEMPT = {
     "attacks.mutate",
     "widgets.plot_attack_one",
     "widgets.plot_one_pixel",
+    "widgets.one_pixel_row",  # a result's row as a dict, for the figures
     "attacks.flat_norm",
     "imagenet_a.wnids",
     "imagenet_a.indices",

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from misuse import M, X, Y, bad_images, cases, misuse_test, not_a_model
-from robustcore import plotting, widgets
+from robustcore import frames, plotting, widgets
 
 
 def test_image_grid_and_predictions():
@@ -85,7 +85,7 @@ def test_eps_frames_link_the_controls_to_the_pictures_in_the_browser(
     import ipywidgets as W
 
     x, y = mnist_test
-    view = widgets.eps_frames(
+    view = frames.eps_frames(
         {"a": trained_mlp, "b": trained_mlp}, x[0], int(y[0]), [0.0, 0.1, 0.3],
         start=0.1,
     )  # fmt: skip
@@ -106,9 +106,9 @@ def test_eps_frames_link_the_controls_to_the_pictures_in_the_browser(
     assert (pick.model_id, outer.model_id) in pairs
     assert all((slider.model_id, s.model_id) in pairs for s in outer.children)
     with pytest.raises(ValueError, match="start"):
-        widgets.eps_frames({"a": trained_mlp}, x[0], int(y[0]), [0.0], start=0.2)
+        frames.eps_frames({"a": trained_mlp}, x[0], int(y[0]), [0.0], start=0.2)
     with pytest.raises(ValueError, match="one PNG per label"):
-        widgets.frame_viewer({"a": [b"x"]}, ["0", "1"])
+        frames.frame_viewer({"a": [b"x"]}, ["0", "1"])
 
 
 def test_changed_pixels_circles_each_changed_pixel_and_pixel_map():
@@ -248,38 +248,43 @@ MISUSE = (
         },
     )
     + cases(
-        "widgets",
+        "frames",
         {
             "frame_viewer:empty": (
-                lambda: widgets.frame_viewer({}, ["0"]),
+                lambda: frames.frame_viewer({}, ["0"]),
                 ValueError,
                 "frames must map",
             ),
             "frame_viewer:index": (
-                lambda: widgets.frame_viewer({"a": [b"png"]}, ["0"], index=3),
+                lambda: frames.frame_viewer({"a": [b"png"]}, ["0"], index=3),
                 ValueError,
                 "index",
             ),
             "eps_frames:eps": (
-                lambda: widgets.eps_frames({"m": M}, X[0], 0, [-0.1]),
+                lambda: frames.eps_frames({"m": M}, X[0], 0, [-0.1]),
                 ValueError,
                 "eps must be",
             ),
             "eps_frames:models": (
-                lambda: widgets.eps_frames({}, X[0], 0, [0.1]),
+                lambda: frames.eps_frames({}, X[0], 0, [0.1]),
                 ValueError,
                 "models must map",
             ),
             "one_pixel_frames:found": (
-                lambda: widgets.one_pixel_frames({"m": M}, X, Y, {"other": None}),
+                lambda: frames.one_pixel_frames({"m": M}, X, Y, {"other": None}),
                 ValueError,
                 "found must map",
             ),
             "one_pixel_frames:digits": (
-                lambda: widgets.one_pixel_frames({"m": M}, X, Y, {"m": None}, 9),
+                lambda: frames.one_pixel_frames({"m": M}, X, Y, {"m": None}, 9),
                 ValueError,
                 "digits",
             ),
+        },
+    )
+    + cases(
+        "widgets",
+        {
             "attack_one:x-batch": (
                 lambda: widgets.attack_one(M, X, 0, 0.1),
                 ValueError,

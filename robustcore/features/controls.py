@@ -6,8 +6,6 @@ lies in the adversarial direction, not in a change of that size or in the relabe
 
 from __future__ import annotations
 
-import math
-from typing import Any
 
 import torch
 
