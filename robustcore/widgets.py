@@ -3,7 +3,8 @@
 
 The live explorers (:func:`eps_slider`, :func:`one_pixel_explorer`) rerun the attack
 on every change and need a running kernel; on the rendered page, where none runs, the
-book shows the frame viewers of :mod:`robustcore.frames`, built on the same functions."""
+book shows the frame viewers of :mod:`robustcore.frames`, built on the same
+functions."""
 
 from __future__ import annotations
 
