@@ -173,7 +173,6 @@ def screenshots():
     return SHOTS
 
 
-@pytest.mark.parametrize("page", PAGES)
 def _widgets_move(browser) -> list[str]:
     """Move every slider of the page's widgets one step (its handle, by keyboard) and
     click every toggle that is not selected: the picture the widget shows must change
@@ -215,6 +214,7 @@ def _widgets_move(browser) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("page", PAGES)
 def test_rendered_page(page, site, browser, screenshots):
     html_file = HTML / f"{page}.html"
     assert html_file.is_file(), (
@@ -365,6 +365,8 @@ def test_rendered_page(page, site, browser, screenshots):
         msg = entry["message"]
         if entry["level"] != "SEVERE" or "/favicon.ico" in msg:
             continue
+        if "pydata-sphinx-theme.js" in msg and "theme mode" in msg:
+            continue  # the theme's note on a first visit (no stored light/dark choice)
         if "Failed to load resource" in msg:
             if msg.startswith(site):
                 problems.append(f"missing file: {msg[:300]}")
@@ -438,8 +440,8 @@ def test_chromium_is_debians(site):
 PHONE = (390, 844)  # CSS pixels of a common phone
 SCREENS = 20  # desktop screens a chapter may take: one sitting
 # Chapters still longer than that, at most as long as measured (1280×1000): a ratchet,
-# removed once the chapter is cut (Chapter 2 is to be split in two).
-LONGER = {"book/02_robust_features": 31}
+# removed once the chapter is cut (Chapter 2: 31 screens before its cuts, 21.1 after).
+LONGER = {"book/02_robust_features": 21.5}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -480,6 +482,8 @@ def test_page_fits_a_phone_and_a_sitting(page, site, browser):
     if page_wider > 1:
         problems.append(f"the page scrolls sideways on a phone by {page_wider} px")
     limit = LONGER.get(page, SCREENS)
-    if re.fullmatch(r"book/\d\d_\w+", page) and screens > limit + 0.5:
+    if re.fullmatch(r"book/\d\d_\w+", page) and screens > limit + 0.5 * (
+        page not in LONGER
+    ):
         problems.append(f"{screens:.1f} desktop screens (at most {limit})")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)

@@ -26,8 +26,14 @@ HUB_BRIDGE = """window.addEventListener("load", function () {
 def _once(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     seen, kept = set(), []
     for js in context.get("script_files", []):
-        if js not in seen:
-            seen.add(js)
+        # the same file or inline body with the same attributes, whatever its priority
+        # (an inline script's filename is None or "", depending on who added it)
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            tuple(sorted(getattr(js, "attributes", {}).items())),
+        )
+        if key not in seen:
+            seen.add(key)
             kept.append(js)
     context["script_files"] = kept
 
