@@ -131,7 +131,7 @@ def evaluate(
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"name must be letters, digits and _.=- (≤ 121), got {name!r}")
+        raise ValueError(f"name must be letters, digits, _.=- (121 at most): {name!r}")
     checks.module(model, "model")
     chunk = checks.integer(chunk, "chunk", 1)
     if not inputs or not all(isinstance(t, torch.Tensor) for t in inputs):

@@ -141,7 +141,7 @@ _DECIDED: dict[str, Claim] = {}
 
 @dataclass(frozen=True)
 class Checks:
-    """A chapter's keyed claims in one collapsed block: "Checks (n ✔, m ✘)", one line
+    """A chapter's keyed claims in one collapsed block ("Checks (n ✔, m ✘)"): a line
     per claim with its evidence (what :func:`checks` returns; HTML in a notebook and
     on the page)."""
 
@@ -174,8 +174,8 @@ _SKIPPED = "not run here: "
 
 
 def _line(c: Claim) -> str:
-    """``"✔ text: evidence"``; ✘ and "— not reproduced here" for a reported claim that
-    did not hold; ○ for a claim this run could not decide."""
+    """``"✔ text: evidence"``; ✘ with "— not reproduced here" for a reported claim
+    that did not hold; ○ for a claim this run could not decide."""
     skipped = not c.held and c.evidence.startswith(_SKIPPED)
     mark = "○" if skipped else "✔" if c.held else "✘"
     note = " — not reproduced here" if not (c.held or c.asserted or skipped) else ""

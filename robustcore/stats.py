@@ -37,8 +37,8 @@ class Estimate:
     def __format__(self, spec: str) -> str:
         """``f"{e:.1%}"`` → ``"93.2% [90.6, 95.1], n=500"``; the spec formats each
         number. A spec ending in ``c`` is the compact form for a table cell (whose
-        header gives n): ``f"{e:.1%c}"`` → ``"93.2% ±2.3"``, half the interval's width,
-        or ``"0.0% [0.0, 3.7]"`` where the interval is lopsided (near 0 or 1)."""
+        header gives n): ``f"{e:.1%c}"`` → ``"93.2% ±2.3"``, half the interval's
+        width, or ``"0.0% [0.0, 3.7]"`` where the interval is lopsided (near 0 or 1)."""
         compact = spec.endswith("c")
         spec = (spec[:-1] if compact else spec) or ".3f"
         v, lo, hi = (format(t, spec) for t in (self.value, self.low, self.high))

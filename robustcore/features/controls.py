@@ -73,12 +73,12 @@ def random_direction_control(
     labels ``y`` (N,) are used), or a tensor of the perturbed images with the labels
     in ``y``. Each image i gets a direction d_i drawn uniformly on the unit sphere
     (a normalised standard normal; the draw is fixed by ``seed``) and the radius
-    r_i = ‖adv_i − x_i‖₂, its own adversarial perturbation's norm, or ``eps`` for
-    every image when given. Every image is clipped to [0, 1]:
+    r_i = ‖adv_i − x_i‖₂ (the norm of its own adversarial change), or ``eps``
+    for every image when given. Every image is clipped to [0, 1]:
 
     * ``match="clipped"`` (the default, the tighter control): the step s_i·d_i is
       scaled by bisection so that the change *after* clipping,
-      ‖clip(x_i + s_i·d_i) − x_i‖₂, equals r_i (to float precision; never above it);
+      ‖clip(x_i + s_i·d_i) − x_i‖₂, equals r_i (to float precision, not above);
       a random step loses much of its norm to clipping on a black background, an
       adversarial one hardly any.
     * ``match="unclipped"``: the step r_i·d_i has norm r_i before clipping, which can
