@@ -384,11 +384,16 @@ for m in METHODS:
 # %% tags=["remove-cell"]
 gap1 = mean1["arae", "auroc"] - mean1["dae", "auroc"]
 claims = Claims()
+# Flagging every test digit as novel already scores F1 = 2a / (1 + a), a the share of
+# anomalies (2/3 at half): the threshold must beat that, not a fixed 0.5.
+share = [float(p1[c].y_test.float().mean()) for c in P1_CLASSES]
+flag_all = float(np.mean([2 * a / (1 + a) for a in share]))
 claims.check(
     "a threshold chosen on validation data carries over to the test split "
-    "(F1 above 0.5)",
-    min(mean1[m, "f1"] for m in METHODS) > 0.5,
-    ", ".join(f"{NAMES[m]} {mean1[m, 'f1']:.3f}" for m in METHODS),
+    "(F1 above that of flagging every test digit as novel)",
+    min(mean1[m, "f1"] for m in METHODS) > flag_all,
+    ", ".join(f"{NAMES[m]} {mean1[m, 'f1']:.3f}" for m in METHODS)
+    + f"; flagging all {flag_all:.3f}",
     key="05-threshold-carries-over",
 )
 claims.report(
@@ -399,8 +404,9 @@ claims.report(
 )
 
 # %% [markdown]
-# A threshold chosen on the validation split carries over to the test split, F1
-# above 0.5 for both models: {glue:md}`claim-05-threshold-carries-over`. The
+# A threshold chosen on the validation split carries over to the test split: both models'
+# F1 beats that of flagging every test digit as novel (2/3 when half of them are):
+# {glue:md}`claim-05-threshold-carries-over`. The
 # paper's claim under protocol 1, ARAE's mean AUROC at least the DAE's:
 # {glue:md}`claim-05-arae-at-least-dae-p1` — again one model per method.
 

@@ -80,7 +80,13 @@ amended = [
         a["date"],
         f"`{a['key']}`",
         a["old"].replace("|", "\\|"),
-        (a["new"] if a["new"] != a["old"] else "(wording kept)").replace("|", "\\|")
+        (
+            "(withdrawn)"
+            if a.get("withdrawn")
+            else a["new"]
+            if a["new"] != a["old"]
+            else "(wording kept)"
+        ).replace("|", "\\|")
         + (f" — condition: {a['condition']}" if a.get("condition") else ""),
         a["reason"] + (f" (commit {a['commit']})" if a.get("commit") else ""),
     )
@@ -93,3 +99,35 @@ display(
         else "No claim has been amended."
     )
 )
+
+# %% [markdown]
+# ## Why each claim could fail
+#
+# A check is only evidence if it could have come out the other way. Each registered claim says,
+# in one sentence written when it was registered, what outcome would make it false and a
+# realistic way a run could land there (another seed or machine, the full profile, a bug). A
+# claim that holds by construction says so: it is bookkeeping, not evidence. The tests also run
+# each chapter on a mutated input (two models swapped, an attack without its budget, a filter
+# that guesses, a negated score, an unsound certificate) and require the claims it should break
+# to fail (`tests/test_claims_can_fail.py`).
+
+# %% tags=["hide-input"]
+import html
+
+from IPython.display import HTML
+
+blocks = []
+for ch in sorted(per):
+    items = [(k, c) for k, c in reg["claims"].items() if c["chapter"] == ch]
+    body = "".join(
+        f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(c['text'])}</td>"
+        f"<td>{html.escape(c.get('could_fail', ''))}</td></tr>"
+        for k, c in items
+    )
+    blocks.append(
+        f"<details><summary>Chapter {int(ch)}: {len(items)} claims</summary>"
+        "<table class='could-fail'><thead><tr><th>claim</th><th>as registered</th>"
+        f"<th>could fail because</th></tr></thead><tbody>{body}</tbody></table>"
+        "</details>"
+    )
+display(HTML("".join(blocks)))

@@ -92,10 +92,15 @@ def test_every_claim_reads_as_registered():
     (python tools/preregistration.py amend KEY --reason ...), listed in the appendix."""
     reg = prereg.load()
     assert prereg.differences(reg, prereg.current()) == []
+    assert prereg.unexplained(reg) == []
+    for k, c in reg["claims"].items():  # a reason, not the claim said again
+        assert c["could_fail"].strip() != c["text"].strip(), k
     for a in reg["amendments"]:
         assert a["old"] != a["new"] or a.get("condition"), a  # something changed
         assert a["reason"] and re.match(r"\d{4}-\d\d-\d\d$", a["date"])
-        assert a["key"] in reg["claims"] and a["chapter"] == a["key"][:2]
+        assert a["chapter"] == a["key"][:2]
+        # an amended claim is registered; a withdrawn one is not
+        assert (a["key"] in reg["claims"]) != bool(a.get("withdrawn")), a
 
 
 def test_a_changed_wording_needs_an_amendment(tmp_path):
@@ -103,6 +108,11 @@ def test_a_changed_wording_needs_an_amendment(tmp_path):
     reg = {"claims": {}, "amendments": []}
     assert prereg.register(reg, now) == ["09-a"]
     assert prereg.differences(reg, now) == []
+    assert prereg.unexplained(reg) == [
+        "09-a: says not why it could fail (write its could_fail)"
+    ]
+    reg["claims"]["09-a"]["could_fail"] = "a 7% survival at ε = 0.3 would fail it"
+    assert prereg.unexplained(reg) == []
     changed = {"09-a": {"chapter": "09", "text": "PGD breaks it (below 10%)"}}
     assert "changed without an amendment" in prereg.differences(reg, changed)[0]
     with pytest.raises(ValueError, match="reason must say"):
@@ -118,3 +128,15 @@ def test_a_changed_wording_needs_an_amendment(tmp_path):
         prereg.amend(reg, changed, "09-a", "a new threshold")
     entry = prereg.amend(reg, changed, "09-a", "measured x", condition="a < 5 → a < 10")
     assert entry["old"] == entry["new"] and entry["condition"] == "a < 5 → a < 10"
+
+
+def test_a_withdrawn_claim_leaves_the_registry_with_its_reason():
+    reg = {"claims": {}, "amendments": []}
+    prereg.register(reg, {"09-a": {"chapter": "09", "text": "a"}})
+    with pytest.raises(ValueError, match="no chapter declares"):
+        prereg.withdraw(reg, {"09-a": {"chapter": "09", "text": "a"}}, "09-a", "x")
+    with pytest.raises(ValueError, match="reason must say"):
+        prereg.withdraw(reg, {}, "09-a", "")
+    entry = prereg.withdraw(reg, {}, "09-a", "it repeated 09-b on the same numbers")
+    assert entry["withdrawn"] and entry["old"] == "a" and reg["claims"] == {}
+    assert prereg.differences(reg, {}) == []

@@ -2,16 +2,20 @@
 
 ``book/preregistration.json`` holds, for every keyed claim of every chapter
 (``claims.check`` / ``claims.report`` with ``key=``, see :mod:`robustcore.claims`), its
-wording and the date it was first committed, and the list of amendments: a claim whose
+wording, the date it was first committed and why it could fail (``could_fail``: the
+outcome that would make it false and a realistic way a run gets there, written by hand
+when the claim is registered), and the list of amendments: a claim whose
 wording or condition changed after a measurement, with the date, the old and the new
 wording, and the measurement that prompted it. The appendix page "Pre-registered
 claims" shows it; ``tests/test_citations.py`` fails when a chapter's claim differs from
 its registered wording without an amendment.
 
     python tools/preregistration.py check             # differences, exit 1 if any
+                                                      # (a claim without could_fail too)
     python tools/preregistration.py register          # new keys, dated today
     python tools/preregistration.py amend KEY --reason "what was measured" \
         [--condition "old → new"]
+    python tools/preregistration.py withdraw KEY --reason "why"   # a claim taken out
 """
 
 from __future__ import annotations
@@ -162,6 +166,15 @@ def differences(reg: dict, now: dict[str, dict[str, str]]) -> list[str]:
     return out
 
 
+def unexplained(reg: dict) -> list[str]:
+    """The registered claims that do not say why they could fail."""
+    return [
+        f"{k}: says not why it could fail (write its could_fail)"
+        for k, c in reg["claims"].items()
+        if not str(c.get("could_fail", "")).strip()
+    ]
+
+
 def _first_commit_dates(texts: set[str]) -> dict[str, str]:
     """For each wording, the date of the first commit whose chapters contain it (git
     history; wordings not found are left out)."""
@@ -193,7 +206,8 @@ def register(
     new = [k for k in now if k not in reg["claims"]]
     dates = _first_commit_dates({now[k]["text"] for k in new}) if history else {}
     for k in new:
-        reg["claims"][k] = {**now[k], "since": dates.get(now[k]["text"], today)}
+        since = dates.get(now[k]["text"], today)
+        reg["claims"][k] = {**now[k], "since": since, "could_fail": ""}
     reg["claims"] = dict(sorted(reg["claims"].items()))
     return new
 
@@ -228,6 +242,30 @@ def amend(
     return entry
 
 
+def withdraw(reg: dict, now: dict[str, dict[str, str]], key: str, reason: str) -> dict:
+    """Take claim ``key``, which no chapter declares any more, out of the registry, and
+    list it among the amendments with the reason (e.g. it repeated another claim on
+    the same numbers)."""
+    if key not in reg["claims"] or key in now:
+        raise ValueError(
+            f"key must be a registered claim that no chapter declares, got {key!r}"
+        )
+    if not reason.strip():
+        raise ValueError("reason must say why the claim was withdrawn")
+    old = reg["claims"].pop(key)
+    entry = {
+        "date": datetime.date.today().isoformat(),
+        "chapter": old["chapter"],
+        "key": key,
+        "old": old["text"],
+        "new": "",
+        "reason": reason,
+        "withdrawn": True,
+    }
+    reg["amendments"].append(entry)
+    return entry
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -238,16 +276,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("key")
     a.add_argument("--reason", required=True)
     a.add_argument("--condition", default="", help="old → new condition, if changed")
+    w = sub.add_parser("withdraw")
+    w.add_argument("key")
+    w.add_argument("--reason", required=True)
     args = p.parse_args(argv)
     reg, now = load(), current()
     if args.cmd == "check":
-        diffs = differences(reg, now)
+        diffs = differences(reg, now) + unexplained(reg)
         print("\n".join(diffs) or f"{len(now)} claims, all as registered")
         return 1 if diffs else 0
     if args.cmd == "register":
         print(
             "registered:", ", ".join(register(reg, now, args.history)) or "nothing new"
         )
+    elif args.cmd == "withdraw":
+        print(withdraw(reg, now, args.key, args.reason))
     else:
         print(amend(reg, now, args.key, args.reason, args.condition))
     save(reg)
