@@ -206,11 +206,14 @@ def auroc_difference(
     labels: Sequence,
     *,
     resample_runs: bool = True,
+    family: int = 1,
     seed: int = 0,
     resamples: int = 1000,
 ) -> Estimate:
     """Mean AUROC of method a minus method b over paired runs that share their test
-    images, with a percentile bootstrap interval over what was sampled.
+    images, with a percentile bootstrap interval over what was sampled; ``family``: the
+    number of comparisons it is one of, whose intervals then all hold together at
+    ``CONFIDENCE`` (Bonferroni: each at 1 - (1 - CONFIDENCE) / family).
 
     Entry g of each sequence is one split: ``labels[g]`` (N_g,; 1 = novel) its test
     images, ``scores_a[g]`` and ``scores_b[g]`` (R_g, N_g) the scores of R_g runs of
@@ -224,6 +227,7 @@ def auroc_difference(
     if not isinstance(resample_runs, bool):
         raise TypeError(f"resample_runs must be True or False, got {resample_runs!r}")
     seed, resamples = checks.seed(seed), checks.integer(resamples, "resamples", 100)
+    alpha = (1 - CONFIDENCE) / checks.integer(family, "family", 1)
     splits = _splits(scores_a, scores_b, labels)
     rng = np.random.default_rng(seed)
     runs = sum(len(a) for a, _, _ in splits)
@@ -248,9 +252,7 @@ def auroc_difference(
         if resample_runs:
             d = np.take_along_axis(d, rng.integers(0, len(a), d.shape), axis=1)
         boot += d.sum(axis=1)
-    low, high = np.percentile(
-        boot / runs, [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]
-    )
+    low, high = np.percentile(boot / runs, [50 * alpha, 100 - 50 * alpha])
     n = sum(a.shape[1] for a, _, _ in splits)
     return Estimate(value / runs, n, float(low), float(high))
 

@@ -250,6 +250,23 @@ def test_auroc_difference_keeps_both_classes_in_every_resample():
     assert np.isfinite([e.low, e.high]).all()
 
 
+def test_auroc_difference_widens_each_interval_of_a_family():
+    """Three comparisons held together at 95%: each interval at 1 - 0.05 / 3, wider
+    than the single one and as wide as the single one at that level (same draws)."""
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.4).astype(int)
+    a, b = [_runs(rng, 3, [0.3, 0.5, 0.4], y)], [_runs(rng, 3, [0.0, 0.1, 0.0], y)]
+    one, three = (stats.auroc_difference(a, b, [y], family=f) for f in (1, 3))
+    assert three.value == one.value and three.low < one.low < one.high < three.high
+    old = stats.CONFIDENCE
+    try:
+        stats.CONFIDENCE = 1 - 0.05 / 3
+        same = stats.auroc_difference(a, b, [y])
+        assert (same.low, same.high) == pytest.approx((three.low, three.high))
+    finally:
+        stats.CONFIDENCE = old
+
+
 Y2 = np.array([0, 0, 1, 1])
 S2 = np.array([[0.1, 0.4, 0.35, 0.8]])
 NEW_MISUSE = cases(
@@ -299,6 +316,11 @@ NEW_MISUSE = cases(
             lambda: stats.auroc_difference([S2], [S2], [Y2], resamples=5),
             ValueError,
             "resamples must be",
+        ),
+        "auroc_difference:family": (
+            lambda: stats.auroc_difference([S2], [S2], [Y2], family=0),
+            ValueError,
+            "family must be >= 1",
         ),
         "holm:above-1": (lambda: stats.holm([0.1, 1.5]), ValueError, "pvalues must be"),
         "mcnemar:shapes": (
