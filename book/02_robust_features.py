@@ -1509,7 +1509,7 @@ display(Markdown(full_records.beside("02")))
 # order changed (`python tools/noise.py 02`); the numbers below moved. A difference between two
 # of this chapter's numbers no larger than these says nothing about features.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input", "hide-output"]
 from robustcore import noise
 
 display(Markdown(noise.table("02")))

@@ -1152,7 +1152,7 @@ display(Markdown(full_records.beside("04")))
 # 04`): a number that moved there can move on another machine too, and a difference no larger
 # than that says nothing.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input", "hide-output"]
 from robustcore import noise
 
 display(Markdown(noise.table("04")))
