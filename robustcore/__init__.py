@@ -36,6 +36,8 @@ Modules map onto the book's concepts:
 - :mod:`robustcore.store` — named artifacts: cache → shipped → download → build,
   sha256-verified
 - :mod:`robustcore.zoo` — the trained classifiers, as artifacts of the store
+- :mod:`robustcore.zoo_recipes` — the zoo's named classifiers and their training
+  recipes
 - :mod:`robustcore.profiles` — the quick and full profiles
 - :mod:`robustcore.plotting` — image grids, ε curves, bar charts
 - :mod:`robustcore.io` — atomic writes, sha256-verified loading and downloads
@@ -75,6 +77,7 @@ _SUBMODULES = (
     "utils",
     "widgets",
     "zoo",
+    "zoo_recipes",
 )
 
 

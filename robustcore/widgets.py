@@ -260,6 +260,13 @@ def one_pixel_explorer(
     out, idx, which = _explorer_parts(models, x, y)
     k = W.Dropdown(options=[1, 3, 5], value=1, description="pixels")
     go = W.Button(description="attack", button_style="danger")
+    status = W.Label()  # what the figure below shows, or that it awaits a new attack
+
+    def pending(*_):  # new controls: the last attack's figure no longer applies
+        out.clear_output()
+        status.value = (
+            f"image {idx.value}, {which.value}, {k.value} pixel(s): press attack"
+        )
 
     def run(*_):
         i = idx.value
@@ -284,7 +291,10 @@ def one_pixel_explorer(
                 )
             )
             plt.close("all")
+        status.value = f"image {i}, {which.value}, {k.value} pixel(s): shown below"
 
     go.on_click(run)
+    for w in (idx, which, k):
+        w.observe(pending, names="value")
     run()
-    return W.VBox([W.HBox([which, k]), W.HBox([idx, go]), out])
+    return W.VBox([W.HBox([which, k]), W.HBox([idx, go]), status, out])

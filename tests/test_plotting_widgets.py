@@ -160,10 +160,14 @@ def test_one_pixel_explorer_builds_and_reruns(trained_mlp, mnist_test):
     w = widgets.one_pixel_explorer(
         {"mlp": trained_mlp}, x[:4], y[:4], popsize=8, generations=1
     )
-    assert len(w.children) == 3
+    assert len(w.children) == 4
     idx, go = w.children[1].children
-    idx.value = 2
+    status = w.children[2]
+    assert status.value == "image 0, mlp, 1 pixel(s): shown below"
+    idx.value = 2  # the first digit's attack no longer applies, and says so
+    assert status.value == "image 2, mlp, 1 pixel(s): press attack"
     go.click()  # runs the attack on the third digit
+    assert status.value == "image 2, mlp, 1 pixel(s): shown below"
     plt.close("all")
     with pytest.raises(ValueError, match="models must map at least one"):
         widgets.one_pixel_explorer({}, x[:4], y[:4])
