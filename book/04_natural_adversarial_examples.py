@@ -595,10 +595,11 @@ def control(m: str, referees: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return imagenet_a.matched_control(score, y_cand, kept, replace=True), score
 
 
-ctrl_rows, ctrl = [], {}
+ctrl_rows, ctrl, controls = [], {}, [by_ink]
 for m in indep:
     pick, score = control(m, [o for o in indep if o != same_arch])
     pick_all, _ = control(m, indep)
+    controls += [pick, pick_all]
     hits = evals[m, "UCI candidates"].correct
     ctrl[m] = (
         stats.proportion(hits[kept]),
@@ -648,9 +649,9 @@ claims.check(
         torch.equal(
             torch.bincount(y_cand[c], minlength=10), torch.bincount(y_a, minlength=10)
         )
-        for c in (pick, by_ink)
+        for c in controls
     ),
-    f"n = {len(pick)}",
+    f"{len(controls)} controls, n = {len(kept)} each",
     key="04-controls-matched",
 )
 for m in indep:

@@ -439,9 +439,9 @@ def test_chromium_is_debians(site):
 
 PHONE = (390, 844)  # CSS pixels of a common phone
 SCREENS = 20  # desktop screens a chapter may take: one sitting
-# Chapters still longer than that, at most as long as measured (1280×1000): a ratchet,
-# removed once the chapter is cut (Chapter 2: 31 screens before its cuts, 21.1 after).
-LONGER = {"book/02_robust_features": 21.5}
+# Chapters allowed to be longer than that (none now; Chapter 2 took 31 screens before
+# its cuts, 19.3 after)
+LONGER: dict[str, float] = {}
 
 
 @pytest.mark.parametrize("page", PAGES)
