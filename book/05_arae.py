@@ -37,10 +37,10 @@ if "google.colab" in sys.modules:
 # \qquad x^* = \arg\max_{\|x'-x\|_\infty \le \varepsilon} \mathrm{MSE}\big(E(x), E(x')\big),$$
 #
 # with $\gamma = 0.1$ and $x^*$ found by PGD in the $L_\infty$ ball of radius $\varepsilon = 0.2$ — an
-# attack on the *latent code*, not on a label. An encoder that must ignore everything an attacker
-# can do within $\varepsilon$ keeps only coarse, semantic features; its decoder then draws what
-# it knows — an 8 — whatever comes in. The baseline is the same network trained as a **denoising
-# autoencoder** (DAE): reconstruct $x$ from $x$ plus Gaussian noise.
+# attack on the *latent code*, not on a label. The idea: an encoder that must ignore everything an
+# attacker can do within $\varepsilon$ keeps only coarse, semantic features, and its decoder then
+# draws what it knows — an 8 — whatever comes in. The baseline is the same network trained as a
+# **denoising autoencoder** (DAE): reconstruct $x$ from $x$ plus Gaussian noise.
 #
 # This chapter trains both with `robustcore.novelty`, measures the protocol-2 AUROC table on
 # MNIST beside the numbers logged in the authors' repository (an analogue: theirs is another
@@ -106,10 +106,10 @@ print(p1[P1_CLASSES[0]].summary())
 # a 40-step attack first. The quick profile trains three normal classes under protocol 2 (1 and 8,
 # the pair of the paper's figure, and 3, chosen before any result was seen) and class 8 under
 # protocol 1, for 40 passes in batches of 64 with a **5-step** attack (step $2.5\varepsilon/5$), the
-# attack's ε ramped up from 0 over the first 10 passes (with the full ε from the first batch, a
-# sigmoid network on a short schedule never gets past drawing the mean image — which *is* perfectly
-# robust). Its eight checkpoints ship with the package; the full profile trains its forty on first
-# use (a GPU makes that practical).
+# attack's ε ramped up from 0 over the first 10 passes (in the recipe trials described below, with
+# the full ε from the first batch a sigmoid network on a short schedule did not get past drawing
+# the mean image — which *is* perfectly robust). Its eight checkpoints ship with the package;
+# the full profile trains its forty on first use (a GPU makes that practical).
 #
 # ## The library
 #
@@ -297,11 +297,11 @@ glue.numbers(
 # {glue:text}`behind_min:+.1f` to {glue:text}`behind_max:+.1f` points. The last column is where
 # to look when ARAE is behind; ARAE reconstructing the *normal* test digits less well than the
 # DAE, class by class: {glue:md}`claim-05-arae-reconstructs-normals-worse`. Each of its batches
-# is reconstructed from a worst-case perturbation rather than from random noise, so it learns
-# more slowly, and 40 passes is a small fraction of the public script's 1,600. These are one
-# model per method: how much of a difference of a few points a new seed can undo, the seed
-# study below measures. Both models detect novel digits far better than chance on every class:
-# {glue:md}`claim-05-autoencoders-beat-chance`.
+# is reconstructed from a worst-case perturbation rather than from random noise, which may slow
+# its learning (untested here), and 40 passes is a small fraction of the public script's 1,600.
+# These are one model per method: how much of a difference of a few points a new seed can undo,
+# the seed study below measures. Both models detect novel digits far better than chance on
+# every class: {glue:md}`claim-05-autoencoders-beat-chance`.
 #
 # **Would a recipe nearer the paper's close the gap?** The quick recipe was
 # chosen without the test split: a validation set was cut from MNIST's
@@ -322,9 +322,9 @@ glue.numbers(
 # γ = 0.2, ReLU units, 500 passes — and its script evaluates on the test split
 # after every pass; the numbers here are its last pass's. Ours is the paper's
 # L∞-only ARAE with sigmoid units on a CPU schedule, evaluated once, after the
-# last pass. The stronger model and the longer schedule favour theirs. Over
-# these classes our ARAE's mean AUROC is {glue:text}`arae_p2_mean:.3f`, the
-# repository's {glue:text}`pub_mean:.3f`.
+# last pass. The longer schedule should favour theirs; what the union of
+# attacks does is not measured here. Over these classes our ARAE's mean AUROC
+# is {glue:text}`arae_p2_mean:.3f`, the repository's {glue:text}`pub_mean:.3f`.
 #
 # ## Protocol 1: AUROC and F1
 #
@@ -505,7 +505,7 @@ glue.numbers(
 )
 
 # %% [markdown]
-# **The classical detectors are no pushover.** Over these splits the one-class
+# **Beside classical detectors.** Over these splits the one-class
 # SVM's mean AUROC is {glue:text}`ocsvm_mean:.3f` and PCA's
 # {glue:text}`pca_mean:.3f`, against {glue:text}`dae_mean_all:.3f` for the DAE
 # and {glue:text}`arae_mean_all:.3f` for ARAE: the SVM on raw pixels minus the
@@ -515,9 +515,10 @@ glue.numbers(
 # classes, not replicates, and hides much: in the quick profile the SVM is best
 # by a wide margin on the 8s, under both protocols, and worst on the 3s, where
 # PCA matches the DAE; on the 1s everything is near perfect. The SVM's one
-# setting was chosen without a single labelled anomaly, so where it leads, that
-# points to undertrained autoencoders rather than a refuted idea — and it is the
-# first thing to know before reading anything into a gap between two of them.
+# setting was chosen without a single labelled anomaly; where it leads,
+# undertrained autoencoders are one possible reason (untested here), and the
+# lead is the first thing to know before reading anything into a gap between
+# two of them.
 #
 # **Seeds and the ablation.** Retraining the chapter's models with new seeds
 # would cost the quick profile far more than it has (each shipped ARAE took
@@ -661,7 +662,8 @@ plt.show()
 # says the first method is ahead, below 0 the second, and one that straddles 0
 # leaves the comparison undecided at this size. The three comparisons are one
 # family: each interval is at 1 − 0.05/3 ≈ 98.3% (Bonferroni, `family=3`), so the
-# chance that any of the three misses its true difference is at most 5%.
+# chance that any of the three misses its true difference is at most 5% — if each
+# interval covers as stated, which with three seeds it may not (see above).
 
 # %% tags=["remove-cell"]
 PAIRS = (("arae", "dae"), ("arae", "ae"), ("dae", "ae"))
@@ -812,19 +814,20 @@ claims.report(
 )
 
 # %% [markdown]
-# **What the seeds say.** The spread is not small: a method's AUROC moves by up to
-# {glue:text}`seed_sd_max:.1f` points (standard deviation) from one seed to the next,
-# against a gap of {glue:text}`gap_8:.1f` points between the shipped DAE and ARAE for
-# the 8s: one model per method cannot settle the question. The paper's claim, ARAE
-# ahead of the DAE over the study's splits and seeds, decided by the interval:
-# {glue:md}`claim-05-arae-beats-dae-over-seeds` (ARAE ahead in
+# **What the seeds say.** In the study's smaller models a method's AUROC moves by up to
+# {glue:text}`seed_sd_max:.1f` points (standard deviation over three seeds) from one seed to
+# the next, against a gap of {glue:text}`gap_8:.1f` points between the shipped DAE and ARAE
+# for the 8s: if the shipped models vary as much, one model per method cannot settle it. The
+# paper's claim, ARAE ahead of the DAE over the study's splits and seeds, decided by the
+# interval: {glue:md}`claim-05-arae-beats-dae-over-seeds` (ARAE ahead in
 # {glue:text}`w_arae_dae:.0f` of {glue:text}`n_pairs:.0f` paired runs). An interval
 # below 0 would be the opposite of the paper's claim — at this budget, on these
 # splits. The plain autoencoder separates the two ingredients. The latent attack
 # helping, ARAE ahead of the AE: {glue:md}`claim-05-attack-helps-over-ae`. Noise
 # helping, the DAE ahead of the AE: {glue:md}`claim-05-noise-helps-over-ae`. The three
-# intervals hold jointly at 95%. Where ARAE is behind, the first table suggests why
-# — ARAE reconstructing normal digits less well: {glue:md}`claim-05-arae-reconstructs-normals-worse`; on a
+# intervals are set to hold jointly at 95%. Where ARAE is behind, the first table (the
+# shipped models, not the study's) offers one candidate reason, ARAE reconstructing
+# normal digits less well: {glue:md}`claim-05-arae-reconstructs-normals-worse`; on a
 # short schedule the latent attack may cost reconstruction quality before it buys
 # anything. Every autoencoder of the study does better than chance on every split
 # ({glue:md}`claim-05-seed-runs-beat-chance`), and so do both baselines, on the
@@ -973,15 +976,16 @@ claims.report(
 # The mechanism, measured: attack the latent code of test 8s at increasing ε and see how far it
 # moves. Latent units of different models live on different scales, so the shift is divided by
 # each model's `scale`, the typical distance between the codes of two *different* 8s (a hidden
-# cell computes it, beside the attack settings). Two attacks: the one ARAE was trained against
-# (40 PGD steps), and a stronger one with more steps and restarts, each image keeping its
-# furthest run — a model trained against one attack can resist that attack alone.
+# cell computes it, beside the attack settings). Two attacks: the paper's training attack (40 PGD
+# steps; the quick profile's ARAE trained against 5), and a stronger one with more steps and
+# restarts, each image keeping its furthest run — a model trained against one attack can resist
+# that attack alone.
 
 # %% tags=["remove-cell"]
 EPS = (0.05, 0.1, 0.2, 0.3)
 STRONG = P.pick(quick=dict(steps=100, restarts=2), full=dict(steps=200, restarts=5))
 ATTACKS = {
-    "training attack (40 steps)": dict(steps=40),
+    "paper's training attack (40 steps)": dict(steps=40),
     f"{STRONG['steps']} steps × {STRONG['restarts']} restarts": STRONG,
 }
 x8 = p2[C8].x_test[p2[C8].c_test == C8][: P.pick(quick=200, full=974)]
@@ -1056,9 +1060,10 @@ claims.check(
 # times as far). At every ε ARAE's code moves less than the DAE's, under the
 # training attack ({glue:md}`claim-05-code-stable-training-attack`) and under
 # the stronger one ({glue:md}`claim-05-code-stable-strong-attack`), which is
-# indeed the stronger ({glue:md}`claim-05-strong-attack-stronger`). Its encoder
-# has given up fine, pixel-level detail that an ε-perturbation can reach, which
-# is also the detail a decoder would need to copy a 1.
+# indeed the stronger ({glue:md}`claim-05-strong-attack-stronger`). One reading,
+# not measured here: its encoder has given up fine, pixel-level detail that an
+# ε-perturbation can reach, which is also the detail a decoder would need to copy
+# a 1.
 #
 # ## Fashion-MNIST and COIL-100
 #
@@ -1112,14 +1117,14 @@ display(Markdown(noise.table("05")))
 #   anomalies; in the paper's figure the DAE copies an anomalous 1. Reconstruction error can
 #   have a blind spot of its own: digits with little ink, such as 1s, can score low whatever is
 #   drawn for them (the 1s against the 8s here: {glue:md}`claim-05-ones-ranked-backwards`).
-# * ARAE's latent-space adversarial training makes the code move less under attack than the
-#   DAE's, measurably after a short schedule ({glue:md}`claim-05-code-stable-strong-attack`);
+# * ARAE's code moves less under attack than the DAE's, measurably after a short schedule (one
+#   model of each, trained on 8s: {glue:md}`claim-05-code-stable-strong-attack`);
 #   whether its reconstructions of anomalies drift toward the normal class:
 #   {glue:md}`claim-05-arae-nearer-normal`.
 # * A more stable code need not be a better detector yet. ARAE beating the DAE over the seed study,
 #   decided by an interval over the test images and seeds:
 #   {glue:md}`claim-05-arae-beats-dae-over-seeds`. The repository's union model is an analogue
-#   with a stronger setup, not a target this chapter reproduces.
+#   (three attacks, a longer schedule), not a target this chapter reproduces.
 # * One model per method cannot tell a method from a lucky seed, and runs that share their test
 #   images are not independent replicates: compare methods by the paired difference with an
 #   interval that resamples the images and the seeds. A one-class SVM on raw pixels, tuned without
@@ -1201,6 +1206,6 @@ checks("05")  # every claim of the chapter with its evidence, in one collapsed b
 # away (in the limit, a constant code is perfectly stable), and then it also reconstructs
 # normal digits poorly, which raises their anomaly scores and blurs the separation. Where
 # ARAE's reconstruction error on normal digits is still higher than the DAE's (the first
-# table's last column), the detector can improve only once the decoder catches up.
+# table's last column), the detector may improve once the decoder catches up.
 #
 # </details>

@@ -24,11 +24,12 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # # How sure can we be? Certified robustness
 #
-# Every robust accuracy in this book so far is an **upper bound**. "89% under AutoAttack" means
-# the attacks we tried failed on 89% of the digits, not that no perturbation in the ball fools
-# the model. An attack that fails proves nothing. This chapter brings the other half: bounds that
-# hold for *every* point of the ball, so that a digit they certify cannot be broken by any attack,
-# known or not. Between the two sits the truth, which small networks let us compute exactly.
+# Every robust accuracy in this book so far is an **upper bound**. A digit "robust under
+# AutoAttack" is one the attacks we tried failed on, not one that no perturbation in the ball
+# can make the model misread. An attack that fails proves nothing. This chapter brings the other
+# half: bounds that hold for *every* point of the ball, so that a digit they certify cannot be
+# broken by any attack, known or not. Between the two sits the truth, which small networks let us
+# compute exactly.
 #
 # Write the question for one digit $x$ with label $y$: is the smallest margin
 # $$m^\star = \min_{\|x' - x\|_\infty \le \varepsilon,\ x' \in [0,1]^n}\ \min_{j \ne y}\ z_y(x') - z_j(x')$$
@@ -131,11 +132,12 @@ assert torch.allclose(
 # ## The sandwich, exactly: three small MLPs
 #
 # Three networks of 784–50–50–10 (100 ReLUs): trained normally, trained against PGD at
-# $\varepsilon = 0.1$ (Chapter 1's recipe), and trained on IBP's worst case
+# $\varepsilon = 0.1$ (as in Chapter 1), and trained on IBP's worst case
 # (`train.train(..., ibp={"eps": 0.1, "kappa": 0.5})`, with $\varepsilon$ ramped up from 0 as
 # {cite:t}`gowal2018effectiveness` do). On the same digits each gets two upper bounds (PGD-100
-# with restarts, and AutoAttack from an independent implementation), two lower bounds (IBP and
-# CROWN), and, for every digit on which they disagree, the exact answer by MILP.
+# with restarts, and AutoAttack from an independent implementation — in the quick profile its two
+# APGD attacks only), two lower bounds (IBP and CROWN), and, for every digit on which they
+# disagree, MILP's exact answer, if it finds one within its time limit.
 
 # %%
 MLPS = {
@@ -170,8 +172,8 @@ for name, key in MLPS.items():
 
 # %% [markdown]
 # Each digit now sits in one layer of the sandwich: **certified** (a bound proves it), **robust
-# but not certified** (MILP proves it; the bounds could not), **broken** (an attack or MILP found
-# an adversarial digit), or wrong to begin with.
+# but not certified** (MILP proves it; the bounds could not), **undecided** (MILP ran out of
+# time), **broken** (an attack or MILP found an adversarial digit), or wrong to begin with.
 
 # %% mystnb={"figure": {"caption": "The sandwich on the three small MLPs: each bar splits the test digits into certified by a bound (dark), robust by MILP only (light, hatched), undecided, and broken by an attack or by MILP (cross-hatched); the bar ends at the clean accuracy."}} tags=["hide-input"]
 for m, h in hits.items():
@@ -323,7 +325,7 @@ glue.numbers(
 # close to exact on small MNIST networks; the attacks' robust accuracy equal to
 # the exact one on every MLP here: {glue:md}`claim-06-attacks-tight-on-mlps`.
 #
-# Which bound is tighter depends on the training. CROWN certifying more than IBP on the
+# Does the tighter bound depend on the training? CROWN certifying more than IBP on the
 # PGD-trained MLP: {glue:md}`claim-06-crown-beats-ibp-on-pgd-mlp`. IBP certifying at least as
 # many as CROWN on the IBP-trained one, as CROWN-IBP's repository reports for IBP-trained
 # networks: {glue:md}`claim-06-ibp-matches-crown-on-ibp-mlp`.
@@ -332,11 +334,11 @@ glue.numbers(
 # PGD-trained MLP's digits and {glue:text}`ibp_gap:.0f`% of the IBP-trained
 # one's. IBP training makes the bound itself the objective, and
 # {cite:t}`gowal2018effectiveness` describe the trade: a network trained to be
-# *certifiable* gives up some clean accuracy, and in return a cheap bound tells
-# the truth about it. Here, fewer digits in that gap for the IBP-trained MLP,
-# beyond the intervals' overlap:
-# {glue:md}`claim-06-certified-training-closes-gap`; and the clean accuracy it
-# gives up, on the 10,000 test digits:
+# *certifiable* gives up some clean accuracy, and in return a cheap bound comes
+# close to the truth about it. Here, fewer digits in that gap for the IBP-trained
+# MLP, beyond the intervals' overlap:
+# {glue:md}`claim-06-certified-training-closes-gap`; and whether it gives up clean
+# accuracy, on the 10,000 test digits (one trained network of each kind):
 # {glue:md}`claim-06-certified-training-costs-accuracy`. At ε = 1, nothing is
 # certified and PGD breaks every digit of the IBP-trained MLP, as it must:
 # {glue:md}`claim-06-sanity-eps-one`.
@@ -405,18 +407,21 @@ claims.report(
 # So Chapter 1's robust accuracies are upper bounds, and the table shows how
 # much of them any bound here certifies at $\varepsilon = 0.3$. CROWN-IBP's
 # repository finds bounds vacuous on PGD-trained networks; no bound here
-# certifying 10% of Chapter 1's PGD-trained CNN while PGD leaves most of its
-# digits standing: {glue:md}`claim-06-bounds-vacuous-on-pgd-cnn`. What is not
-# certified is robustness or the attacks' weakness, and no bound here can say
-# which — only the strongest attacks (Chapter 1's audit) and the exact answer on
-# networks small enough for it. A network trained without any defence should
-# give a bound little to work with; IBP certifying none of the standard CNN's
-# digits at $\varepsilon = 0.1$:
+# certifying 10% of Chapter 1's PGD-trained CNN (CROWN on the first few digits
+# only) while PGD leaves most of its digits standing:
+# {glue:md}`claim-06-bounds-vacuous-on-pgd-cnn`. A digit that survives the attacks
+# without a certificate is either robust, with bounds too loose to show it, or
+# breakable by an attack not run; no bound here can say which. Stronger attacks
+# (Chapter 1's audit) can only settle the second case; the exact answer, on
+# networks small enough for it, settles both. A network trained without any
+# defence should give a bound little to work with; IBP certifying none of the
+# standard CNN's digits at $\varepsilon = 0.1$:
 # {glue:md}`claim-06-ibp-certifies-no-standard-cnn-digit`.
 # Published certified results on MNIST at $\varepsilon = 0.3$ come from networks
 # *trained* for their bound: CROWN-IBP's best model has a verified error of
 # {glue:text}`crown_ibp_dm_large_verified_error_0_3:.2f`% on the 10,000 test
-# digits (a much larger CNN; an analogue of nothing measured here).
+# digits (a much larger CNN; the full profile sets its IBP-trained SmallCNN beside
+# it as an analogue, the quick profile trains none).
 #
 # **What each bound costs**, per digit on this machine (the PGD-trained MLP, the same digits):
 
@@ -504,8 +509,8 @@ display(Markdown(noise.table("06")))
 # - An attack bounds robust accuracy from **above**, a certificate from **below**; only their
 #   meeting is the truth, and on small networks MILP can find it, given the time.
 # - Interval bounds cost about two forward passes; linear bounds (CROWN) cost a backward pass per
-#   neuron. Which of them is tighter depends on how the network was trained — the claims cited above
-#   say what this run found for each model.
+#   neuron. Which of them is tighter can depend on how the network was trained (CROWN-IBP's
+#   repository); the claims cited above say what this run found for each model.
 # - Training against PGD and training on a bound are different goals: the sandwich shows, model
 #   by model, how far each one's certificate lies below its attacks, and what each costs in
 #   clean accuracy.
