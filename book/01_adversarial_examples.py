@@ -871,11 +871,6 @@ seed_hits = {
 }  # fmt: skip
 seed_rate = {s: stats.proportion(h) for s, h in seed_hits.items()}
 seed_values = torch.tensor([100 * e.value for e in seed_rate.values()])
-glue.numbers(
-    n_seed_digits=len(y_test),
-    seed_mean=float(seed_values.mean()),
-    seed_sd=float(seed_values.std()) if len(SEEDS) > 1 else 0.0,
-)
 for s, e in seed_rate.items():
     results.record("01", f"Adv. trained CNN, seed {s}, PGD-40 ε=0.3", e, unit="%")
 display(
@@ -887,6 +882,14 @@ display(
             "is a separate source of variance.",
         )
     )
+)
+
+
+# %% tags=["remove-cell"]
+glue.numbers(
+    n_seed_digits=len(y_test),
+    seed_mean=float(seed_values.mean()),
+    seed_sd=float(seed_values.std()) if len(SEEDS) > 1 else 0.0,
 )
 
 # %% [markdown]

@@ -1276,6 +1276,9 @@ plt.show()
 mean_acc = {
     t: {k: float(np.mean(v)) for k, v in c.items()} for t, c in curves.items()
 }  # ∝ area under curve
+
+
+# %% tags=["remove-cell"]
 glue.numbers(bin_dnr_clean=100 * binary["D_NR"]["clean"])
 
 # %% tags=["remove-cell"]

@@ -305,6 +305,9 @@ claims.check(
     f"{N_MLP} digits",
     key="06-sanity-eps-one",
 )
+
+
+# %% tags=["remove-cell"]
 opened = [v for vs in verdicts.values() for v in vs]
 glue.numbers(
     pgd_gap=100 * gap["PGD-trained"].value,

@@ -4,8 +4,11 @@ a cell computed, or what :mod:`robustcore.references` holds, never a typed copy.
 In a cell: ``glue.numbers(worst=0.35)`` or ``glue.published("ilyas/D_R/l2")``; in the
 Markdown that follows: ``{glue:text}`worst:.1%``` or ``{glue:text}`ilyas_D_R_l2:g```
 (a registry key's ``/`` and other non-word characters become ``_``, see :func:`name`).
-Without myst-nb (a bare Colab runtime) both calls do nothing: the cells still run, and
-the prose shows the role instead of the number.
+Jupyter and Colab show the roles as written, not the numbers: so in a notebook kernel
+both calls also print what they glue ("Numbers the text below quotes: ``worst`` =
+0.35"), in the cell just above the prose that quotes them. The book's pages remove
+those cells (``remove-cell``), so only a notebook reader sees the line. Without myst-nb
+(a bare Colab runtime) nothing is glued: the cells still run and print the numbers.
 """
 
 from __future__ import annotations
@@ -42,9 +45,23 @@ def published(*keys: str) -> None:
 
 
 def _glue(values: dict[str, float]) -> None:
+    _show(values)
     try:  # myst-nb: installed with the book's tools, not with the library
         from myst_nb import glue
     except ImportError:
         return
     for k, v in values.items():
         glue(k, v, display=False)
+
+
+def _show(values: dict[str, float]) -> None:
+    """In a notebook kernel, print the glued numbers for the reader of the notebook."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        return
+    if get_ipython() is None or not values:  # a script or a test: nobody reads it
+        return
+    quoted = ", ".join(f"`{k}` = {v:.4g}" for k, v in values.items())
+    display(Markdown(f"*Numbers the text below quotes:* {quoted}"))

@@ -64,6 +64,14 @@ def test_chapter_notebook_is_clean_and_colab_ready(py):
     assert any(".check(" in "".join(c["source"]) for c in code), (
         "a chapter must check its claims (robustcore.claims.Claims.check)"
     )
+    # glue prints its numbers for a notebook reader: never on a page
+    shown = [
+        "".join(c["source"])[:60]
+        for c in code
+        if re.search(r"\bglue\.(numbers|published)\(", "".join(c["source"]))
+        and "remove-cell" not in c["metadata"].get("tags", [])
+    ]
+    assert not shown, f"glue calls outside remove-cell cells: {shown}"
 
 
 HIDDEN = ("remove-input", "remove-cell", "hide-input", "hide-cell")

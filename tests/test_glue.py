@@ -23,6 +23,30 @@ def test_glue_is_a_no_op_without_myst_nb(monkeypatch):
     glue.published("madry/pgd40")
 
 
+def test_a_notebook_reader_sees_the_glued_numbers(monkeypatch):
+    """In a kernel (Jupyter, Colab) the roles show as written, so the numbers are
+    printed; in a script or a test nothing is."""
+    import IPython
+    import IPython.display
+
+    shown = []
+
+    def display(obj, **kwargs):  # what the Markdown line says (myst-nb's glue aside)
+        if isinstance(obj, IPython.display.Markdown):
+            shown.append(obj.data)
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    glue.numbers(worst=0.35)
+    assert shown == []  # no kernel here
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    glue.numbers(worst=0.35, n=100)
+    glue.published("madry/pgd40")
+    assert shown == [
+        "*Numbers the text below quotes:* `worst` = 0.35, `n` = 100",
+        "*Numbers the text below quotes:* `madry_pgd40` = 93.2",
+    ]
+
+
 MISUSE = cases(
     "glue",
     {
