@@ -265,6 +265,23 @@ def test_rendered_page(page, site, browser, screenshots):
             return !(c && c.textContent.trim());
         }).map(i => (i.getAttribute('src') || '').slice(-60));""")
     problems += [f"figure without a caption: {src}" for src in bare_figures]
+    # ... described by its caption, not its file name, and numbered within its chapter
+    # ("Fig. 2.3": book/_ext/figures.py)
+    figures = browser.execute_script("""
+        return Array.from(document.querySelectorAll('figure')).map(f => [
+            (f.querySelector('.caption-number') || {textContent: ''}).textContent.trim(),
+            Array.from(f.querySelectorAll('img'))
+                .filter(i => !i.closest('.jupyter-widgets'))  // a widget's frames: no alt
+                .map(i => i.getAttribute('alt') || '')]);""")
+    chapter = re.match(r"book/(\d\d)_", page)
+    for number, alts in figures:
+        problems += [
+            f"image described by a path: {a!r}"
+            for a in alts
+            if not a or re.search(r"(^\.\./|_images/|\.(png|jpe?g|svg|gif)$)", a)
+        ]
+        if chapter and number and not number.startswith(f"Fig. {int(chapter[1])}."):
+            problems.append(f"figure numbered {number!r}, not within its chapter")
 
     # 3. Math: every math element typeset by the local MathJax, with no TeX error.
     n_math = browser.execute_script("return document.querySelectorAll('.math').length")
