@@ -1094,8 +1094,8 @@ glue.numbers(
 # the attack. Ilyas et al.'s explanation: models trained on the same data pick up many of the
 # same non-robust features, so a perturbation that flips those features for one model flips them
 # for the others. The last column checks a consequence, though a weak one (the robust CNN's
-# training ball, L∞ ε = 0.3, holds these changes): the adversarially trained CNN, which should not
-# rely on those features, should be almost untouched by every standard model's adversarial
+# training ball, L∞ ε = 0.3, holds these changes): the adversarially trained CNN, which should
+# not rely on those features, should be almost untouched by every standard model's adversarial
 # examples {glue:md}`claim-02-robust-untouched`. The last row is the other side of the coin: to
 # fool the robust CNN, the attack must change *robust* features, strokes that every model reads,
 # so its adversarial examples should fool the others as well
