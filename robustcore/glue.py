@@ -61,7 +61,8 @@ def _show(values: dict[str, float]) -> None:
         from IPython.display import Markdown, display
     except ImportError:
         return
-    if get_ipython() is None or not values:  # a script or a test: nobody reads it
+    shell = get_ipython()  # a kernel's shell has .kernel; a terminal IPython has not
+    if getattr(shell, "kernel", None) is None or not values:  # nobody reads it here
         return
     quoted = ", ".join(f"`{k}` = {v:.4g}" for k, v in values.items())
     display(Markdown(f"*Numbers the text below quotes:* {quoted}"))

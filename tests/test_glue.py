@@ -1,4 +1,4 @@
-import pytest
+import types
 
 from misuse import cases, misuse_test
 from robustcore import glue
@@ -36,9 +36,12 @@ def test_a_notebook_reader_sees_the_glued_numbers(monkeypatch):
             shown.append(obj.data)
 
     monkeypatch.setattr(IPython.display, "display", display)
-    glue.numbers(worst=0.35)
-    assert shown == []  # no kernel here
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    for shell in (None, types.SimpleNamespace()):  # a script; a terminal IPython
+        monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+        glue.numbers(worst=0.35)
+    assert shown == []  # no kernel, no reader of the notebook
+    kernel = types.SimpleNamespace(kernel=object())
+    monkeypatch.setattr(IPython, "get_ipython", lambda: kernel)
     glue.numbers(worst=0.35, n=100)
     glue.published("madry/pgd40")
     assert shown == [
