@@ -91,7 +91,7 @@ nbval: $(STAMP)
 # its own machine can rebuild fails here, not on the next machine.
 test: pairing lint $(STAMP)
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q \
-		--durations=15 -n 2 --dist loadfile
+		--durations=15 -n 2 --dist loadfile --no-loadscope-reorder
 	$(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -321,7 +321,7 @@ for label, m in (("standard CNN", std_cnn), ("adv. trained CNN", robust_cnn)):
     )
 
 # %% mystnb={"figure": {"caption": "Accuracy of the standard and the adversarially trained CNN as the budget grows, under L\u221e PGD (left) and L2 PGD (right). The star is Madry et al.'s adversarially trained CNN under their strongest attack; the dotted line marks the \u03b5 it was trained for."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_IN, 3.3), layout="constrained")
 plotting.eps_curves(
     EPS_LINF,
     {k[1]: v for k, v in curves.items() if k[0] == "linf"},
@@ -343,6 +343,7 @@ plotting.eps_curves(
     xlabel="ε (L2)",
 )
 axes[0].axvline(0.3, color="grey", ls=":")
+plotting.shared_legend(fig, axes)
 plt.show()
 
 # %% tags=["remove-cell"]

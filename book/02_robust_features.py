@@ -100,7 +100,7 @@ print(
 
 # %% mystnb={"figure": {"caption": "Twelve test digits of each perturbation group: two vertical strokes, two horizontal strokes, Gaussian noise, an erased 10\u00d710 patch, and none."}} tags=["hide-input"]
 x_grp, y_grp, group = data.perturbation_groups(x_test, y_test, seed=0)
-fig, axes = plt.subplots(len(data.GROUPS), 1, figsize=(9, 5.6))
+fig, axes = plt.subplots(len(data.GROUPS), 1, figsize=(plotting.COLUMN_IN, 4.0))
 for ax, (gid, name) in zip(axes, data.GROUPS.items()):
     plotting.image_grid(x_grp[group == gid][:12], nrow=12, ax=ax)
     ax.set_title(f"group {gid}: {name}", fontsize=9, loc="left")
@@ -296,7 +296,7 @@ display(Markdown("\n".join(rows)))
 # %% mystnb={"figure": {"caption": "One digit of each class: the original x whose label is kept, the start x\u2080 the inversion began from, and the two reconstructions."}} tags=["hide-input"]
 first = [int((y_d == c).nonzero()[0]) for c in range(10)]
 start = features.starting_points(x_d, rec["init"], seed=rec["seed"])
-fig, axes = plt.subplots(4, 1, figsize=(8, 4.2))
+fig, axes = plt.subplots(4, 1, figsize=(plotting.COLUMN_IN, 3.7))
 for ax, (title, imgs) in zip(
     axes,
     [
@@ -451,14 +451,17 @@ plt.show()
 
 # %% tags=["hide-input"]
 EPS_GRID = (1.0, 2.0, 3.0, 4.0)  # L2; a digit has norm ≈ 9
-sweep = features.relabel_sweep(std_cnn, robust_cnn, x_d[:500], y_d[:500], EPS_GRID)
+det_steps = ds["D_det"].meta["recipe"]["steps"]  # the attack D_det is built with
+sweep = features.relabel_sweep(
+    std_cnn, robust_cnn, x_d[:500], y_d[:500], EPS_GRID, steps=det_steps
+)
 chosen = min(r["eps"] for r in sweep if r["std → t"].value > 0.5)
 header = ["ε (L2)", "standard CNN → t", "robust CNN → y", "robust CNN → t"]
 keys = ("std → t", "robust → y", "robust → t")
 rows = [(f"{r['eps']:g}", *(f"{r[c]:.1%}" for c in keys)) for r in sweep]
 caption = (
-    "**Sizing D_det's change**, 500 training digits, targeted L2 PGD-40 toward "
-    "t = (y + 1) mod 10 on the standard CNN."
+    f"**Sizing D_det's change**, 500 training digits, targeted L2 PGD-{det_steps} "
+    "toward t = (y + 1) mod 10 on the standard CNN."
 )
 display(Markdown(tables.markdown(header, rows, caption)))
 # the datasets themselves: what the robust CNN reads in all 10,000 of their images
@@ -1260,16 +1263,12 @@ curves = {
         for k in ("D", "D_R", "D_NR")
     },
 }
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+fig, axes = plt.subplots(
+    1, 2, figsize=(plotting.COLUMN_IN, 3.2), sharey=True, layout="constrained"
+)
 for ax, (title, c) in zip(axes, curves.items()):
-    plotting.eps_curves(
-        EPS_CURVE,
-        c,
-        ax=ax,
-        title=f"{title}: standard training on D, D_R, D_NR",
-        xlabel="L∞ ε",
-    )
-fig.tight_layout()
+    plotting.eps_curves(EPS_CURVE, c, ax=ax, title=title, xlabel="L∞ ε")
+plotting.shared_legend(fig, axes)
 plt.show()
 
 # %% tags=["hide-cell"]

@@ -76,7 +76,7 @@ P = profiles.current()
 torch.manual_seed(0)
 N_IMAGES = P.pick(quick=40, full=500)  # test digits attacked in every setting
 BUDGET = P.pick(
-    quick={"popsize": 150, "generations": 30},  # a CPU-sized search
+    quick={"popsize": 100, "generations": 30},  # a CPU-sized search
     full={"popsize": 400, "generations": 100},  # the paper's
 )
 PIXELS = (1, 3, 5)
@@ -153,7 +153,7 @@ best = scan.flatten().argmin().item()
 v_best, r_best, c_best = best // 784, (best % 784) // 28, best % 28
 
 # %% mystnb={"figure": {"caption": "The digit the standard CNN is least sure of: its probability of the true class with each pixel set to black (left) or to white (middle), and the pixel the DE chose, circled (right)."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=(plotting.COLUMN_IN, 2.5), layout="constrained")
 for ax, v, name in zip(axes[:2], (0, 1), ("black", "white")):
     plotting.pixel_map(
         scan[v],
@@ -167,7 +167,6 @@ axes[2].imshow(de.x_adv[0, 0], cmap="gray", vmin=0, vmax=1)
 axes[2].add_patch(plt.Circle((c_de, r_de), 1.4, fill=False, color="red", linewidth=1.5))
 axes[2].set_title(f"DE's pixel: p(true {int(y0)}) = {p_de:.4f}", fontsize=9)
 axes[2].set_axis_off()
-fig.tight_layout()
 plt.show()
 print(
     f"exhaustive scan: best single change is ({r_best}, {c_best}) → "
@@ -294,7 +293,14 @@ caption = (
 display(Markdown(tables.markdown(HEADER, rows, caption)))
 
 # %% mystnb={"figure": {"caption": "Success rates on MNIST, per model: untargeted with 1, 3 and 5 pixels (left), targeted with one pixel (right). The dashed line is Hyperparticle's 1-pixel rate for its CIFAR-10 ResNet."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True, width_ratios=(3, 1))
+fig, axes = plt.subplots(
+    1,
+    2,
+    figsize=(plotting.COLUMN_IN, 3.4),
+    sharey=True,
+    width_ratios=(3, 1),
+    layout="constrained",
+)
 for ax, mode in zip(axes, ("untargeted", "targeted")):
     px = PIXELS if mode == "untargeted" else (1,)
     plotting.grouped_bars(
@@ -313,7 +319,7 @@ axes[0].text(
     color="gray",
     transform=axes[0].get_yaxis_transform(),
 )
-fig.tight_layout()
+plotting.shared_legend(fig, axes)
 plt.show()
 
 
@@ -743,11 +749,13 @@ claims.report(
 # %% mystnb={"figure": {"caption": "The share of digits fooled by five pixels (untargeted) against the generations of the search, per model."}} tags=["hide-input"]
 gens = BUDGET["generations"]
 fig, ax = plt.subplots(figsize=(5.5, 3.4))
-for name in nets:
+for i, name in enumerate(nets):
     ax.plot(
         range(gens + 1),
         100 * results[name, 5, "untargeted"].success_by_generation(gens),
         label=name,
+        marker=plotting.MARKERS[i],
+        markevery=max(1, gens // 6),
     )
 ax.set_xlabel("generation")
 ax.set_ylabel("fooled (%)")

@@ -299,7 +299,7 @@ assert torch.equal(natural_adversarial_filter(filter_net, x_cand, y_cand)[1], y_
 x_stretch, _ = data.load_digits(28, style="stretch")
 first = torch.stack([torch.nonzero(y_cand == c).flatten()[0] for c in range(10)])
 mnist_first = torch.cat([x_mnist[y_mnist == c][:1] for c in range(10)])
-fig, axes = plt.subplots(3, 1, figsize=(9, 3.4))
+fig, axes = plt.subplots(3, 1, figsize=(plotting.COLUMN_IN, 3.0))
 for ax, imgs, title in zip(
     axes,
     (x_stretch[first], x_cand[first], mnist_first),
@@ -530,7 +530,7 @@ xf = imagenet_a.cross_filter(
     torch.stack([evals[m, "UCI candidates"].correct for m in solo])
 )
 # %% mystnb={"figure": {"caption": "The cross-filter matrix: each row's model filters the UCI digits (keeps its mistakes); each column is a model's accuracy on that filtered set."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.4, 4.6))
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_IN, 4.4), layout="constrained")
 im = ax.imshow([[100 * e.value for e in row] for row in xf], cmap="viridis")
 for i, row in enumerate(xf):
     for j, e in enumerate(row):
@@ -539,7 +539,7 @@ ax.set_xticks(range(len(solo)), solo, rotation=30, ha="right")
 ax.set_yticks(range(len(solo)), [f"{m} (n={row[0].n})" for m, row in zip(solo, xf)])
 ax.set(xlabel="evaluated model", ylabel="filter model (size of its set)")
 fig.colorbar(im, ax=ax, label="accuracy on the filtered set (%)")
-ax.set_title("Cross-filter matrix: accuracy (%) of column on row's mistakes")
+ax.set_title("Accuracy (%) of each column's model on the row's mistakes")
 plt.show()
 
 # %% tags=["remove-cell"]
@@ -746,9 +746,16 @@ glue.numbers(
 # model's calibration error grows there {glue:md}`claim-04-worse-calibrated`.
 
 # %% mystnb={"figure": {"caption": "Reliability diagrams of the CNN and the ensemble on all UCI candidates and on Digits-A: accuracy against mean confidence per bin of 100 digits, with the diagonal of a calibrated model."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+fig, axes = plt.subplots(
+    2,
+    2,
+    figsize=(plotting.COLUMN_IN, 5.8),
+    sharex=True,
+    sharey=True,
+    layout="constrained",
+)
 for ax, (m, s) in zip(
-    axes,
+    axes.flat,
     [
         ("CNN", "UCI candidates"),
         ("CNN", "Digits-A"),
@@ -758,7 +765,6 @@ for ax, (m, s) in zip(
 ):
     r = evals[m, s]
     imagenet_a.reliability_diagram(r.confidence, r.correct, ax=ax, title=f"{m}, {s}")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -211,8 +211,11 @@ caption = (
     f"**MNIST, protocol 2, AUROC** ({P.name} profile, classes {list(P2_CLASSES)})."
 )
 display(Markdown(tables.markdown(header, rows, caption)))
-# %% mystnb={"figure": {"caption": "Protocol 2, AUROC per normal class: our DAE and ARAE beside the union-of-attacks ARAE logged in the authors' repository."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(max(4.5, 0.9 * len(P2_CLASSES) + 2.5), 3.4))
+# %% mystnb={"figure": {"caption": "Protocol 2, AUROC per normal class: our DAE and ARAE beside the union-of-attacks ARAE logged in the authors' repository; the axis starts at chance, 0.5."}} tags=["hide-input"]
+fig, ax = plt.subplots(
+    figsize=(min(plotting.COLUMN_IN, 0.9 * len(P2_CLASSES) + 2.5), 3.4),
+    layout="constrained",
+)
 w, pos = 0.27, np.arange(len(P2_CLASSES))
 for k, (label, vals) in enumerate(
     {
@@ -227,13 +230,15 @@ for k, (label, vals) in enumerate(
         w,
         label=label,
         color=("tab:gray", "tab:blue", "lightsteelblue")[k],
+        hatch=plotting.HATCHES[k],
+        edgecolor="white",
     )
 ax.set_xticks(pos, [str(c) for c in P2_CLASSES])
 ax.set_xlabel("normal class")
 ax.set_ylabel("AUROC")
 ax.set_ylim(0.5, 1.0)
 ax.set_title("Protocol 2: AUROC per normal class")
-ax.legend(fontsize=8, loc="lower right")
+plotting.shared_legend(fig, [ax])
 plt.show()
 
 # %% tags=["remove-cell"]
@@ -353,8 +358,10 @@ caption = (
     "(F1 at the threshold chosen on the validation split)."
 )
 display(Markdown(tables.markdown(header, rows, caption)))
-# %% mystnb={"figure": {"caption": "Protocol 1: AUROC (left) and F1 (right) per normal class, DAE and ARAE."}} tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+# %% mystnb={"figure": {"caption": "Protocol 1: AUROC (left) and F1 (right) per normal class, DAE and ARAE; the axis starts at 0.5."}} tags=["hide-input"]
+fig, axes = plt.subplots(
+    1, 2, figsize=(plotting.COLUMN_IN, 3.2), sharey=True, layout="constrained"
+)
 for ax, k in zip(axes, ("auroc", "f1")):
     for j, m in enumerate(METHODS):
         ax.bar(
@@ -363,12 +370,14 @@ for ax, k in zip(axes, ("auroc", "f1")):
             0.38,
             label=NAMES[m],
             color=("tab:gray", "tab:blue")[j],
+            hatch=plotting.HATCHES[j],
+            edgecolor="white",
         )
     ax.set_xticks(range(len(P1_CLASSES)), [str(c) for c in P1_CLASSES])
     ax.set_xlabel("normal class")
     ax.set_title(f"Protocol 1: {k.upper()}")
     ax.set_ylim(0.5, 1.0)
-axes[0].legend(fontsize=8, loc="lower right")
+plotting.shared_legend(fig, axes)
 plt.show()
 
 # %% tags=["remove-cell"]
@@ -614,14 +623,17 @@ caption = (
 display(Markdown(tables.markdown(header, rows, caption)))
 
 # %% mystnb={"figure": {"caption": "AUROC of every seed (one dot each) of the plain autoencoder, the DAE and the ARAE on each split; the lines are the one-class SVM and PCA baselines on the same split."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(max(4.8, 1.6 * len(TASKS) + 2.5), 3.4))
+fig, ax = plt.subplots(
+    figsize=(min(plotting.COLUMN_IN, 1.6 * len(TASKS) + 2.5), 3.4), layout="constrained"
+)
 colors = {"ae": "tab:olive", "dae": "tab:gray", "arae": "tab:blue"}
 for i, t in enumerate(TASKS):
     for j, m in enumerate(ALL_METHODS):
         ax.plot(
             [i + (j - 1) * 0.22] * len(SEEDS),
             seed_auc[t, m],
-            "o",
+            linestyle="none",
+            marker=plotting.MARKERS[j],
             color=colors[m],
             alpha=0.8,
             label=ALL_NAMES[m] if i == 0 else None,
@@ -639,7 +651,7 @@ ax.set_xticks(range(len(TASKS)), list(TASKS), fontsize=8)
 ax.set_xlabel("split (protocol, normal digits)")
 ax.set_ylabel("AUROC")
 ax.set_title("One dot per seed; lines: classical baselines")
-ax.legend(fontsize=7, loc="best")
+plotting.shared_legend(fig, [ax])
 ax.grid(alpha=0.3, axis="y")
 plt.show()
 
@@ -855,7 +867,8 @@ ones = p2[C8].x_test[p2[C8].c_test == ANOM][:8]
 with torch.no_grad():
     recon = {m: ae2[C8, m](ones) for m in METHODS}
 # %% mystnb={"figure": {"caption": "Anomalies given to autoencoders trained on one digit: the inputs, then the DAE's and the ARAE's reconstructions."}} tags=["hide-input"]
-fig, axes = plt.subplots(3, len(ones), figsize=(1.2 * len(ones), 3.9))
+side = min(1.2, (plotting.COLUMN_IN - 0.5) / len(ones))  # one column of digits
+fig, axes = plt.subplots(3, len(ones), figsize=(0.5 + side * len(ones), 3 * side + 0.4))
 for j in range(len(ones)):
     for i, (img, label) in enumerate(
         (

@@ -181,7 +181,7 @@ for m, h in hits.items():
     h["attacks"] = h["PGD"] & h["AutoAttack"]
 rate = {m: {k: stats.proportion(v) for k, v in h.items()} for m, h in hits.items()}
 undecided = {m: sum(v.status == "timeout" for v in vs) for m, vs in verdicts.items()}
-fig, ax = plt.subplots(figsize=(8.5, 2.8))
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_IN, 2.9), layout="constrained")
 layers = (
     ("certified", "certified (IBP or CROWN)", "#1b7837", ""),
     ("exact", "robust, shown by MILP only", "#a6dba0", "//"),

@@ -19,6 +19,10 @@ from torchvision.utils import make_grid
 
 from . import checks
 
+# The width a figure is drawn at: the book's text column is 684 px, and figures are
+# drawn at 100 dpi, so a figure no wider than this is shown at its drawn size, its text
+# at the size it was set in (a wider one is shrunk, its labels with it).
+COLUMN_IN = 6.6
 # One look for every figure of the book: text sized for the 684-px column, no top or
 # right spines, a colour-blind-safe cycle (Okabe & Ito).
 STYLE = {
@@ -48,6 +52,12 @@ STYLE = {
 }
 
 
+# A second cue besides colour: the n-th series of a chart also gets the n-th hatch
+# (bars) or marker (lines).
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
 def use_style() -> None:
     """Make :data:`STYLE` matplotlib's style for the rest of the session (a chapter
     calls it once, at the top)."""
@@ -61,6 +71,34 @@ def _wrap(label: str, ax, n: int) -> str:
     slot = ax.get_position().width * ax.figure.get_figwidth() / max(n, 1)
     chars = max(6, int(0.85 * slot * 72 / (0.6 * points)))
     return "\n".join(textwrap.wrap(label, chars)) or label
+
+
+def shared_legend(fig, axes, ncol: int | None = None) -> None:
+    """One legend for ``axes`` of ``fig``, below them and outside the data; the
+    axes' own legends are removed. Entries are taken from every axes, once per label."""
+    if not hasattr(fig, "legend"):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    axes = list(np.asarray(axes, dtype=object).flat)
+    handles, labels = [], []
+    for ax in axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    if not labels:
+        raise ValueError("axes have no labelled artists for a legend")
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")
+    width = max(len(label) for label in labels)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=ncol
+        or max(1, min(len(labels), int(fig.get_figwidth() * 14 / (width + 5)))),
+    )
 
 
 def overlapping_labels(fig) -> list[tuple[str, str]]:
@@ -93,10 +131,11 @@ def image_grid(
     checks.integer(nrow, "nrow", 1)
     checks.integer(padding, "padding", 0)
     grid = make_grid(x.detach().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
+    side = min(0.9, COLUMN_IN / nrow)  # inches an image, the row within the column
     fig, ax = (
         (ax.figure, ax)
         if ax is not None
-        else plt.subplots(figsize=(nrow * 0.9, 0.9 * -(-len(x) // nrow)))
+        else plt.subplots(figsize=(side * nrow, side * -(-len(x) // nrow)))
     )
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
@@ -115,7 +154,7 @@ def show_predictions(
     prob: torch.Tensor | None = None,
 ):
     """Images with their predicted label above each (green if equal to ``y``, red
-    otherwise).
+    and marked ✗ otherwise). The images shrink so the grid fits :data:`COLUMN_IN`.
 
     ``x``: (N, C, H, W) in [0, 1]; ``pred``, ``y``: (N,). With ``row_titles`` the grid
     has one row per title, ``ncols`` images a row. ``prob`` (N,) adds the confidence.
@@ -132,6 +171,7 @@ def show_predictions(
                 f"{getattr(v, 'shape', type(v).__name__)}"
             )
     nrows = -(-n // ncols)
+    size = min(size, (COLUMN_IN - (1.0 if row_titles else 0.0)) / ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False
     )
@@ -141,15 +181,14 @@ def show_predictions(
             continue
         img = x[i].detach().cpu()
         ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1)
-        label = f"{int(pred[i])}" + (
-            f" ({float(prob[i]):.0%})" if prob is not None else ""
+        wrong = y is not None and int(pred[i]) != int(y[i])
+        label = (
+            ("✗ " if wrong else "")
+            + f"{int(pred[i])}"
+            + (f" ({float(prob[i]):.0%})" if prob is not None else "")
         )
-        color = (
-            "black"
-            if y is None
-            else ("tab:green" if int(pred[i]) == int(y[i]) else "tab:red")
-        )
-        ax.set_title(label, color=color, fontsize=9)
+        color = "black" if y is None else ("tab:red" if wrong else "tab:green")
+        ax.set_title(label, color=color, fontsize=9 if size >= 0.8 else 8)
     if row_titles:
         for r, t in enumerate(row_titles[:nrows]):
             axes[r, 0].text(
@@ -177,19 +216,25 @@ def eps_curves(
     """Accuracy-vs-ε lines, one per entry of ``curves`` (name → accuracies in
     [0, 1]).
 
-    ``reference`` adds published points as markers: label → (ε, accuracy).
+    ``reference`` adds published points as markers: label → (ε, accuracy). Each curve
+    has its own marker as well as its colour; a figure drawn here has its legend below.
     """
     if not isinstance(curves, Mapping):
         raise TypeError(
             f"curves must map names to accuracies, got {type(curves).__name__}"
         )
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
-    for name, acc in curves.items():
+    own = ax is None
+    fig, ax = (
+        plt.subplots(figsize=(5, 3.6), layout="constrained") if own else (ax.figure, ax)
+    )
+    for i, (name, acc) in enumerate(curves.items()):
         if len(acc) != len(eps):
             raise ValueError(
                 f"curve {name!r} has {len(acc)} values for {len(eps)} ε values"
             )
-        ax.plot(eps, np.asarray(acc) * 100, marker="o", label=name)
+        ax.plot(
+            eps, np.asarray(acc) * 100, marker=MARKERS[i % len(MARKERS)], label=name
+        )
     for name, (e, a) in (reference or {}).items():
         ax.plot([e], [a * 100], marker="*", markersize=12, linestyle="none", label=name)
     ax.set_xlabel(xlabel)
@@ -199,6 +244,8 @@ def eps_curves(
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
+    if own:
+        shared_legend(fig, [ax])
     return fig
 
 
@@ -212,12 +259,16 @@ def grouped_bars(
     percent: bool = True,
 ):
     """A table as a bar chart: one cluster per group, one bar per series
-    (values in [0, 1])."""
+    (values in [0, 1]), each series with its own colour and hatch. A figure drawn here
+    fits :data:`COLUMN_IN`, its legend below the bars."""
     if not isinstance(series, Mapping):
         raise TypeError(f"series must map names to values, got {type(series).__name__}")
-    width_in = 2.5 + 0.45 * len(groups) * max(1, len(series))
+    width_in = min(COLUMN_IN, 2.5 + 0.45 * len(groups) * max(1, len(series)))
+    own = ax is None
     fig, ax = (
-        (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width_in, 3.6))
+        plt.subplots(figsize=(width_in, 3.6), layout="constrained")
+        if own
+        else (ax.figure, ax)
     )
     width = 0.8 / max(1, len(series))
     pos = np.arange(len(groups))
@@ -227,7 +278,14 @@ def grouped_bars(
                 f"series {name!r} has {len(vals)} values for {len(groups)} groups"
             )
         v = np.asarray(vals, dtype=float) * (100 if percent else 1)
-        bars = ax.bar(pos + (i - (len(series) - 1) / 2) * width, v, width, label=name)
+        bars = ax.bar(
+            pos + (i - (len(series) - 1) / 2) * width,
+            v,
+            width,
+            label=name,
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="white",
+        )
         ax.bar_label(bars, fmt="%.1f" if percent else "%.3f", fontsize=7)
     ax.set_xticks(pos, [_wrap(str(g), ax, len(groups)) for g in groups])
     ax.set_ylabel(ylabel)
@@ -235,6 +293,8 @@ def grouped_bars(
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title)
+    if own:
+        shared_legend(fig, [ax])
     return fig
 
 

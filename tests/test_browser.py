@@ -6,7 +6,8 @@ Opt-in (marker ``browser``, deselected by default): ``make browser`` builds the 
 
 * no cell shows an error, a traceback or an error on stderr;
 * every image has loaded (``naturalWidth > 0``), chapters have figures, and every figure
-  a cell draws has a caption;
+  a cell draws has a caption, is numbered within its chapter and is shown at no less than
+  90% of the width it was drawn at;
 * math is typeset by MathJax (served with the book, not from a CDN), without TeX errors;
 * a chapter that shows a widget embeds the widget state, every widget view refers to it,
   the widgets are drawn by JavaScript served with the book, and each moves: a slider
@@ -282,6 +283,19 @@ def test_rendered_page(page, site, browser, screenshots):
         ]
         if chapter and number and not number.startswith(f"Fig. {int(chapter[1])}."):
             problems.append(f"figure numbered {number!r}, not within its chapter")
+    # ... and shown at the size it is drawn (at 1280 px, the text column is 684 px): a
+    # figure drawn wider is shrunk, its labels with it (plotting.COLUMN_IN)
+    shrunk = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.cell_output img'))
+            .filter(i => i.offsetParent !== null && !i.closest('.jupyter-widgets')
+                         && i.naturalWidth > 0)
+            .map(i => [i.clientWidth / i.naturalWidth, i.naturalWidth,
+                       ((i.closest('figure') || {}).innerText || '').trim().slice(0, 50)]);""")
+    problems += [
+        f"figure shown at {r:.0%} of its drawn width ({w} px): {cap!r}"
+        for r, w, cap in shrunk
+        if r < 0.9
+    ]
 
     # 3. Math: every math element typeset by the local MathJax, with no TeX error.
     n_math = browser.execute_script("return document.querySelectorAll('.math').length")

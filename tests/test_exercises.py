@@ -6,6 +6,7 @@ cannot rot when the library changes."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -57,13 +58,46 @@ def test_chapter_ends_with_exercises_and_a_coding_solution(py):
     assert any(CODE.search(b) for b in blocks), f"{py.name}: no coding solution"
 
 
-@pytest.mark.parametrize("name,code", solutions(), ids=[n for n, _ in solutions()])
-def test_solution_runs(name, code):
+# All solutions run in one process (each in a fresh namespace, the random generators
+# reset as a new process has them): one import of torch and the data instead of one per
+# solution. The runner records each solution's traceback; a test reads its own.
+RUNNER = """
+import json, random, sys, traceback
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import torch
+first_seed = torch.initial_seed()
+out = {}
+for name, code in json.load(open(sys.argv[1])):
+    torch.manual_seed(first_seed)
+    random.seed(0)
+    try:
+        exec(compile(code, name, "exec"), {"__name__": "__main__"})
+        out[name] = None
+    except BaseException:
+        out[name] = traceback.format_exc()[-3000:]
+    plt.close("all")
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def solution_errors(tmp_path_factory) -> dict[str, str | None]:
+    folder = tmp_path_factory.mktemp("solutions")
+    (folder / "in.json").write_text(json.dumps(solutions()))
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", RUNNER, folder / "in.json", folder / "out.json"],
         cwd=ROOT / "book",
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
-    assert done.returncode == 0, f"{name} failed:\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"the solutions' runner failed:\n{done.stderr[-3000:]}"
+    return json.loads((folder / "out.json").read_text())
+
+
+@pytest.mark.parametrize("name", [n for n, _ in solutions()])
+def test_solution_runs(name, solution_errors):
+    assert name in solution_errors, f"{name} did not run"
+    assert solution_errors[name] is None, f"{name} failed:\n{solution_errors[name]}"

@@ -31,9 +31,11 @@ _INVERT_R = {
     **store.defaults(robust_dataset, "batch_size"),
 }
 _INVERT_NR = dict(_INVERT_R)
+# 20 steps, not 40: on 2,000 training digits the standard CNN takes 88.5% of them to
+# their target t, against 89.0% with 40 steps (87.8% with 10), in half the time.
 _RELABEL = {
     "eps": 3.0,
-    "steps": 40,
+    "steps": 20,
     **store.defaults(relabelled_dataset, "alpha", "batch_size"),
 }
 # The version of the constructions' algorithms, stored in every recipe: bump it when a
