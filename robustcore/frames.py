@@ -10,6 +10,8 @@ every change, are in :mod:`robustcore.widgets`.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Mapping
 
@@ -28,15 +30,23 @@ def _png(fig, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+def _img(png: bytes, alt: str) -> str:
+    """An HTML <img> of PNG bytes, described by ``alt``."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
 def frame_viewer(
     frames: Mapping[str, list[bytes]],
     labels: list[str],
     description: str = "",
     index: int = 0,
+    alt: Mapping[str, list[str]] | None = None,
 ):
     """Precomputed pictures a reader flips through without a kernel: a toggle over the
     keys of ``frames``, a slider over ``labels`` (one PNG per label in each list),
-    starting at label ``index``.
+    starting at label ``index``. ``alt`` holds what each picture shows, in words (one
+    text per PNG, keyed as ``frames``); by default its key and label.
 
     The controls drive the pictures through links made in the browser (``jslink`` to
     a ``Stack``'s selected index), so the rendered page, whose widgets have no kernel
@@ -51,14 +61,24 @@ def frame_viewer(
             f"each list of frames must hold one PNG per label ({len(labels)} labels)"
         )
     index = checks.integer(index, "index", 0, len(labels) - 1)
+    if alt is None:
+        alt = {
+            k: [f"{k}, {description} {lab}".strip() for lab in labels] for k in frames
+        }
+    if not isinstance(alt, Mapping) or any(
+        len(alt.get(k, ())) != len(labels) for k in frames
+    ):
+        raise ValueError("alt must hold one text per picture of each key of frames")
     pick = W.ToggleButtons(options=list(frames))
     slider = W.SelectionSlider(
         options=list(labels), index=index, description=description
     )
     stacks = []
-    for pngs in frames.values():
+    for key, pngs in frames.items():
+        # an <img> with its alt text: ipywidgets' Image widget has no alt attribute
         stack = W.Stack(
-            [W.Image(value=p, format="png") for p in pngs], selected_index=index
+            [W.HTML(_img(p, text)) for p, text in zip(pngs, alt[key])],
+            selected_index=index,
         )
         W.jslink((slider, "index"), (stack, "selected_index"))
         stacks.append(stack)
@@ -97,19 +117,18 @@ def eps_frames(
         raise ValueError(f"eps must be a non-empty list of numbers >= 0, got {eps!r}")
     if start is not None and start not in eps:
         raise ValueError(f"start must be one of eps {eps}, got {start!r}")
-    frames = {
-        name: [
-            _png(
-                plot_attack_one(
-                    x, y, attack_one(m, x, y, e, norm=norm, steps=steps), f"{name}"
-                )
-            )
-            for e in eps
+    frames, alt = {}, {}
+    for name, m in models.items():
+        found = [attack_one(m, x, y, e, norm=norm, steps=steps) for e in eps]
+        frames[name] = [_png(plot_attack_one(x, y, r, f"{name}")) for r in found]
+        alt[name] = [
+            f"{name}, PGD at ε = {e:g}: the digit {y} is read as {r['clean_pred']} "
+            f"({r['clean_prob']:.0%}); attacked, as {r['pred']} ({r['prob']:.0%}), "
+            f"{'right' if r['pred'] == y else 'wrong'}; beside it the perturbation"
+            for e, r in zip(eps, found)
         ]
-        for name, m in models.items()
-    }
     first = 0 if start is None else list(eps).index(start)
-    return frame_viewer(frames, [f"{e:g}" for e in eps], "ε", first)
+    return frame_viewer(frames, [f"{e:g}" for e in eps], "ε", first, alt)
 
 
 def one_pixel_frames(
@@ -126,11 +145,19 @@ def one_pixel_frames(
     if not isinstance(found, Mapping) or set(found) - set(models) or not found:
         raise ValueError("found must map names of models to their one-pixel results")
     digits = checks.integer(digits, "digits", 1, len(x))
-    frames = {}
+    frames, alt = {}, {}
     for name, r in found.items():
         p_clean = train.predict(models[name], x[:digits]).softmax(1)
+        rows = [one_pixel_row(r, i, p_clean[i]) for i in range(digits)]
         frames[name] = [
-            _png(plot_one_pixel(x[i], int(y[i]), one_pixel_row(r, i, p_clean[i]), name))
-            for i in range(digits)
+            _png(plot_one_pixel(x[i], int(y[i]), row, name))
+            for i, row in enumerate(rows)
         ]
-    return frame_viewer(frames, [str(i) for i in range(digits)], "digit")
+        alt[name] = [
+            f"{name}, digit {i} (a {int(y[i])}): read as {row['clean_pred']} "
+            f"({row['clean_prob']:.0%}); with {len(row['candidates'])} pixels changed "
+            f"(circled), as {row['pred']} ({row['prob']:.0%}), "
+            f"{'wrong' if row['pred'] != int(y[i]) else 'right'}"
+            for i, row in enumerate(rows)
+        ]
+    return frame_viewer(frames, [str(i) for i in range(digits)], "digit", 0, alt)

@@ -271,9 +271,7 @@ def test_rendered_page(page, site, browser, screenshots):
     figures = browser.execute_script("""
         return Array.from(document.querySelectorAll('figure')).map(f => [
             (f.querySelector('.caption-number') || {textContent: ''}).textContent.trim(),
-            Array.from(f.querySelectorAll('img'))
-                .filter(i => !i.closest('.jupyter-widgets'))  // a widget's frames: no alt
-                .map(i => i.getAttribute('alt') || '')]);""")
+            Array.from(f.querySelectorAll('img')).map(i => i.getAttribute('alt') || '')]);""")
     chapter = re.match(r"book/(\d\d)_", page)
     for number, alts in figures:
         problems += [
@@ -369,6 +367,15 @@ def test_rendered_page(page, site, browser, screenshots):
         if not drawn:
             problems.append("widgets not drawn: no .jupyter-widgets element")
         problems += _widgets_move(browser)
+        # ... and their pictures are described in words (robustcore.frames' alt texts)
+        alts = browser.execute_script("""
+            return Array.from(document.querySelectorAll('.jupyter-widgets img'))
+                .map(i => i.getAttribute('alt') || '');""")
+        problems += [
+            f"widget picture described by a path or not at all: {a!r}"
+            for a in alts
+            if not a or re.search(r"(^\.\./|_images/|\.(png|jpe?g|svg|gif)$)", a)
+        ]
 
     # 5. Colab launch links point at notebooks of this repository that exist.
     repo = re.sub(r"^https://github\.com/|\.git$|/$", "", CONFIG["repository"]["url"])

@@ -1,3 +1,6 @@
+import base64
+import re
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -76,6 +79,11 @@ def test_eps_slider_builds(trained_mlp, mnist_test):
         widgets.eps_slider({}, x[:5], y[:5])
 
 
+def _png(frame) -> bytes:
+    """The PNG bytes of a frame (an HTML <img> with a data URI)."""
+    return base64.b64decode(re.search(r"base64,([^\"]+)\"", frame.value)[1])
+
+
 def test_eps_frames_link_the_controls_to_the_pictures_in_the_browser(
     trained_mlp, mnist_test
 ):
@@ -94,9 +102,11 @@ def test_eps_frames_link_the_controls_to_the_pictures_in_the_browser(
     assert slider.options == ("0", "0.1", "0.3") and slider.index == 1
     for inner in outer.children:
         assert inner.selected_index == 1 and len(inner.children) == 3
-        assert all(bytes(i.value)[:4] == b"\x89PNG" for i in inner.children)
-    clean, attacked = (outer.children[0].children[k].value for k in (0, 2))
-    assert bytes(clean) != bytes(attacked)  # ε = 0 and ε = 0.3 differ
+        assert all(_png(i)[:4] == b"\x89PNG" for i in inner.children)
+    clean, attacked = (outer.children[0].children[k] for k in (0, 2))
+    assert _png(clean) != _png(attacked)  # ε = 0 and ε = 0.3 differ
+    alt = re.search(r'alt="([^"]+)"', attacked.value)[1]  # the picture in words
+    assert alt.startswith(f"a, PGD at ε = 0.3: the digit {int(y[0])} is read as")
     links = [
         w
         for w in list(W.Widget.widgets.values())
@@ -184,6 +194,16 @@ MISUSE = (
                 TypeError,
                 "unit must be a string",
             ),
+            "shared_legend:not-a-figure": (
+                lambda: plotting.shared_legend(None, []),
+                TypeError,
+                "fig must be a matplotlib Figure",
+            ),
+            "shared_legend:no-labels": (
+                lambda: plotting.shared_legend(*plt.subplots(1, 2)),
+                ValueError,
+                "axes have no labelled artists",
+            ),
             "overlapping_labels:not-a-figure": (
                 lambda: plotting.overlapping_labels(None),
                 TypeError,
@@ -263,6 +283,11 @@ MISUSE = (
                 lambda: frames.frame_viewer({"a": [b"png"]}, ["0"], index=3),
                 ValueError,
                 "index",
+            ),
+            "frame_viewer:alt": (
+                lambda: frames.frame_viewer({"a": [b"png"]}, ["0"], alt={"a": []}),
+                ValueError,
+                "alt must hold one text per picture",
             ),
             "eps_frames:eps": (
                 lambda: frames.eps_frames({"m": M}, X[0], 0, [-0.1]),
@@ -448,4 +473,23 @@ def test_grouped_bars_wraps_long_group_names_so_none_overlap():
         groups, {"a": [0.5] * 5, "b": [0.7] * 5}, title="AURRA of each model"
     )
     assert plotting.overlapping_labels(fig) == []
+    plt.close(fig)
+
+
+def test_shared_legend_is_one_legend_below_the_axes():
+    """The axes' own legends go; one figure legend holds each label once, below the
+    data (outside every axes), and the figure keeps its width."""
+    fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_IN, 3))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="a")
+        ax.plot([0, 1], [1, 0], label="b")
+        ax.legend()
+    plotting.shared_legend(fig, axes)
+    assert all(ax.get_legend() is None for ax in axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["a", "b"]
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    assert all(box.y1 <= ax.get_window_extent().y0 for ax in axes)
+    assert fig.get_figwidth() == plotting.COLUMN_IN
     plt.close(fig)
