@@ -49,10 +49,15 @@ if "google.colab" in sys.modules:
 # %% tags=["hide-input"]
 # %matplotlib inline
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
+
+from robustcore import plotting
+
+plotting.use_style()  # the book's one look for every figure
 
 here = Path.cwd()
 root = here.parent if (here / "intro.md").is_file() else here
@@ -200,9 +205,12 @@ if bench is not None:
 
 # %% mystnb={"figure": {"caption": "Every benchmark's ratio to the reference measured in the same run; the dotted line is parity."}} tags=["hide-input"]
 if ratios:
-    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * len(ratios)))
+    fig, ax = plt.subplots(
+        figsize=(plotting.COLUMN_IN, 0.5 + 0.45 * len(ratios)), layout="constrained"
+    )
     names = list(ratios)
-    ax.barh(names, [ratios[n] for n in names], color="tab:blue")
+    wrapped = ["\n".join(textwrap.wrap(n, 34)) for n in names]  # labels fit the column
+    ax.barh(wrapped, [ratios[n] for n in names], color="tab:blue")
     ax.axvline(1.0, color="grey", ls=":", lw=1)
     for i, n in enumerate(names):
         ax.text(ratios[n], i, f" {ratios[n]:.2f}", va="center", fontsize=8)
