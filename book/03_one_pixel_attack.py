@@ -748,7 +748,7 @@ claims.report(
 
 # %% mystnb={"figure": {"caption": "The share of digits fooled by five pixels (untargeted) against the generations of the search, per model."}} tags=["hide-input"]
 gens = BUDGET["generations"]
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
+fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
 for i, name in enumerate(nets):
     ax.plot(
         range(gens + 1),
@@ -761,7 +761,7 @@ ax.set_xlabel("generation")
 ax.set_ylabel("fooled (%)")
 ax.set_title("5 pixels, untargeted: success against generations")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+plotting.shared_legend(fig, [ax])
 plt.show()
 
 # %% tags=["remove-cell"]

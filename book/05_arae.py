@@ -622,7 +622,7 @@ caption = (
 )
 display(Markdown(tables.markdown(header, rows, caption)))
 
-# %% mystnb={"figure": {"caption": "AUROC of every seed (one dot each) of the plain autoencoder, the DAE and the ARAE on each split; the lines are the one-class SVM and PCA baselines on the same split."}} tags=["hide-input"]
+# %% mystnb={"figure": {"caption": "AUROC of every seed (one dot each) of the plain autoencoder, the DAE and the ARAE on each split; the lines are the one-class SVM and PCA baselines on the same split; the axis spans the AUROCs shown, not 0 to 1."}} tags=["hide-input"]
 fig, ax = plt.subplots(
     figsize=(min(plotting.COLUMN_IN, 1.6 * len(TASKS) + 2.5), 3.4), layout="constrained"
 )
@@ -930,15 +930,15 @@ claims.report(
 # The same two models (normal class 8, protocol 2) over the whole test split.
 
 # %% mystnb={"figure": {"caption": "ROC curves of the DAE and the ARAE under protocol 2 for the normal class of the figure above."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(4.6, 4.2))
-for m, color in zip(METHODS, ("tab:gray", "tab:blue")):
+fig, ax = plt.subplots(figsize=(4.6, 4.6), layout="constrained")
+for m, color, ls in zip(METHODS, ("tab:gray", "tab:blue"), ("--", "-")):
     fpr, tpr = novelty.roc(s2[C8, m], p2[C8].y_test)
-    ax.plot(fpr, tpr, color=color, label=f"{NAMES[m]} (AUROC {auc2[C8, m]:.3f})")
+    ax.plot(fpr, tpr, ls, color=color, label=f"{NAMES[m]} (AUROC {auc2[C8, m]:.3f})")
 ax.plot([0, 1], [0, 1], ls=":", color="black", lw=0.8)
 ax.set_xlabel("false-positive rate (normal flagged)")
 ax.set_ylabel("true-positive rate (anomaly flagged)")
 ax.set_title(f"Protocol 2, normal class {C8}")
-ax.legend(fontsize=8, loc="lower right")
+plotting.shared_legend(fig, [ax])
 ax.grid(alpha=0.3)
 plt.show()
 
@@ -1024,13 +1024,14 @@ for m in METHODS:
                 moved = float(novelty.latent_distance(ae, x8, adv).mean())
             shift[m, a, e] = moved / scale[m]
 # %% mystnb={"figure": {"caption": "How far an L\u221e attack of growing \u03b5 moves the latent code of a normal digit, relative to the distance between two normal digits, for the DAE and the ARAE under two attacks; the dotted line is the training \u03b5."}} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(4.8, 3.4))
-for m, color in zip(METHODS, ("tab:gray", "tab:blue")):
-    for a, style in zip(ATTACKS, ("o-", "s--")):
+fig, ax = plt.subplots(figsize=(5.4, 4.0), layout="constrained")
+for j, (m, color) in enumerate(zip(METHODS, ("tab:gray", "tab:blue"))):
+    for a, ls in zip(ATTACKS, ("-", "--")):  # the method: colour and marker
         ax.plot(
             EPS,
             [shift[m, a, e] for e in EPS],
-            style,
+            ls,
+            marker=plotting.MARKERS[j],
             color=color,
             label=f"{NAMES[m]}, {a}",
         )
@@ -1038,7 +1039,7 @@ ax.axvline(0.2, ls=":", color="black", lw=0.8)
 ax.set_xlabel("attack ε (L∞)")
 ax.set_ylabel("latent shift / distance between two 8s")
 ax.set_title("How far an attack moves the latent code")
-ax.legend(fontsize=7)
+plotting.shared_legend(fig, [ax])
 ax.grid(alpha=0.3)
 plt.show()
 
