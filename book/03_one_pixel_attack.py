@@ -927,7 +927,7 @@ checks("03")  # every claim of the chapter with its evidence, in one collapsed b
 # x, y = x[:20], y[:20]
 # net = zoo.load("mnist-cnn-std", progress=False)
 # g = torch.Generator().manual_seed(0)
-# queries, fooled = 150 * 31, torch.zeros(len(y), dtype=torch.bool)
+# queries, fooled = 100 * 31, torch.zeros(len(y), dtype=torch.bool)  # the quick budget
 # for i in range(len(y)):
 #     rows, cols = torch.randint(0, 28, (2, queries), generator=g)
 #     vals = torch.rand(queries, generator=g)
