@@ -19,7 +19,8 @@ from matplotlib.font_manager import FontProperties
 from torchvision.utils import make_grid
 
 from . import checks
-from .style import COLUMN_IN, HATCHES, MARKERS, STYLE, use_style  # noqa: F401 (re-exported)
+# re-exported: chapters call plotting.use_style(), plotting.COLUMN_IN
+from .style import COLUMN_IN, HATCHES, MARKERS, STYLE, use_style  # noqa: F401
 
 
 def _wrap(label: str, ax, n: int) -> str:
