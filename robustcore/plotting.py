@@ -19,6 +19,7 @@ from matplotlib.font_manager import FontProperties
 from torchvision.utils import make_grid
 
 from . import checks
+
 # re-exported: chapters call plotting.use_style(), plotting.COLUMN_IN
 from .style import COLUMN_IN, HATCHES, MARKERS, STYLE, use_style  # noqa: F401
 
