@@ -8,8 +8,9 @@ happened to be drawn.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -92,6 +93,40 @@ def from_rate(rate: float, n: int) -> Estimate:
             f"rate must be a count over n={n} items, got {rate!r} (× n = {rate * n:g})"
         )
     return wilson(k, n)
+
+
+def against(estimate: Estimate, p0: float, alternative: str = "two-sided") -> float:
+    """Exact binomial p-value of a measured rate (``estimate``: a count over its n)
+    against a published rate ``p0`` in [0, 1]; ``alternative`` is ``"two-sided"``,
+    ``"less"`` (ours below p0) or ``"greater"`` (ours above p0). A family of such
+    comparisons goes through ``holm``."""
+    if not isinstance(estimate, Estimate):
+        raise TypeError(f"estimate must be a stats.Estimate, got {type(estimate)!r}")
+    p0 = checks.number(p0, "p0", 0.0, 1.0)
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValueError(
+            f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}"
+        )
+    k = round(estimate.value * estimate.n)
+    return float(sps.binomtest(k, estimate.n, p0, alternative=alternative).pvalue)
+
+
+def against_family(
+    ours: Mapping[Any, Estimate],
+    published: Mapping[Any, float],
+    alternative: str = "two-sided",
+) -> dict[Any, float]:
+    """Holm-adjusted p-values of a family of comparisons with published rates: for each
+    key of ``ours``, ``against(ours[k], published[k], alternative)``, Holm-corrected
+    across the family (the same keys in both)."""
+    if set(ours) != set(published) or not ours:
+        raise ValueError(
+            "ours and published must have the same non-empty keys, got "
+            f"{sorted(map(str, ours))} and {sorted(map(str, published))}"
+        )
+    keys = list(ours)
+    raw = [against(ours[k], published[k], alternative) for k in keys]
+    return dict(zip(keys, (float(p) for p in holm(raw))))
 
 
 def _bootstrap(

@@ -156,6 +156,31 @@ MISUSE = cases(
             ValueError,
             "same images",
         ),
+        "against:not-an-estimate": (
+            lambda: stats.against(0.9, 0.5),
+            TypeError,
+            "estimate must be a stats.Estimate",
+        ),
+        "against:p0": (
+            lambda: stats.against(stats.wilson(5, 10), 1.5),
+            ValueError,
+            "p0 must be",
+        ),
+        "against:alternative": (
+            lambda: stats.against(stats.wilson(5, 10), 0.5, alternative="both"),
+            ValueError,
+            "alternative must be",
+        ),
+        "against_family:keys": (
+            lambda: stats.against_family({"a": stats.wilson(5, 10)}, {"b": 0.5}),
+            ValueError,
+            "ours and published must have the same non-empty keys",
+        ),
+        "against_family:empty": (
+            lambda: stats.against_family({}, {}),
+            ValueError,
+            "same non-empty keys",
+        ),
         "difference:not-0-1": (
             lambda: stats.difference(np.ones(3) * 2, np.ones(3)),
             ValueError,
@@ -177,6 +202,30 @@ def test_holm_by_hand_and_against_bonferroni():
     assert stats.holm([0.6, 0.9]).tolist() == [1.0, 1.0]  # monotone, capped
     with pytest.raises(ValueError, match="pvalues must be"):
         stats.holm([0.1, 1.5])
+
+
+def test_against_a_published_rate_is_the_exact_binomial_test():
+    """All 10 of 10 against 0.5: two-sided 2 × 0.5¹⁰; one-sided 0.5¹⁰ one way, 1 the
+    other; a rate equal to p0 is no evidence against it."""
+    ten = stats.wilson(10, 10)
+    assert stats.against(ten, 0.5) == pytest.approx(2 * 0.5**10)
+    assert stats.against(ten, 0.5, "greater") == pytest.approx(0.5**10)
+    assert stats.against(ten, 0.5, "less") == pytest.approx(1.0)
+    assert stats.against(stats.wilson(50, 100), 0.5) == pytest.approx(1.0)
+    # a rate from train.evaluate (a float count over n) is tested on its count
+    assert stats.against(stats.from_rate(0.3, 10), 0.3) == pytest.approx(1.0)
+
+
+def test_a_family_of_comparisons_is_holm_corrected():
+    ours = {"a": stats.wilson(10, 10), "b": stats.wilson(5, 10)}
+    pub = {"a": 0.5, "b": 0.5}
+    raw = [stats.against(ours[k], pub[k]) for k in ours]
+    adjusted = stats.against_family(ours, pub)
+    assert list(adjusted) == ["a", "b"]
+    np.testing.assert_allclose(list(adjusted.values()), stats.holm(raw))
+    assert adjusted["a"] == pytest.approx(2 * 2 * 0.5**10)  # the smaller p, × 2
+    one_sided = stats.against_family(ours, pub, alternative="greater")
+    assert one_sided["a"] < adjusted["a"]
 
 
 def test_mcnemar_is_the_binomial_test_on_discordant_pairs():
