@@ -276,3 +276,30 @@ def test_bad_input_names_the_argument(digits):
             ibp={"eps": 0.1},
             progress=False,
         )
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [
+        nn.Conv2d(1, 4, 4, stride=2, padding=1),  # the SmallCNN's
+        nn.Conv2d(2, 4, 3, stride=2, padding=0),  # 9 → 4: an output padding of 0
+        nn.Conv2d(2, 4, 3, stride=3, padding=1, dilation=2),  # ... and of 2
+        nn.Conv2d(4, 4, 3, padding=1, groups=2),
+        nn.Conv2d(2, 4, 3, padding="same"),  # the autograd path
+    ],
+    ids=["small-cnn", "stride-2", "dilated", "groups", "same"],
+)
+def test_a_forms_pull_back_through_a_conv_is_its_vector_jacobian_product(conv):
+    """``Λ ↦ Λ L`` by the transposed convolution equals autograd's product, on input
+    sizes that leave rows over (the transposed map needs an output padding)."""
+    torch.manual_seed(0)
+    in_shape = (conv.in_channels, 9, 9)
+    step = network.Affine(
+        conv, in_shape, tuple(conv(torch.zeros(1, *in_shape)).shape[1:])
+    )
+    lam = torch.randn(2, 3, *step.out_shape)
+    z = torch.zeros(6, *in_shape, requires_grad=True)
+    (want,) = torch.autograd.grad(conv(z), z, lam.reshape(6, *step.out_shape))
+    got = step.pull_back(lam)
+    assert got.shape == (2, 3, *in_shape)
+    torch.testing.assert_close(got, want.reshape(2, 3, *in_shape))

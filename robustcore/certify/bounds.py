@@ -88,7 +88,7 @@ def _back(
     for i in range(len(steps) - 1, -1, -1):
         step = steps[i]
         if isinstance(step, Affine):
-            bias = bias + (lam * step.offset()).flatten(2).sum(-1)
+            bias = bias + lam.flatten(2) @ step.offset().flatten()
             lam = step.pull_back(lam)
             continue
         l, u = (t.unsqueeze(1) for t in pre[i])
@@ -97,12 +97,18 @@ def _back(
         # below an unstable ReLU: the line of slope 1 or 0, whichever is closer
         down = torch.where(unstable, (u > -l).to(lam.dtype), (l >= 0).to(lam.dtype))
         cut = torch.where(unstable, -l * up, torch.zeros_like(up))  # up's intercept
-        pos, neg = lam.clamp(min=0), lam.clamp(max=0)
-        bias = bias + (neg * cut).flatten(2).sum(-1)
-        lam = pos * down + neg * up
-    lo, hi = lo.unsqueeze(1), hi.unsqueeze(1)
-    bound = lam.clamp(min=0) * lo + lam.clamp(max=0) * hi
-    return bound.flatten(2).sum(-1) + bias
+        pos = lam.clamp(min=0)
+        neg = lam - pos
+        bias = bias + _dot(neg, cut)
+        lam = pos.mul_(down).addcmul_(neg, up)
+    pos = lam.clamp(min=0)
+    return _dot(pos, lo.unsqueeze(1)) + _dot(lam - pos, hi.unsqueeze(1)) + bias
+
+
+def _dot(forms: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Each form (N, S, *shape) applied to its image's vector v (N, 1, *shape): (N, S),
+    as a batched matrix product (no (N, S, *shape) temporary)."""
+    return (forms.flatten(2) @ v.flatten(2).transpose(1, 2)).squeeze(-1)
 
 
 def _chunked_back(steps, lam, pre, lo, hi) -> torch.Tensor:

@@ -64,8 +64,29 @@ class Affine:
     def pull_back(self, lam: torch.Tensor) -> torch.Tensor:
         """``Λ L`` for linear forms Λ (N, S, *out_shape) → (N, S, *in_shape)."""
         n, s = lam.shape[:2]
-        if isinstance(self.layer, nn.Linear):
-            return lam @ self.layer.weight
+        m = self.layer
+        if isinstance(m, nn.Linear):
+            return lam @ m.weight
+        if isinstance(m, nn.Flatten):
+            return lam.reshape(n, s, *self.in_shape)
+        if isinstance(m, nn.Conv2d) and not isinstance(m.padding, str):
+            # the transposed convolution, without the forward pass autograd would need
+            flat = lam.reshape(n * s, *self.out_shape)
+            extra = [
+                size - ((out - 1) * st - 2 * pad + dil * (k - 1) + 1)
+                for size, out, st, pad, dil, k in zip(
+                    self.in_shape[1:],
+                    self.out_shape[1:],
+                    m.stride,
+                    m.padding,
+                    m.dilation,
+                    m.kernel_size,
+                )
+            ]
+            g = F.conv_transpose2d(
+                flat, m.weight, None, m.stride, m.padding, extra, m.groups, m.dilation
+            )
+            return g.reshape(n, s, *self.in_shape)
         # The transpose of any affine layer is its vector-Jacobian product at any point;
         # one backward pass over the N·S forms, with no per-layer transpose formulas.
         z = torch.zeros(
