@@ -156,10 +156,9 @@ for name, key in MLPS.items():
     h["CROWN"] = certify.certified(net, x, y, EPS_MLP, method="crown")
     # the exact answer, by MILP where the attacks and the bounds disagree
     open_ = h["PGD"] & h["AutoAttack"] & ~(h["IBP"] | h["CROWN"])
+    milp = {"time_limit": MILP_SECONDS, "name": f"milp-{key}"}  # name: resumable
     verdicts[name] = (
-        certify.verify(net, x[open_], y[open_], EPS_MLP, time_limit=MILP_SECONDS)
-        if open_.any()
-        else []
+        certify.verify(net, x[open_], y[open_], EPS_MLP, **milp) if open_.any() else []
     )
     status = [v.status for v in verdicts[name]]
     h["exact"] = h["IBP"] | h["CROWN"]
@@ -369,7 +368,8 @@ for name, key in CNNS.items():
         }
         h["IBP"] = certify.certified(net, xc, yc, eps, method="ibp")
         h["CROWN-IBP"] = certify.certified(net, xc, yc, eps, method="crown-ibp")
-        h["CROWN"] = certify.certified(net, xc[:N_CROWN], yc[:N_CROWN], eps)
+        crown = f"crown-{key}-{eps:g}"  # resumable: kept 50 digits at a time
+        h["CROWN"] = certify.certified(net, xc[:N_CROWN], yc[:N_CROWN], eps, name=crown)
         cnn[name, eps] = h
 
 # %% tags=["hide-input"]

@@ -303,3 +303,35 @@ def test_a_forms_pull_back_through_a_conv_is_its_vector_jacobian_product(conv):
     got = step.pull_back(lam)
     assert got.shape == (2, 3, *in_shape)
     torch.testing.assert_close(got, want.reshape(2, 3, *in_shape))
+
+
+def test_named_verification_is_resumable_and_reads_back_what_it_computed(
+    digits, tmp_path, monkeypatch
+):
+    """With ``name``, MILP verdicts and certificates are kept chunk by chunk: the same
+    verdicts (status, margin, counterexample, seconds) read back without solving again."""
+    from robustcore.certify import milp
+
+    mlp, x, y = digits
+    x, y, eps = x[:12], y[:12], 0.08
+    monkeypatch.setenv("ROBUSTCORE_PROGRESS", str(tmp_path))
+    plain = certify.verify(mlp, x, y, eps, time_limit=20)
+    kept = certify.verify(mlp, x, y, eps, time_limit=20, name="milp-mlp", chunk=5)
+    assert [v.status for v in kept] == [v.status for v in plain]
+    assert {"robust", "counterexample"} <= {v.status for v in kept}
+    assert len(list((tmp_path / "milp-mlp").glob("chunk-*.pt"))) == 3
+    assert [v.margin for v in kept] == pytest.approx([v.margin for v in plain])
+
+    def no_solver(*args, **kwargs):
+        raise AssertionError("the MILP ran again")
+
+    monkeypatch.setattr(milp, "verify_one", no_solver)
+    monkeypatch.setattr(certify, "verify_one", no_solver)
+    again = certify.verify(mlp, x, y, eps, time_limit=20, name="milp-mlp", chunk=5)
+    for a, b in zip(again, kept):
+        assert (a.status, a.margin, a.seconds) == (b.status, b.margin, b.seconds)
+        assert (a.counterexample is None) == (b.counterexample is None)
+        if a.counterexample is not None:
+            assert torch.equal(a.counterexample, b.counterexample)
+    named = certify.certified(mlp, x, y, eps, name="crown-mlp", chunk=5)
+    assert torch.equal(named, certify.certified(mlp, x, y, eps))

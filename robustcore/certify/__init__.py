@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import checks
+from .. import checks, chunks
 from ..attacks import Ball
 from ..utils import eval_mode
 from .bounds import METHODS, lower_bound, margin_spec, relu_bounds
@@ -82,9 +82,24 @@ def certified(
     *,
     method: str = "crown",
     batch_size: int = 64,
+    name: str | None = None,
+    chunk: int = 50,
 ) -> torch.Tensor:
     """Which images are certified robust: every margin bound of :func:`margins` > 0
-    (and the model reads y at x itself). Returns a bool tensor (N,)."""
+    (and the model reads y at x itself). Returns a bool tensor (N,).
+
+    ``name``: resumable, ``chunk`` images at a time, kept under that name in the
+    progress folder (:func:`robustcore.chunks.evaluate`); the verdicts are the same."""
+    if name is not None:
+        return chunks.evaluate(
+            lambda xs, ys: {
+                "certified": certified.unchecked(
+                    model, xs, ys, eps, method=method, batch_size=batch_size
+                )
+            },
+            x, y, name=name, model=model, chunk=chunk,
+            settings={"eps": eps, "method": method},
+        )["certified"]  # fmt: skip
     m = margins.unchecked(model, x, y, eps, method=method, batch_size=batch_size)
     m = m.scatter(1, y.unsqueeze(1), torch.inf)
     return (m > 0).all(1)
@@ -113,6 +128,8 @@ def verify(
     time_limit: float = 60.0,
     method: str = "crown",
     exact_margin: bool = False,
+    name: str | None = None,
+    chunk: int = 20,
 ) -> list[Verdict]:
     """Exact robustness of each image in the L∞ ball (clipped to [0, 1]) by MILP, with
     the neurons' bounds from ``method`` and at most ``time_limit`` seconds per image.
@@ -123,7 +140,26 @@ def verify(
     feasibility question (can it win?), which proves robustness sooner;
     ``exact_margin=True`` also finds the smallest margin of each class the bounds
     leave open.
+
+    ``name``: resumable, ``chunk`` images at a time, kept under that name in the
+    progress folder (:func:`robustcore.chunks.evaluate`); a verdict read back from
+    there is the one computed (its counterexample and seconds included).
     """
+    if name is not None:
+        settings = {"eps": eps, "time_limit": time_limit, "method": method}
+        return _unpack(
+            chunks.evaluate(
+                lambda xs, ys: _pack(
+                    verify.unchecked(
+                        model, xs, ys, eps, time_limit=time_limit, method=method,
+                        exact_margin=exact_margin,
+                    ),
+                    xs,
+                ),
+                x, y, name=name, model=model, chunk=chunk,
+                settings={**settings, "exact_margin": exact_margin},
+            )
+        )  # fmt: skip
     verdicts = []
     with torch.no_grad(), eval_mode(model):
         steps = chain(model, tuple(x.shape[1:]))
@@ -154,6 +190,35 @@ def verify(
                 )
             )
     return verdicts
+
+
+STATUSES = ("robust", "counterexample", "timeout", "boundary")
+
+
+def _pack(verdicts: list[Verdict], x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Verdicts as tensors, one row per image (a chunk's outputs): the status's index
+    in ``STATUSES``, the margin, the seconds and the counterexample (NaN where none)."""
+    cex = torch.full_like(x, torch.nan)
+    for i, v in enumerate(verdicts):
+        if v.counterexample is not None:
+            cex[i] = v.counterexample
+    return {
+        "status": torch.tensor([STATUSES.index(v.status) for v in verdicts]),
+        "margin": torch.tensor([v.margin for v in verdicts], dtype=torch.float64),
+        "seconds": torch.tensor([v.seconds for v in verdicts], dtype=torch.float64),
+        "counterexample": cex,
+    }
+
+
+def _unpack(t: dict[str, torch.Tensor]) -> list[Verdict]:
+    return [
+        Verdict(
+            STATUSES[int(s)], float(m), None if torch.isnan(c).all() else c, float(sec)
+        )
+        for s, m, sec, c in zip(
+            t["status"], t["margin"], t["seconds"], t["counterexample"]
+        )
+    ]
 
 
 __all__ = ["METHODS", "Verdict", "certified", "chain", "ibp_loss", "margins", "verify"]
