@@ -50,10 +50,11 @@ def ibp(
     pre = {}
     for i, step in enumerate(steps[:-1]):
         if isinstance(step, ReLU):
-            l, u = c - r, c + r
+            # in place where a tensor is this loop's own: fewer large allocations
+            l, u = c - r, c.add_(r)
             pre[i] = (l, u)
             l, u = l.clamp(min=0), u.clamp(min=0)
-            c, r = (u + l) / 2, (u - l) / 2
+            c, r = (u + l).mul_(0.5), u.sub_(l).mul_(0.5)
         else:
             c, r = step(c), step.spread(r)
     return pre, c, r
