@@ -674,7 +674,10 @@ glue.numbers(
 #
 # The adversarial columns use MNIST-sized budgets: the paper's L2 ε = 0.25 on CIFAR-10 is a
 # barely visible change on 3×32×32 images; on MNIST the same role is played by L∞ 0.1 or L2 1.0
-# (Chapter 1 shows the accuracy of each model over the whole ε range).
+# (Chapter 1 shows the accuracy of each model over the whole ε range). Every robust accuracy
+# in Table C is an *upper* bound: the share of test digits that PGD did not break. A stronger
+# attack can only lower it (the audit below runs AutoAttack and Square on some of the same
+# digits), and only a certificate bounds it from below (Chapter 6).
 #
 # ### A control: the same change in a random direction
 #
