@@ -201,6 +201,53 @@ def difference(
     return _bootstrap(stat, (a, b), seed, resamples)
 
 
+def _as_runs(hits: torch.Tensor | np.ndarray, name: str) -> np.ndarray:
+    a = hits.cpu().numpy() if isinstance(hits, torch.Tensor) else np.asarray(hits)
+    if a.ndim != 2 or 0 in a.shape:
+        raise ValueError(
+            f"{name} must be a non-empty (S, N) array of 0/1 outcomes, one row per "
+            f"seed, got shape {a.shape}"
+        )
+    return np.stack([_as_bool(row, name) for row in a])
+
+
+def seeds_difference(
+    hits_a: torch.Tensor | np.ndarray,
+    hits_b: torch.Tensor | np.ndarray,
+    *,
+    family: int = 1,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> Estimate:
+    """Mean accuracy over the trained seeds of model a minus that of model b, on the
+    same N images: ``hits_a`` (S_a, N) and ``hits_b`` (S_b, N), one row per seed.
+    A resample draws the images with replacement, one draw for every row (they are
+    clusters shared by all models), and each model's seeds with replacement (unpaired:
+    seed s of a has nothing to do with seed s of b). ``family``: as in
+    :func:`auroc_difference`. With one seed each, only the images are resampled.
+    (Hand-written: scipy's bootstrap resamples one level.)"""
+    a, b = _as_runs(hits_a, "hits_a"), _as_runs(hits_b, "hits_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"hits_a and hits_b must be outcomes on the same images, got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    seed, resamples = checks.seed(seed), checks.integer(resamples, "resamples", 100)
+    alpha = (1 - CONFIDENCE) / checks.integer(family, "family", 1)
+    rng = np.random.default_rng(seed)
+    n = a.shape[1]
+    draw = rng.integers(0, n, (resamples, n))
+    rate_a = a[:, draw].mean(axis=2).T  # (resamples, S_a)
+    rate_b = b[:, draw].mean(axis=2).T
+    rate_a, rate_b = (  # each model's seeds, drawn with replacement
+        np.take_along_axis(r, rng.integers(0, r.shape[1], r.shape), 1)
+        for r in (rate_a, rate_b)
+    )
+    boot = rate_a.mean(1) - rate_b.mean(1)
+    low, high = np.percentile(boot, [50 * alpha, 100 - 50 * alpha])
+    return Estimate(float(a.mean() - b.mean()), n, float(low), float(high))
+
+
 def mcnemar(
     hits_a: torch.Tensor | np.ndarray, hits_b: torch.Tensor | np.ndarray
 ) -> float:

@@ -95,6 +95,21 @@ _classifier(
     {"epochs": 15, "seed": 1},
     "SmallResNet, standard training, seed 1 (independent of mnist-resnet-std)",
 )
+# Chapter 4's seed study (full profile): three trained models per architecture, each
+# the recipe of its first model from another seed.
+for _base, _seeds in (
+    ("mnist-mlp-std", (1, 2)),
+    ("mnist-cnn-std", (1, 2)),
+    ("mnist-resnet-std", (2, 3)),
+):
+    for _seed in _seeds:
+        _classifier(
+            f"{_base}-seed{_seed}",
+            RECIPES[_base]["quick"]["arch"],
+            {**RECIPES[_base]["quick"], "seed": _seed},
+            {**RECIPES[_base]["full"], "seed": _seed},
+            f"{DESCRIPTIONS[_base]}, seed {_seed} (independent of {_base})",
+        )
 _classifier(
     "mnist-cnn-pgd-linf",
     "cnn",

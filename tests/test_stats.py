@@ -181,6 +181,21 @@ MISUSE = cases(
             ValueError,
             "same non-empty keys",
         ),
+        "seeds_difference:1d": (
+            lambda: stats.seeds_difference(np.ones(4), np.ones((2, 4))),
+            ValueError,
+            "hits_a must be a non-empty \\(S, N\\) array",
+        ),
+        "seeds_difference:images": (
+            lambda: stats.seeds_difference(np.ones((2, 4)), np.ones((3, 5))),
+            ValueError,
+            "same images",
+        ),
+        "seeds_difference:not-0-1": (
+            lambda: stats.seeds_difference(np.ones((2, 4)), np.full((2, 4), 0.5)),
+            ValueError,
+            "hits_b must hold only 0/1",
+        ),
         "difference:not-0-1": (
             lambda: stats.difference(np.ones(3) * 2, np.ones(3)),
             ValueError,
@@ -226,6 +241,24 @@ def test_a_family_of_comparisons_is_holm_corrected():
     assert adjusted["a"] == pytest.approx(2 * 2 * 0.5**10)  # the smaller p, × 2
     one_sided = stats.against_family(ours, pub, alternative="greater")
     assert one_sided["a"] < adjusted["a"]
+
+
+def test_a_difference_over_seeds_resamples_images_and_seeds():
+    rng = np.random.default_rng(0)
+    truth = rng.random(400) < 0.7  # which images a model gets right, mostly
+    b = truth[None] & (rng.random((3, 400)) < 0.8)
+    same = np.stack([truth] * 3)  # three seeds that agree
+    e = stats.seeds_difference(same, b)
+    assert e.value == pytest.approx(same.mean() - b.mean()) and e.n == 400
+    assert e.low < e.value < e.high
+    # seeds that disagree (one right everywhere, one nowhere) widen the interval: the
+    # seed variance is in it, not only the draw of images
+    split = np.stack([np.ones(400, bool), np.zeros(400, bool), truth])
+    wide = stats.seeds_difference(split, b)
+    assert wide.high - wide.low > 3 * (e.high - e.low)
+    one = stats.seeds_difference(split[:1], b[:1])  # one seed each: images only
+    assert one.high - one.low < wide.high - wide.low
+    assert stats.seeds_difference(same, b, family=2).low <= e.low  # Bonferroni: wider
 
 
 def test_mcnemar_is_the_binomial_test_on_discordant_pairs():
