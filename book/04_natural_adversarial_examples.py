@@ -1075,18 +1075,20 @@ if N_SEEDS > 1:
 claims = Claims()
 if N_SEEDS > 1:
     claims.report(
-        "over three seeds per architecture, another seed of the filter's architecture is "
-        "less accurate on Digits-A than the MLP and the CNN (each mean difference's "
-        "interval, resampling digits and seeds, above 0; the two held together at 95%)",
+        "over three seeds per architecture, another seed of the filter's "
+        "architecture is less accurate on Digits-A than the MLP and the CNN (each mean "
+        "difference's interval, resampling digits and seeds, above 0; the two held "
+        "together at 95%)",
         all(e.low > 0 for e in over_seeds.values()),
         "; ".join(f"{a} − other ResNets: {e:+.1%}" for a, e in over_seeds.items()),
         key="04-seed-inherits-most-over-seeds",
     )
 else:
     claims.skip(
-        "over three seeds per architecture, another seed of the filter's architecture is "
-        "less accurate on Digits-A than the MLP and the CNN (each mean difference's "
-        "interval, resampling digits and seeds, above 0; the two held together at 95%)",
+        "over three seeds per architecture, another seed of the filter's "
+        "architecture is less accurate on Digits-A than the MLP and the CNN (each mean "
+        "difference's interval, resampling digits and seeds, above 0; the two held "
+        "together at 95%)",
         "the quick profile trains one model per architecture",
         key="04-seed-inherits-most-over-seeds",
     )
