@@ -1,4 +1,4 @@
-"""The classical baselines (PCA, one-class SVM), the seed study and its paired test, and
+"""The baselines (PCA, one-class SVM, Deep SVDD), the seed study and its paired test, and
 the draws of several normal classes: checked on toy problems whose answer is known and
 against scipy / scikit-learn directly."""
 
@@ -148,6 +148,24 @@ def test_holdout_is_a_disjoint_seeded_split():
     assert not torch.equal(baselines.holdout(x, 0.2, 1)[1], out)
 
 
+# ---- Deep SVDD (PyOD) ---------------------------------------------------------------
+
+
+def test_deep_svdd_separates_off_subspace_anomalies_and_leaves_the_global_generators():
+    split = toy_split()
+    np_state, torch_state = np.random.get_state(), torch.get_rng_state()
+    a = baselines.fit_deep_svdd(split.x_train, epochs=3, seed=2)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert all(np.array_equal(u, v) for u, v in zip(np.random.get_state(), np_state))
+    assert baselines.evaluate(a, split)["auroc"] > 0.95
+    assert a.setting == {"epochs": 3.0}
+    same = baselines.fit_deep_svdd(split.x_train, epochs=3, seed=2)
+    other = baselines.fit_deep_svdd(split.x_train, epochs=3, seed=3)
+    s = a.score(split.x_test)
+    assert torch.equal(s, same.score(split.x_test))
+    assert not torch.equal(s, other.score(split.x_test))
+
+
 # ---- paired test and spread -----------------------------------------------------------
 
 
@@ -272,6 +290,16 @@ MISUSE = cases(
             "max_train",
         ),
         "fit_pca:seed": (lambda: baselines.fit_pca(X20, seed=-1), ValueError, "seed"),
+        "fit_deep_svdd:epochs-0": (
+            lambda: baselines.fit_deep_svdd(X20, epochs=0),
+            ValueError,
+            "epochs must be",
+        ),
+        "fit_deep_svdd:x-str": (
+            lambda: baselines.fit_deep_svdd("x"),
+            TypeError,
+            "x_train must be",
+        ),
         "fit_ocsvm:nus-empty": (
             lambda: baselines.fit_ocsvm(X20, nus=()),
             TypeError,

@@ -1,5 +1,6 @@
-"""Classical novelty detectors beside the autoencoders, on the same splits: a one-class
-SVM and PCA reconstruction error (scikit-learn), on flattened pixels.
+"""Reference novelty detectors beside the autoencoders, on the same splits: a one-class
+SVM and PCA reconstruction error (scikit-learn), and Deep SVDD (PyOD), on flattened
+pixels.
 
 Neither sees an anomaly before the test. Their one setting each is chosen without
 labels, on normal images held out from the training images (:func:`holdout`):
@@ -11,6 +12,10 @@ labels, on normal images held out from the training images (:func:`holdout`):
   ``nu`` is the candidate whose false-alarm rate on the held-out normal images (the
   share scored outside the learned region) is nearest ``false_alarm`` (0.05). The score
   is minus the decision function: higher is more novel.
+- **Deep SVDD** (Ruff et al. 2018) — PyOD's: a network that maps the normal images
+  close to one centre, the score the distance to it; PyOD keeps the weights of the epoch
+  with the lowest training loss. Nothing is chosen: PyOD's defaults, ``epochs`` the
+  budget.
 
 Each detector is then refitted on all training images with its chosen setting.
 Images (N, C, H, W) in [0, 1]; scores (N,) float tensors. Same data → same detector.
@@ -48,8 +53,9 @@ def _one_blas_thread(fn: Callable) -> Callable:
     return wrapper
 
 
-BASELINES = ("ocsvm", "pca")
-NAMES = {"ocsvm": "one-class SVM", "pca": "PCA"}
+BASELINES = ("ocsvm", "pca", "deepsvdd")
+NAMES = {"ocsvm": "one-class SVM", "pca": "PCA", "deepsvdd": "Deep SVDD"}
+DSVDD_EPOCHS = 10  # PyOD's default is 100 (the full profile's)
 # Candidate ν of the one-class SVM (an upper bound on the share of training outliers).
 NUS = (0.01, 0.02, 0.05, 0.1, 0.2)
 HOLDOUT = 0.2
@@ -193,15 +199,58 @@ def fit_ocsvm(
     )
 
 
+def fit_deep_svdd(
+    x_train: torch.Tensor,
+    *,
+    epochs: int = DSVDD_EPOCHS,
+    max_train: int | None = None,
+    seed: int = 0,
+) -> Detector:
+    """Deep SVDD as PyOD ships it, trained ``epochs`` (≥ 1) passes on the normal images
+    ``x_train`` (N, C, H, W) in [0, 1] (a seeded subset of ``max_train`` of them).
+    Same data and seed → same detector: PyOD draws from NumPy's and torch's global
+    generators, which are seeded here and restored after. Setting: ``{"epochs"}``."""
+    _check_common(x_train, max_train, seed)
+    epochs = checks.integer(epochs, "epochs", 1)
+    from pyod.models.deep_svdd import DeepSVDD  # imports numba: only when used
+
+    x_train = _subset(x_train, max_train, seed)
+    a = _flat(x_train).astype(np.float32)
+    state = np.random.get_state()
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            np.random.seed(seed)
+            det = DeepSVDD(
+                n_features=a.shape[1], epochs=epochs, random_state=seed, verbose=0
+            ).fit(a)
+    finally:
+        np.random.set_state(state)
+
+    def score(x: torch.Tensor) -> torch.Tensor:
+        flat = _flat(checks.images(x)).astype(np.float32)
+        with torch.no_grad():
+            return torch.from_numpy(det.decision_function(flat)).float()
+
+    return Detector("deepsvdd", score, {"epochs": float(epochs)})
+
+
 def fit_baselines(
-    x_train: torch.Tensor, *, max_train: int | None = None, seed: int = 0
+    x_train: torch.Tensor,
+    *,
+    max_train: int | None = None,
+    deep_svdd_epochs: int = DSVDD_EPOCHS,
+    seed: int = 0,
 ) -> dict[str, Detector]:
-    """Both detectors (:data:`BASELINES`) with their default criteria, fitted on the
-    normal images ``x_train`` (N, C, H, W); ``max_train`` caps the one-class SVM's
-    training images (PCA uses them all)."""
+    """The detectors of :data:`BASELINES` with their default criteria, fitted on the
+    normal images ``x_train`` (N, C, H, W); ``max_train`` caps the one-class SVM's and
+    Deep SVDD's training images (PCA uses them all)."""
     return {
         "ocsvm": fit_ocsvm(x_train, max_train=max_train, seed=seed),
         "pca": fit_pca(x_train, seed=seed),
+        "deepsvdd": fit_deep_svdd(
+            x_train, epochs=deep_svdd_epochs, max_train=max_train, seed=seed
+        ),
     }
 
 
