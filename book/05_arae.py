@@ -806,7 +806,8 @@ claims.check(
     key="05-baselines-beat-chance",
 )
 claims.report(
-    "Deep SVDD detects novel digits better than chance (AUROC above 0.5) on every split",
+    "Deep SVDD detects novel digits better than chance (AUROC above 0.5) on every "
+    "split",
     all(v > 0.5 for k, v in base_all.items() if k[-1] == "deepsvdd"),
     f"lowest {min(v for k, v in base_all.items() if k[-1] == 'deepsvdd'):.3f}",
     key="05-deep-svdd-beats-chance",

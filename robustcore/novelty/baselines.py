@@ -206,8 +206,9 @@ def fit_deep_svdd(
     max_train: int | None = None,
     seed: int = 0,
 ) -> Detector:
-    """Deep SVDD as PyOD ships it, trained ``epochs`` (≥ 1) passes on the normal images
-    ``x_train`` (N, C, H, W) in [0, 1] (a seeded subset of ``max_train`` of them).
+    """Deep SVDD as PyOD ships it, trained ``epochs`` (≥ 1) passes on the normal
+    images ``x_train`` (N, C, H, W) in [0, 1] (a seeded subset of ``max_train`` of
+    them).
     Same data and seed → same detector: PyOD draws from NumPy's and torch's global
     generators, which are seeded here and restored after. Setting: ``{"epochs"}``."""
     _check_common(x_train, max_train, seed)
