@@ -709,7 +709,8 @@ glue.numbers(
 # {glue:md}`claim-04-every-filter-transfers`. The models are not alike on the filter's mistakes:
 # the second ResNet scores {glue:text}`xf_resnet:.0f`% on the filter ResNet's, the CNN
 # {glue:text}`xf_cnn:.0f`%. The claim that the two ResNets are each other's worst case:
-# {glue:md}`claim-04-resnets-worst-case`.
+# {glue:md}`claim-04-resnets-worst-case`; in the committed full run:
+# {glue:md}`claim-full-04-resnets-worst-case`.
 #
 # The controls have Digits-A's size and class mix {glue:md}`claim-04-controls-matched`, and
 # they split the transfer in two. Going from all candidates to Digits-A, the models of *other*
@@ -718,7 +719,8 @@ glue.numbers(
 # loss remains (at most {glue:text}`excess_other_max:.0f` points, and at most
 # {glue:text}`excess_with_max:.0f` if the second ResNet is a referee too); the rest is
 # difficulty that the referee models share. Whether each remainder excludes zero: MLP
-# {glue:md}`claim-04-beyond-difficulty-mlp`, CNN {glue:md}`claim-04-beyond-difficulty-cnn`,
+# {glue:md}`claim-04-beyond-difficulty-mlp` (full run:
+# {glue:md}`claim-full-04-beyond-difficulty-mlp`), CNN {glue:md}`claim-04-beyond-difficulty-cnn`,
 # L∞-robust CNN {glue:md}`claim-04-beyond-difficulty-linf-cnn`, groups CNN
 # {glue:md}`claim-04-beyond-difficulty-groups-cnn`. The ResNet of another seed keeps
 # {glue:text}`excess_same:.0f` points, {glue:text}`share_same:.0f`% of its loss
