@@ -92,12 +92,23 @@ def publish(
     return done
 
 
-def beside(chapter: str, folder: Path | None = None) -> str:
+def beside(chapter: str, folder: Path | None = None, *, fold: bool = True) -> str:
     """Markdown: ``chapter``'s numbers from this run beside its committed full-profile
-    records and the published ones, with where and when the full profile ran."""
+    records and the published ones, with where and when the full profile ran. With
+    ``fold``, a table comes folded (an HTML ``<details>`` block: closed on the page and
+    in Jupyter alike, as the chapters' evidence is); a sentence never is."""
+    if not isinstance(fold, bool):
+        raise TypeError(f"fold must be True or False, got {fold!r}")
     live = [r for r in results.table(chapters=(chapter,)) if r["chapter"] == chapter]
     run = runs(folder).get(chapter)
-    return tables.beside(live, rows(chapter, folder), run)
+    text = tables.beside(live, rows(chapter, folder), run)
+    n = sum(1 for line in text.splitlines() if line.startswith("| ")) - 1
+    if not fold or n < 1:
+        return text
+    return (
+        f"<details>\n<summary>This run beside the full profile: {n} numbers</summary>"
+        f"\n\n{text}\n\n</details>"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,6 +91,12 @@ def test_beside_puts_this_run_next_to_the_full_profile(tmp_path, monkeypatch):
     assert body[1].startswith("| queries | not run here | 4.04e+04")
     assert "cpu (CPU x86_64, 2 cores), finished 2026-11-29, commit abcdef1" in text
     assert "60 min; run with N_IMAGES = 100." in text
+    # folded on the page, the table whole inside; unfolded on request
+    assert text.startswith(
+        "<details>\n<summary>This run beside the full profile: 2 numbers"
+    )
+    assert text.endswith("</details>")
+    assert full_records.beside("03", folder, fold=False) in text
     # a chapter without a committed run says so
     assert "No full-profile run of this chapter" in tables.beside([], [], None)
     # an empty comparison is one sentence, not a table of dashes
@@ -182,6 +188,11 @@ MISUSE = cases(
             lambda: full_records.beside(3),
             TypeError,
             "chapter must be a non-empty string",
+        ),
+        "beside:fold": (
+            lambda: full_records.beside("03", fold="yes"),
+            TypeError,
+            "fold must be True or False",
         ),
         "rows:chapter": (
             lambda: full_records.rows("../x"),
