@@ -702,7 +702,8 @@ for which, ref in MADRY.items():
     pub = references.get(ref).value / 100
     claims.report(
         f"Madry et al.'s {which} accuracy ({pub:.1%}) is consistent with ours "
-        "(exact binomial test, Holm over the 4 comparisons with their model: p ≥ 0.05)",
+        "(exact binomial test, Holm over the 4 comparisons with their model: "
+        "p ≥ 0.05)",
         madry_p[which] >= 0.05,
         f"{ours:.1%}{how}; Holm p = {madry_p[which]:.2g}",
         key={
