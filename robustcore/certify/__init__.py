@@ -146,7 +146,6 @@ def verify(
     there is the one computed (its counterexample and seconds included).
     """
     if name is not None:
-        settings = {"eps": eps, "time_limit": time_limit, "method": method}
         return _unpack(
             chunks.evaluate(
                 lambda xs, ys: _pack(
@@ -157,7 +156,8 @@ def verify(
                     xs,
                 ),
                 x, y, name=name, model=model, chunk=chunk,
-                settings={**settings, "exact_margin": exact_margin},
+                settings={"eps": eps, "time_limit": time_limit, "method": method,
+                          "exact_margin": exact_margin},
             )
         )  # fmt: skip
     verdicts = []
