@@ -39,6 +39,24 @@ def test_inversion_reduces_the_representation_distance_monotonically(tiny):
     assert xr.shape == x.shape and xr.min() >= 0 and xr.max() <= 1
 
 
+@pytest.mark.parametrize("schedule, second", [("cosine", 0.5), ("constant", 1.0)])
+def test_the_schedule_sets_each_step_length(tiny, schedule, second):
+    """Of two steps, the first is ``step_size`` long either way (a run of one step is
+    that first step), the second half of it on the cosine and all of it when constant;
+    images mid-grey, so no pixel is clipped."""
+    model, x, _ = tiny
+    start = torch.full_like(x[:4], 0.5)
+    one, two = (
+        features.invert(
+            model, x[:4], start, steps=k, step_size=0.01, schedule=schedule
+        )[0]
+        for k in (1, 2)
+    )
+    step = lambda a, b: (b - a).flatten(1).norm(dim=1)  # noqa: E731
+    assert step(start, one) == pytest.approx(torch.full((4,), 0.01), rel=1e-3)
+    assert step(one, two) == pytest.approx(torch.full((4,), 0.01 * second), rel=1e-3)
+
+
 def test_starting_points_are_other_images_or_noise(tiny):
     _, x, _ = tiny
     s = features.starting_points(x, "image", seed=1)
@@ -230,6 +248,7 @@ def test_load_constructed_builds_caches_and_never_reuses_other_settings(
         "init": "image",
         "steps": 2,
         "step_size": 0.5,
+        "schedule": "cosine",
         "batch_size": 500,
     }
     monkeypatch.setitem(
@@ -290,7 +309,7 @@ def test_the_slow_quick_datasets_of_chapter_2_are_shipped():
         if r["quick"].get("dataset", "mnist") == "mnist"
         and r["quick"]["kind"] in ("D_R", "D_NR")
     ]
-    assert len(inversions) == 4
+    assert len(inversions) == 6
     for name in inversions:
         assert name in SHIPPED
 
@@ -414,6 +433,16 @@ MISUSE = (
                 ValueError,
                 "batch_size",
             ),
+            "invert:schedule-unknown": (
+                lambda: features.invert(M, X, X, schedule="linear"),
+                ValueError,
+                "schedule must be one of",
+            ),
+            "robust_dataset:schedule-unknown": (
+                lambda: features.robust_dataset(M, X, Y, schedule=None),
+                ValueError,
+                "schedule must be one of",
+            ),
             "starting_points:init-unknown": (
                 lambda: features.starting_points(X, "zeros"),
                 ValueError,
@@ -494,6 +523,17 @@ MISUSE = (
                 lambda: features.build({"kind": "D_R"}),
                 ValueError,
                 "rec is not a",
+            ),
+            "build:no-schedule": (  # a recipe from before the schedule existed
+                lambda: features.build(
+                    {
+                        k: v
+                        for k, v in features.recipe("mnist-d_r", "quick").items()
+                        if k != "schedule"
+                    }
+                ),
+                ValueError,
+                r"no \['schedule'\]",
             ),
             "build:unknown-source": (
                 lambda: features.build(

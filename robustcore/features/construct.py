@@ -23,6 +23,9 @@ from ..utils import progress as progress_bar
 from .dataset import Constructed
 
 INITS = ("image", "noise")
+# how the step size of :func:`invert` moves: decays to 0 on a cosine, or stays fixed
+# (Ilyas et al.'s 1000 normalised steps of 0.1)
+SCHEDULES = ("cosine", "constant")
 # a resumable construction keeps this many batches per chunk (robustcore.chunks): a few
 # minutes of work on a CPU, and the same batches as a construction in one go
 CHUNK_BATCHES = 10
@@ -39,7 +42,9 @@ def representation_distance(
     ).clamp_min(1e-12)
 
 
-def _check_settings(model: Any, steps: Any, step_size: Any, batch_size: Any) -> dict:
+def _check_settings(
+    model: Any, steps: Any, step_size: Any, batch_size: Any, schedule: Any = "cosine"
+) -> dict:
     """The model and the optimiser's settings of :func:`invert`."""
     checks.module(model)
     if not hasattr(model, "features"):
@@ -51,10 +56,13 @@ def _check_settings(model: Any, steps: Any, step_size: Any, batch_size: Any) -> 
         "steps": checks.integer(steps, "steps", 1, 100_000),
         "step_size": checks.number(step_size, "step_size", 0.0, 1_000.0, lo_open=True),
         "batch_size": checks.integer(batch_size, "batch_size", 1),
+        "schedule": checks.choice(schedule, "schedule", SCHEDULES),
     }
 
 
-def _check_invert(model, target, start, steps, step_size, batch_size, **_) -> dict:
+def _check_invert(
+    model, target, start, steps, step_size, batch_size, schedule="cosine", **_
+) -> dict:
     checks.module(model)
     checks.images(target, "target")
     checks.images(start, "start")
@@ -63,7 +71,7 @@ def _check_invert(model, target, start, steps, step_size, batch_size, **_) -> di
             f"start must have the shape of target {tuple(target.shape)}, "
             f"got {tuple(start.shape)}"
         )
-    return _check_settings(model, steps, step_size, batch_size)
+    return _check_settings(model, steps, step_size, batch_size, schedule)
 
 
 @checks.checked(_check_invert)
@@ -75,13 +83,15 @@ def invert(
     steps: int = 200,
     step_size: float = 1.0,
     batch_size: int = 500,
+    schedule: str = "cosine",
     progress: bool = True,
     desc: str = "invert",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Find x_r ∈ [0, 1] with g(x_r) ≈ g(target), starting from ``start``.
 
-    Normalised L2 gradient steps (as Ilyas et al.) whose size decays from ``step_size``
-    to 0 on a cosine schedule, each followed by clipping to [0, 1]. ``target``,
+    Normalised L2 gradient steps (as Ilyas et al.), each followed by clipping to
+    [0, 1]; their size decays from ``step_size`` to 0 on a cosine (``schedule=
+    "cosine"``) or stays ``step_size`` (``"constant"``, the paper's). ``target``,
     ``start``: (N, C, H, W). Returns
     ``(x_r, final_distance (N,), mean_distance_per_step (steps,))``.
     """
@@ -103,7 +113,11 @@ def invert(
                 (grad,) = torch.autograd.grad(dist.sum(), x)
                 curve[k] += dist.detach().sum().cpu()
                 with torch.no_grad():
-                    alpha = step_size * 0.5 * (1 + math.cos(math.pi * k / steps))
+                    alpha = (
+                        step_size * 0.5 * (1 + math.cos(math.pi * k / steps))
+                        if schedule == "cosine"
+                        else step_size
+                    )
                     x = x.detach() - attacks.ascent_step(grad, alpha, "l2")
                     x.clamp_(0, 1)
             with torch.no_grad():
@@ -159,11 +173,12 @@ def _inverted(
     step_size: float,
     seed: int,
     batch_size: int,
+    schedule: str,
     progress: bool,
 ) -> Constructed:
     # checked once here; the steps below run unchecked
     start_args = starting_points.check(x, init, seed)  # x, init, seed
-    settings = _check_settings(model, steps, step_size, batch_size)
+    settings = _check_settings(model, steps, step_size, batch_size, schedule)
     y = checks.model_labels(model, x, y)
     t0 = time.perf_counter()
     start = starting_points.unchecked(**start_args)
@@ -195,6 +210,7 @@ def _inverted(
         "init": init,
         "steps": steps,
         "step_size": step_size,
+        "schedule": schedule,
         "seed": seed,
         "final_distance_mean": float(final.mean()),
         "final_distance_max": float(final.max()),
@@ -214,6 +230,7 @@ def robust_dataset(
     step_size: float = 8.0,
     seed: int = 0,
     batch_size: int = 500,
+    schedule: str = "cosine",
     progress: bool = True,
 ) -> Constructed:
     """D_R: each image of ``x`` rebuilt from the representation of an adversarially
@@ -223,7 +240,17 @@ def robust_dataset(
     optimisation.
     """
     return _inverted(
-        "D_R", robust_model, x, y, init, steps, step_size, seed, batch_size, progress
+        "D_R",
+        robust_model,
+        x,
+        y,
+        init,
+        steps,
+        step_size,
+        seed,
+        batch_size,
+        schedule,
+        progress,
     )
 
 
@@ -237,12 +264,23 @@ def non_robust_dataset(
     step_size: float = 8.0,
     seed: int = 0,
     batch_size: int = 500,
+    schedule: str = "cosine",
     progress: bool = True,
 ) -> Constructed:
     """D_NR: the same inversion, with the same optimiser, from a standard model's
     representation."""
     return _inverted(
-        "D_NR", std_model, x, y, init, steps, step_size, seed, batch_size, progress
+        "D_NR",
+        std_model,
+        x,
+        y,
+        init,
+        steps,
+        step_size,
+        seed,
+        batch_size,
+        schedule,
+        progress,
     )
 
 
