@@ -461,7 +461,8 @@ glue.numbers(
 # robust CNN read the paper-built D_NR as its starts' class?
 # {glue:md}`claim-02-paper-dnr-reads-as-start`.
 #
-# Where the early stop keeps the paper's picture and the converged D_NR does not, "D_NR looks
+# Where the early stop keeps the paper's picture and the D_NR of either full optimiser, the
+# book's or the paper's, does not, "D_NR looks
 # like its start" is on MNIST a property of an early stop, not of the standard CNN's
 # representation: matched closely, that representation brings the visible digit $y$ with it,
 # and the converged D_NR carries features of $y$ that a robust model reads, not only non-robust
