@@ -20,13 +20,14 @@ boolean and integer outputs; images stay out), small enough to commit with the r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,18 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,120}")
 def progress_dir() -> Path | None:
     """The folder named by ``$ROBUSTCORE_PROGRESS``, or None (chunks are not kept)."""
     return env_dir(ENV_VAR, "progress") if os.environ.get(ENV_VAR) else None
+
+
+@contextlib.contextmanager
+def none_kept() -> Iterator[None]:
+    """Within it no progress folder is set: work meant to be thrown away (a timing
+    probe) leaves no chunks behind."""
+    saved = os.environ.pop(ENV_VAR, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[ENV_VAR] = saved
 
 
 def fingerprint(obj: Any) -> str:

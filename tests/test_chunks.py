@@ -74,6 +74,16 @@ def test_the_environment_names_the_folder(tmp_path, monkeypatch):
     assert (tmp_path / "e" / "chunk-000000-000010.pt.sha256").is_file()
 
 
+def test_none_kept_keeps_nothing_and_restores_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(chunks.ENV_VAR, str(tmp_path))
+    net, (x, y) = _net(), _data()
+    with chunks.none_kept():
+        chunks.evaluate(Counting(net), x, y, name="e", model=net, show_progress=False)
+        assert chunks.progress_dir() is None
+    assert not list(tmp_path.iterdir())
+    assert chunks.progress_dir() == tmp_path
+
+
 @pytest.mark.parametrize(
     "change, words",
     [

@@ -15,7 +15,7 @@ from misuse import (
     misuse_test,
     not_a_model,
 )
-from robustcore import data, features, io, models, store, zoo
+from robustcore import chunks, data, features, io, models, store, zoo
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +234,19 @@ def test_save_load_round_trip_and_tampering(tiny, tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(io.ChecksumError):
         features.load(path)
+
+
+def test_an_estimate_keeps_no_chunks(tmp_path, monkeypatch):
+    """Its probe builds are thrown away: none is left in the progress folder."""
+    monkeypatch.setenv(chunks.ENV_VAR, str(tmp_path))
+    rec = {
+        **features.recipe("mnist37-d_nr", "quick"),
+        "source": "mnist-mlp-std",
+        "n": 12,
+        "steps": 2,
+    }
+    assert features.ARTIFACTS["mnist37-d_nr"].estimate(rec) > 0
+    assert not list(tmp_path.iterdir())
 
 
 def test_load_constructed_builds_caches_and_never_reuses_other_settings(
