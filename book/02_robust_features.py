@@ -1509,6 +1509,14 @@ for k, a in (("D", a_d), ("D_R", a_r)):
             unit="%",
             what=f"AutoAttack ({', '.join(AA_PARTS)}) etc. on {N_AUDIT} digits",
         )
+for k in rebuilt:
+    results.record(
+        "02",
+        f"Part 2: the robust CNN reads {k} as y",
+        reads[k, rob][0],
+        unit="%",
+        what="the share of the rebuilt images the L∞-robust CNN classifies as y",
+    )
 for name, arr in (
     ("STD CNN", std_a),
     ("group-trained CNN", grp_a),
