@@ -196,8 +196,10 @@ claims.check(
 
 # %% [markdown]
 # The DE's pixel ranks among the best 1% of the 1,568 black-or-white changes
-# ({glue:md}`claim-03-de-near-best-pixel`), and it either flips the digit or comes within 0.01 of
-# the best probability ({glue:md}`claim-03-de-flips-or-matches-best`).
+# ({glue:md}`claim-03-de-near-best-pixel`; full run: {glue:md}`claim-full-03-de-near-best-pixel`),
+# and it either flips the digit or comes within 0.01 of the best probability
+# ({glue:md}`claim-03-de-flips-or-matches-best`; full run:
+# {glue:md}`claim-full-03-de-flips-or-matches-best`).
 #
 # The maps hint at what follows. Blackening a pixel can only matter on the strokes —
 # elsewhere there is nothing to erase. A white pixel can matter anywhere, but on this digit the
@@ -493,14 +495,17 @@ for n in nets:
 #   32×32 colour photograph has texture everywhere, and one pixel can move three
 #   channels at once.
 # * **Do more pixels help?** Five pixels fool at least as many digits as one, summed over the
-#   models ({glue:md}`claim-03-more-pixels-fool-more`), and push the true class's probability
-#   lower ({glue:md}`claim-03-more-pixels-lower-p-true`). The search space grows by three numbers
+#   models ({glue:md}`claim-03-more-pixels-fool-more`; full run:
+#   {glue:md}`claim-full-03-more-pixels-fool-more`), and push the true class's probability
+#   lower ({glue:md}`claim-03-more-pixels-lower-p-true`; full run:
+#   {glue:md}`claim-full-03-more-pixels-lower-p-true`). The search space grows by three numbers
 #   per pixel while the budget stays fixed, so more pixels need not fool more digits: in the
 #   committed full run, three pixels fooled the robust CNN on {glue:text}`full_robust_3px:.0f`% of
 #   the digits, five on {glue:text}`full_robust_5px:.0f`%, a gap within the noise of
 #   {glue:text}`full_n:.0f` digits and one seed (their intervals in the full-profile table below
 #   overlap). Targeted attacks, which must reach one given class, succeed no more often than
-#   untargeted ones ({glue:md}`claim-03-targeted-harder`).
+#   untargeted ones ({glue:md}`claim-03-targeted-harder`; full run:
+#   {glue:md}`claim-full-03-targeted-harder`).
 #   Counted the way Hyperparticle's reimplementation counts its targeted column
 #   — the digit misclassified after an attack toward one target, averaged over
 #   targets — the CNN ends misclassified on {glue:text}`targeted_wrong_cnn:.1f`%
@@ -664,8 +669,10 @@ claims.report(
 
 # %% [markdown]
 # Does the greedy variant fool more digits within the same budget?
-# {glue:md}`claim-03-greedy-fools-more`. Is the adversarially trained CNN fooled no more often
-# than the standard one under it? {glue:md}`claim-03-robust-no-easier-greedy`. Where the greedy
+# {glue:md}`claim-03-greedy-fools-more`; in the committed full run:
+# {glue:md}`claim-full-03-greedy-fools-more`. Is the adversarially trained CNN fooled no more
+# often than the standard one under it? {glue:md}`claim-03-robust-no-easier-greedy`; full run:
+# {glue:md}`claim-full-03-robust-no-easier-greedy`. Where the greedy
 # search does better, a success rate measures the search as well as the model — one reason
 # published one-pixel numbers may be hard to reproduce, and why an attack's budget *and*
 # algorithm belong in every robustness claim. (The benchmarks compare this function with
@@ -744,7 +751,8 @@ claims.report(
 
 # %% [markdown]
 # Does the search go for the strokes, with more of its pixels on ink than the ink's share of the
-# image? {glue:md}`claim-03-search-goes-for-strokes`. The one digit mapped at the start of the
+# image? {glue:md}`claim-03-search-goes-for-strokes`; in the committed full run:
+# {glue:md}`claim-full-03-search-goes-for-strokes`. The one digit mapped at the start of the
 # chapter suggests why it should: there the pixels that move the probability most sit on or
 # beside a stroke.
 #
@@ -887,7 +895,8 @@ display(Markdown(noise.table("03")))
 # - Adversarial training protects against the perturbations it trained on. An
 #   L∞-robust model can be *more* exposed to sparse, large changes than a
 #   standard one (three pixels, committed full run: {glue:text}`full_robust_3px:.0f`% against
-#   {glue:text}`full_cnn_3px:.0f`%).
+#   {glue:text}`full_cnn_3px:.0f`%; the greedy search, full run:
+#   {glue:md}`claim-full-03-robust-no-easier-greedy`).
 
 # %% tags=["remove-input"]
 checks("03")  # every claim of the chapter with its evidence, in one collapsed block
