@@ -151,7 +151,8 @@ hits, verdicts = {}, {}
 for name, key in MLPS.items():
     net = zoo.load(key, progress=False)
     h = {"clean": train.correct(net, x, y), "PGD": train.correct(net, x, y, PGD)}
-    h["AutoAttack"] = audit.autoattack(net, x, y, EPS_MLP, parts=AA_PARTS)
+    aa = {"parts": AA_PARTS, "name": f"autoattack-{key}", "chunk": N_MLP}  # resumable
+    h["AutoAttack"] = audit.autoattack(net, x, y, EPS_MLP, **aa)
     h["IBP"] = certify.certified(net, x, y, EPS_MLP, method="ibp")
     h["CROWN"] = certify.certified(net, x, y, EPS_MLP, method="crown")
     # the exact answer, by MILP where the attacks and the bounds disagree

@@ -103,18 +103,30 @@ def autoattack(
     norm: str = "Linf",
     seed: int = 0,
     batch_size: int = 250,
+    name: str | None = None,
+    chunk: int = 500,
 ) -> torch.Tensor:
     """Per image (N,) bool: still classified right after AutoAttack's ``parts``
     (default: the standard four, with 100 steps each and Square with ``queries`` model
     calls per image).
 
     x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units
-    (L∞: [0, 1]).
+    (L∞: [0, 1]). ``name``: resumable, ``chunk`` images at a time kept under that name
+    in the progress folder, as :func:`outcomes` (with N ≤ ``chunk``, one call: the same
+    outcomes as without a name).
     """
     y, eps = _check(model, x, y, eps, norm)
     _check_parts(parts)
     queries = checks.integer(queries, "queries", 1)
     seed, batch_size = checks.seed(seed), checks.integer(batch_size, "batch_size", 1)
+    if name is not None:
+        kw = {"eps": eps, "parts": parts, "queries": queries, "norm": norm}
+        kw |= {"seed": seed, "batch_size": batch_size}
+        return chunks.evaluate(
+            lambda x, y: {"right": autoattack(model, x, y, **kw)},
+            x, y, name=name, model=model, chunk=chunk,
+            settings={**kw, "parts": list(parts)},
+        )["right"]  # fmt: skip
     ta = _torchattacks()
     k = int(train.predict(model, x[:1]).shape[1])  # the number of classes
     common = {"norm": norm, "eps": eps, "seed": seed}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from misuse import M, X, Y, cases, misuse_test, not_a_model
-from robustcore import audit, data, stats, train, zoo
+from robustcore import audit, chunks, data, stats, train, zoo
 
 pytest.importorskip("torchattacks")
 
@@ -34,6 +34,21 @@ def test_autoattack_is_seeded_and_at_least_as_strong_as_pgd(tiny):
     assert int(aa.sum()) <= int(pgd.sum())
     assert torch.equal(aa, audit.autoattack(m, x, y, 0.15))
     assert not audit.autoattack(m, x, y, 1.0, parts=("apgd-ce",)).any()
+
+
+def test_a_named_autoattack_is_kept_and_not_run_again(tiny, tmp_path, monkeypatch):
+    """With a name it is kept in the progress folder; a rerun reads it (AutoAttack not
+    called), the same outcomes as a run without a name; other settings are refused."""
+    m, x, y = tiny
+    monkeypatch.setenv(chunks.ENV_VAR, str(tmp_path))
+    first = audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",), name="aa", chunk=8)
+    assert (tmp_path / "aa" / "chunk-000000-000008.pt").is_file()
+    assert torch.equal(first, audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",)))
+    monkeypatch.setattr(audit, "_torchattacks", lambda: 1 / 0)  # no attack may run
+    again = audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",), name="aa", chunk=8)
+    assert torch.equal(first, again)
+    with pytest.raises(ValueError, match="settings"):
+        audit.autoattack(m, x, y, 0.06, parts=("apgd-ce",), name="aa", chunk=8)
 
 
 def test_square_never_helps_and_is_seeded(tiny):
