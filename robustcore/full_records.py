@@ -6,7 +6,8 @@ records of every chapter that ran to the end into ``robustcore/full_runs/`` (sma
 JSON, never the artifacts), with where and when it ran: machine, device, date, git
 commit, torch and Python versions, wall time, and any setting changed for the run
 (``tools/full.py --set``), and the per-digit outcomes its long evaluations kept
-(``chapterNN-full.outcomes.json``, from :func:`robustcore.chunks.outcomes`).
+(``chapterNN-full.outcomes.json.xz``, xz-compressed JSON, from
+:func:`robustcore.chunks.outcomes`).
 Chapters and the reproduction summary show them beside the numbers of the live run
 with :func:`beside`, so a reader on a CPU sees the paper-scale numbers without waiting
 for them, and a reader who runs the full profile can compare.
@@ -81,7 +82,8 @@ def publish(
             )
         progress = out / "progress" / stem  # per-digit outcomes (robustcore.chunks)
         if progress.is_dir() and (found := chunks.outcomes(progress)):
-            io.atomic_write_json(found, folder / f"chapter{chapter}-full.outcomes.json")
+            kept = folder / f"chapter{chapter}-full.outcomes.json.xz"
+            io.atomic_write_json(found, kept, compress=True)
         done.append(chapter)
     if chapters and (missing := sorted(set(chapters) - set(done))):
         raise ValueError(

@@ -100,10 +100,15 @@ def atomic_save(
     return digest
 
 
-def atomic_write_json(obj: Any, path: str | os.PathLike) -> None:
-    """Write JSON atomically (sorted keys, indented)."""
+def atomic_write_json(
+    obj: Any, path: str | os.PathLike, *, compress: bool = False
+) -> None:
+    """Write JSON atomically (sorted keys, indented); ``compress``: xz-compressed, for
+    bulky records (:func:`read_json` reads a ``.xz`` file back)."""
     path = _target(path)
     data = json.dumps(obj, indent=2, sort_keys=True).encode() + b"\n"
+    if compress:
+        data = lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)
     _atomic_write(path, lambda f: f.write(data))
 
 
@@ -154,10 +159,15 @@ def load_verified(path: str | os.PathLike, expected_sha256: str | None = None) -
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """The JSON value in a file (``ValueError`` naming the file if it is not JSON)."""
+    """The JSON value in a file, xz-decompressed first if its name ends in ``.xz``
+    (``ValueError`` naming the file if it is not JSON)."""
+    path = Path(path)
     try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as e:
+        raw = path.read_bytes()
+        if path.suffix == ".xz":
+            raw = lzma.decompress(raw)
+        return json.loads(raw.decode())
+    except (json.JSONDecodeError, lzma.LZMAError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
 
 

@@ -217,7 +217,7 @@ def test_publish_keeps_the_per_digit_outcomes_of_the_chunks(tmp_path, monkeypatc
         folder=out / "progress" / "03_one_pixel_attack",
     )  # fmt: skip
     assert full_records.publish(out, folder=folder) == ["03"]
-    kept = io.read_json(folder / "chapter03-full.outcomes.json")
+    kept = io.read_json(folder / "chapter03-full.outcomes.json.xz")
     expected = "".join(str(int(v)) for v in (net(x).argmax(1) == y).tolist())
     assert kept["clean"]["correct"] == expected and "image" not in kept["clean"]
     assert kept["clean"]["model_sha256"] == chunks.fingerprint(net)

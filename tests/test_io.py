@@ -61,6 +61,16 @@ def test_atomic_write_json(tmp_path):
     assert p.read_text().startswith('{\n  "a"')
 
 
+def test_compressed_json_reads_back_and_a_corrupt_one_is_named(tmp_path):
+    p = tmp_path / "m.json.xz"
+    obj = {"digits": "0110" * 500, "n": 2000}
+    io.atomic_write_json(obj, p, compress=True)
+    assert io.read_json(p) == obj and p.stat().st_size < 1000
+    p.write_bytes(p.read_bytes()[:-8])  # truncated
+    with pytest.raises(ValueError, match="m.json.xz is not valid JSON"):
+        io.read_json(p)
+
+
 # ---- misuse: bad arguments are refused and nothing is written; interrupted writes
 # leave nothing that loads
 

@@ -80,6 +80,7 @@ EXEMPT = {
     "results.gap",
     "results.main",
     "chunks.progress_dir",
+    "chunks.none_kept",
     "full_records.main",
     "full_records.runs",
     "utils.default_device",
