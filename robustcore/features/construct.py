@@ -239,19 +239,8 @@ def robust_dataset(
     x: (N, C, H, W) in [0, 1]; y: (N,) labels, kept. See :func:`invert` for the
     optimisation.
     """
-    return _inverted(
-        "D_R",
-        robust_model,
-        x,
-        y,
-        init,
-        steps,
-        step_size,
-        seed,
-        batch_size,
-        schedule,
-        progress,
-    )
+    settings = (init, steps, step_size, seed, batch_size, schedule)
+    return _inverted("D_R", robust_model, x, y, *settings, progress)
 
 
 def non_robust_dataset(
@@ -269,19 +258,8 @@ def non_robust_dataset(
 ) -> Constructed:
     """D_NR: the same inversion, with the same optimiser, from a standard model's
     representation."""
-    return _inverted(
-        "D_NR",
-        std_model,
-        x,
-        y,
-        init,
-        steps,
-        step_size,
-        seed,
-        batch_size,
-        schedule,
-        progress,
-    )
+    settings = (init, steps, step_size, seed, batch_size, schedule)
+    return _inverted("D_NR", std_model, x, y, *settings, progress)
 
 
 def relabelled_dataset(
