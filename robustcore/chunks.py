@@ -5,7 +5,8 @@ runs for hours on a CPU and must survive an interrupted session. :func:`evaluate
 splits its inputs into chunks of ``chunk`` rows, calls ``fn`` on each and, when a
 progress folder is set (``$ROBUSTCORE_PROGRESS``; ``make full`` points it into its
 output folder), saves each chunk's outputs atomically, sha256-verified, with what made
-them: the sha256 of the model's weights, of the inputs and of the settings. A rerun
+them: the sha256 of the model's weights, of the inputs and of the settings (a chunk
+of per-digit outcomes xz-compressed, ``chunk-*.pt.xz``: kilobytes). A rerun
 loads the chunks already made and computes only the rest. A chunk made from other
 weights, inputs or settings is refused with a ``ValueError``, never merged.
 
@@ -38,6 +39,9 @@ from .utils import env_dir, progress
 
 ENV_VAR = "ROBUSTCORE_PROGRESS"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,120}")
+# A chunk whose outputs take fewer bytes than this (per-digit outcomes, not images) is
+# kept xz-compressed: a few kilobytes, small enough to commit as a long run goes.
+SMALL_BYTES = 1 << 20
 
 
 def progress_dir() -> Path | None:
@@ -172,11 +176,12 @@ def evaluate(
     for start in progress(starts, enabled=show_progress and n > chunk, desc=name):
         stop = min(start + chunk, n)
         path = where / f"chunk-{start:06d}-{stop:06d}.pt" if where else None
-        if path is not None and path.is_file():
-            saved = io.load_verified(path)
+        kept = _kept(path) if path is not None else None
+        if kept is not None:
+            saved = io.load_verified(kept)
             if saved["meta"] != {**meta, "start": start, "stop": stop}:
                 raise ValueError(
-                    f"{path} was made from other weights, inputs or settings; "
+                    f"{kept} was made from other weights, inputs or settings; "
                     f"delete {where} to recompute"
                 )
             part, kind = saved["out"], saved["type"]
@@ -188,16 +193,30 @@ def evaluate(
                     f"{stop - start} inputs"
                 )
             if path is not None:
+                small = sum(v.numel() * v.element_size() for v in part.values())
+                small = small < SMALL_BYTES
                 io.atomic_save(
                     {
                         "meta": {**meta, "start": start, "stop": stop},
                         "type": kind,
                         "out": part,
                     },
-                    path,
+                    path.with_name(path.name + ".xz") if small else path,
+                    compress=small,
                 )
         parts.append(part)
     return _merge(parts, kind)
+
+
+def _kept(path: Path) -> Path | None:
+    """The chunk kept at ``path``, compressed (``.pt.xz``) or not, or None."""
+    return next(
+        (p for p in (path.with_name(path.name + ".xz"), path) if p.is_file()), None
+    )
+
+
+def _chunk_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("chunk-*") if p.suffix in (".pt", ".xz"))
 
 
 def _check_manifest(where: Path, meta: dict[str, Any]) -> None:
@@ -223,9 +242,7 @@ def outcomes(folder: str | Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for manifest in sorted(folder.glob("*/manifest.json")):
         meta = io.read_json(manifest)
-        parts = [
-            io.load_verified(p) for p in sorted(manifest.parent.glob("chunk-*.pt"))
-        ]
+        parts = [io.load_verified(p) for p in _chunk_files(manifest.parent)]
         parts = [p for p in parts if p["meta"]["model_sha256"] == meta["model_sha256"]]
         rec: dict[str, Any] = {
             "model_sha256": meta["model_sha256"],

@@ -45,13 +45,21 @@ def rows(chapter: str | None = None, folder: Path | None = None) -> list[dict]:
 
 
 def publish(
-    out: str | os.PathLike, chapters: tuple[str, ...] = (), folder: Path | None = None
+    out: str | os.PathLike,
+    chapters: tuple[str, ...] = (),
+    folder: Path | None = None,
+    progress: str | os.PathLike | None = None,
 ) -> list[str]:
     """Copy the full-profile records of a ``make full`` output folder ``out`` into
     ``folder`` (default :data:`FOLDER`), with each chapter's run from
     ``out/timing.json``; only chapters whose run finished ("ok") and recorded numbers,
-    and of those only ``chapters`` if given. Returns the chapter ids published."""
+    and of those only ``chapters`` if given. ``progress``: where the run kept its
+    chunks (``tools/full.py --progress``; default ``out/progress``), whose per-digit
+    outcomes are kept with the records. Returns the chapter ids published."""
     out = checks.path(out, "out")
+    kept_root = (
+        out / "progress" if progress is None else checks.path(progress, "progress")
+    )
     if isinstance(chapters, str) or not all(isinstance(c, str) for c in chapters):
         raise TypeError(
             f"chapters must be a tuple of ids such as ('03',), got {chapters!r}"
@@ -80,8 +88,8 @@ def publish(
             io.atomic_write_json(
                 io.read_json(verdicts), folder / f"chapter{chapter}-full.claims.json"
             )
-        progress = out / "progress" / stem  # per-digit outcomes (robustcore.chunks)
-        if progress.is_dir() and (found := chunks.outcomes(progress)):
+        where = kept_root / stem  # per-digit outcomes (robustcore.chunks)
+        if where.is_dir() and (found := chunks.outcomes(where)):
             kept = folder / f"chapter{chapter}-full.outcomes.json.xz"
             io.atomic_write_json(found, kept, compress=True)
         done.append(chapter)
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     pub = sub.add_parser("publish", help="commit the records of a `make full` folder")
     pub.add_argument("out", help="the folder `make full` wrote (e.g. _build/full)")
     pub.add_argument("--chapters", default="", help="e.g. '03,04' (default: all)")
+    pub.add_argument("--progress", default=None, help="the run's --progress folder")
     sub.add_parser("show", help="print the committed full-profile records")
     args = p.parse_args(argv)
     if args.cmd == "show":
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     picked = tuple(args.chapters.replace(",", " ").split())
     try:
-        done = publish(args.out, picked)
+        done = publish(args.out, picked, progress=args.progress)
     except ValueError as e:
         p.error(str(e))
     print(f"published chapters {', '.join(done) or '(none)'} into {FOLDER}")

@@ -42,7 +42,7 @@ def test_a_named_autoattack_is_kept_and_not_run_again(tiny, tmp_path, monkeypatc
     m, x, y = tiny
     monkeypatch.setenv(chunks.ENV_VAR, str(tmp_path))
     first = audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",), name="aa", chunk=8)
-    assert (tmp_path / "aa" / "chunk-000000-000008.pt").is_file()
+    assert (tmp_path / "aa" / "chunk-000000-000008.pt.xz").is_file()
     assert torch.equal(first, audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",)))
     monkeypatch.setattr(audit, "_torchattacks", lambda: 1 / 0)  # no attack may run
     again = audit.autoattack(m, x, y, 0.05, parts=("apgd-ce",), name="aa", chunk=8)
@@ -234,7 +234,7 @@ def test_a_named_evaluation_resumes_from_its_chunks(tiny, tmp_path, monkeypatch)
     kept = audit.outcomes(m, x, y, 0.05, **kw, name="aa", chunk=8)
     assert all(torch.equal(plain[k], kept[k]) for k in plain)
     chunked = audit.outcomes(m, x, y, 0.05, **kw, name="aa4", chunk=4)
-    assert len(list((tmp_path / "aa4").glob("chunk-*.pt"))) == 2
+    assert len(list((tmp_path / "aa4").glob("chunk-*.pt.xz"))) == 2
     monkeypatch.setattr(audit, "square", lambda *a, **k: 1 / 0)  # nothing reruns
     again = audit.outcomes(m, x, y, 0.05, **kw, name="aa4", chunk=4)
     assert all(torch.equal(chunked[k], again[k]) for k in chunked)

@@ -319,7 +319,7 @@ def test_named_verification_is_resumable_and_reads_back_what_it_computed(
     kept = certify.verify(mlp, x, y, eps, time_limit=20, name="milp-mlp", chunk=5)
     assert [v.status for v in kept] == [v.status for v in plain]
     assert {"robust", "counterexample"} <= {v.status for v in kept}
-    assert len(list((tmp_path / "milp-mlp").glob("chunk-*.pt"))) == 3
+    assert len(list((tmp_path / "milp-mlp").glob("chunk-*.pt.xz"))) == 3
     assert [v.margin for v in kept] == pytest.approx([v.margin for v in plain])
 
     def no_solver(*args, **kwargs):

@@ -51,7 +51,7 @@ def test_an_interrupted_evaluation_resumes_where_it_stopped(tmp_path):
             Counting(net, fail_on=2), x, y, name="e", model=net, chunk=4,
             folder=tmp_path, show_progress=False,
         )  # fmt: skip
-    assert len(list((tmp_path / "e").glob("chunk-*.pt"))) == 1
+    assert len(list((tmp_path / "e").glob("chunk-*.pt.xz"))) == 1
     fn = Counting(net)
     out = chunks.evaluate(
         fn, x, y, name="e", model=net, chunk=4, folder=tmp_path, show_progress=False
@@ -70,8 +70,29 @@ def test_the_environment_names_the_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(chunks.ENV_VAR, str(tmp_path))
     net, (x, y) = _net(), _data()
     chunks.evaluate(Counting(net), x, y, name="e", model=net, show_progress=False)
-    assert (tmp_path / "e" / "chunk-000000-000010.pt").is_file()
-    assert (tmp_path / "e" / "chunk-000000-000010.pt.sha256").is_file()
+    assert (tmp_path / "e" / "chunk-000000-000010.pt.xz").is_file()
+    assert (tmp_path / "e" / "chunk-000000-000010.pt.xz.sha256").is_file()
+
+
+def test_per_digit_outcomes_are_kept_compressed_images_are_not(tmp_path, monkeypatch):
+    net, (x, y) = _net(), _data()
+    kw = {"model": net, "chunk": 5, "folder": tmp_path, "show_progress": False}
+    small = chunks.evaluate(Counting(net), x, y, name="small", **kw)
+    monkeypatch.setattr(chunks, "SMALL_BYTES", 1)  # every chunk counts as large
+    large = chunks.evaluate(Counting(net), x, y, name="large", **kw)
+    assert sorted(p.name for p in (tmp_path / "small").glob("chunk-*")) == [
+        "chunk-000000-000005.pt.xz", "chunk-000000-000005.pt.xz.sha256",
+        "chunk-000005-000010.pt.xz", "chunk-000005-000010.pt.xz.sha256",
+    ]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "large").glob("chunk-*.pt")) == [
+        "chunk-000000-000005.pt", "chunk-000005-000010.pt",
+    ]  # fmt: skip
+    assert all(torch.equal(small[k], large[k]) for k in small)
+    again = Counting(net)  # both read back without computing
+    chunks.evaluate(again, x, y, name="small", **kw)
+    chunks.evaluate(again, x, y, name="large", **kw)
+    assert again.calls == 0
+    assert set(chunks.outcomes(tmp_path)) == {"small", "large"}
 
 
 def test_none_kept_keeps_nothing_and_restores_the_folder(tmp_path, monkeypatch):
@@ -117,7 +138,7 @@ def test_a_modified_chunk_is_refused(tmp_path):
     net, (x, y) = _net(), _data()
     kw = {"name": "e", "folder": tmp_path, "chunk": 4, "show_progress": False}
     chunks.evaluate(Counting(net), x, y, model=net, **kw)
-    path = tmp_path / "e" / "chunk-000004-000008.pt"
+    path = tmp_path / "e" / "chunk-000004-000008.pt.xz"
     path.write_bytes(path.read_bytes()[:-3] + b"xyz")
     with pytest.raises(io.ChecksumError):
         chunks.evaluate(Counting(net), x, y, model=net, **kw)

@@ -24,7 +24,8 @@ full = _load()
 
 # a chapter that records what it saw of its environment beside its results
 SEEN = """import json, os, pathlib
-keys = ("ROBUSTCORE_PROFILE", "ROBUSTCORE_RESULTS", "ROBUSTCORE_CACHE")
+keys = ("ROBUSTCORE_PROFILE", "ROBUSTCORE_RESULTS", "ROBUSTCORE_CACHE",
+        "ROBUSTCORE_PROGRESS")
 out = pathlib.Path(os.environ["ROBUSTCORE_RESULTS"])
 out.mkdir(parents=True, exist_ok=True)
 name = "{name}"
@@ -67,6 +68,7 @@ def test_runs_each_chapter_in_the_full_profile_into_the_output_folder(
         "ROBUSTCORE_PROFILE": "full",
         "ROBUSTCORE_RESULTS": str(out / "results"),
         "ROBUSTCORE_CACHE": str(out / "checkpoints"),
+        "ROBUSTCORE_PROGRESS": str(out / "progress" / "01_first"),
     }
     nb = nbformat.read(out / "notebooks" / "01_first.ipynb", as_version=4)
     assert "ran 01_first in book" in nb.cells[0].outputs[0]["text"]
@@ -79,6 +81,13 @@ def test_runs_each_chapter_in_the_full_profile_into_the_output_folder(
         r["status"] == "ok" and r["seconds"] >= 0 for r in timing["chapters"].values()
     )
     assert "[2/2] 02_second: ok" in (out / "full.log").read_text()
+
+
+def test_progress_names_where_the_chunks_are_kept(book, tmp_path):
+    out, kept = tmp_path / "out", tmp_path / "repo" / "progress"
+    assert _run(book, out, "--chapters", "02", "--progress", str(kept)) == 0
+    seen = json.loads((out / "results" / "02_second.json").read_text())
+    assert seen["ROBUSTCORE_PROGRESS"] == str(kept / "02_second")
 
 
 def test_a_second_run_skips_what_is_up_to_date_and_reruns_a_changed_chapter(

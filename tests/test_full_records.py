@@ -184,6 +184,11 @@ MISUSE = cases(
             TypeError,
             "chapters must be a tuple",
         ),
+        "publish:progress": (
+            lambda: full_records.publish(ROOT, progress=3),
+            TypeError,
+            "progress must be",
+        ),
         "beside:chapter": (
             lambda: full_records.beside(3),
             TypeError,
@@ -221,3 +226,22 @@ def test_publish_keeps_the_per_digit_outcomes_of_the_chunks(tmp_path, monkeypatc
     expected = "".join(str(int(v)) for v in (net(x).argmax(1) == y).tolist())
     assert kept["clean"]["correct"] == expected and "image" not in kept["clean"]
     assert kept["clean"]["model_sha256"] == chunks.fingerprint(net)
+
+
+def test_publish_reads_the_outcomes_where_the_run_kept_its_progress(
+    tmp_path, monkeypatch
+):
+    from robustcore import chunks
+
+    out, folder, kept = tmp_path / "full", tmp_path / "committed", tmp_path / "kept"
+    _make_full_folder(out, monkeypatch)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    x, y = torch.rand(5, 1, 2, 2), torch.tensor([0, 1, 1, 0, 1])
+    chunks.evaluate(
+        lambda x, y: {"correct": net(x).argmax(1) == y},
+        x, y, name="clean", model=net, chunk=2, show_progress=False,
+        folder=kept / "03_one_pixel_attack",
+    )  # fmt: skip
+    assert full_records.publish(out, folder=folder, progress=kept) == ["03"]
+    outcomes = io.read_json(folder / "chapter03-full.outcomes.json.xz")
+    assert outcomes["clean"]["done"] == 5

@@ -2,7 +2,7 @@
 chapter at a time, into one output folder.
 
     python tools/full.py [--out _build/full] [--chapters 05,03] [--book book]
-                         [--pattern '[0-9][0-9]_*.ipynb'] [--keep-going]
+                         [--pattern '[0-9][0-9]_*.ipynb'] [--keep-going] [--progress DIR]
                          [--set 03:N_IMAGES=100 ...]
 
 Each chapter runs with ``ROBUSTCORE_PROFILE=full``; its recorded results go to
@@ -13,7 +13,9 @@ chapter whose executed notebook is there and newer than its source (``.ipynb`` a
 paired ``.py``) is skipped, so an interrupted run resumes where it stopped; inside a
 chapter, long evaluations keep their finished chunks in ``OUT/progress/<chapter>``
 (``ROBUSTCORE_PROGRESS``, :mod:`robustcore.chunks`), so a rerun computes only the
-rest. Each chapter's wall time goes to ``OUT/timing.json`` (with the machine, device,
+rest; ``--progress DIR`` keeps them in ``DIR/<chapter>`` instead (``progress/`` in the
+repository: per-digit outcomes, kilobytes, committed as a long run goes, so that a
+session on another machine resumes it). Each chapter's wall time goes to ``OUT/timing.json`` (with the machine, device,
 date, git commit and torch version) and a progress line to ``OUT/full.log``.
 ``--set CHAPTER:NAME=VALUE`` runs a chapter with one of its settings changed by
 papermill's parameter injection (a cell assigning it after the chapter's cell tagged
@@ -241,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the chapters after a failed one too",
     )
     ap.add_argument(
+        "--progress",
+        default=None,
+        type=Path,
+        help="where long evaluations keep their chunks (default: OUT/progress); "
+        "progress/ in the repository, to commit them so that a later session resumes",
+    )
+    ap.add_argument(
         "--set",
         action="append",
         default=[],
@@ -249,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     out = args.out.resolve()
+    kept = (args.progress or out / "progress").resolve()
     todo = chapters(args.book.resolve(), args.pattern, args.chapters)
     changed = overrides(args.set)
     unknown = [c for c in changed if not any(p.name.startswith(c) for p in todo)]
@@ -301,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             # long evaluations keep their chunks here (robustcore.chunks): a rerun
             # after an interruption computes only what is missing
-            progress = {chunks.ENV_VAR: str(out / "progress" / source.stem)}
+            progress = {chunks.ENV_VAR: str(kept / source.stem)}
             execute(source, target, {**env, **progress}, args.timeout, values)
             status, note = "ok", ""
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
