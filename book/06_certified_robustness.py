@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -369,8 +369,8 @@ for name, key in CNNS.items():
         }
         h["IBP"] = certify.certified(net, xc, yc, eps, method="ibp")
         h["CROWN-IBP"] = certify.certified(net, xc, yc, eps, method="crown-ibp")
-        crown = f"crown-{key}-{eps:g}"  # resumable: kept 50 digits at a time
-        h["CROWN"] = certify.certified(net, xc[:N_CROWN], yc[:N_CROWN], eps, name=crown)
+        crown = {"name": f"crown-{key}-{eps:g}", "chunk": 100}  # resumable
+        h["CROWN"] = certify.certified(net, xc[:N_CROWN], yc[:N_CROWN], eps, **crown)
         cnn[name, eps] = h
 
 # %% tags=["hide-input"]
