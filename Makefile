@@ -88,11 +88,12 @@ nbval: $(STAMP)
 # OMP_WAIT_POLICY=PASSIVE keeps its idle threads from spinning on cores the other worker needs.
 # Then the tests that rebuild a shipped artifact once more under a second float reduction order
 # (another instruction set and thread count: tools/second_order.py), so that an artifact only
-# its own machine can rebuild fails here, not on the next machine.
+# its own machine can rebuild fails here, not on the next machine. Its two threads yield too:
+# with another process on the cores, spinning threads made it ten times slower (604 s, not 54).
 test: pairing lint $(STAMP)
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q \
 		--durations=15 -n 2 --dist loadfile --no-loadscope-reorder
-	$(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
+	OMP_WAIT_POLICY=PASSIVE $(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
