@@ -246,3 +246,43 @@ MISUSE = cases(
     },
 )  # fmt: skip
 test_bad_input_is_refused_clearly_and_writes_nothing = misuse_test(MISUSE)
+
+
+class Seen(Counting):
+    """Counting, and the first row's label of each call: which chunk, in which order."""
+
+    def __init__(self, net):
+        super().__init__(net)
+        self.firsts = []
+
+    def __call__(self, x, y):
+        out = super().__call__(x, y)
+        self.firsts.append(int(y[0]))
+        return out
+
+
+def test_two_processes_share_an_evaluation_from_either_end(tmp_path, monkeypatch):
+    net, (x, _) = _net(), _data()
+    y = torch.arange(10) % 3
+    idx = torch.arange(10)  # a chunk is known by its first row's index
+    run = dict(name="e", model=net, chunk=4, folder=tmp_path, show_progress=False)
+    monkeypatch.setenv(chunks.ORDER_ENV, "reverse")
+    back = Seen(net)
+    with pytest.raises(KeyboardInterrupt):  # the second process stops after 2 chunks
+        back.fail_on = 3
+        chunks.evaluate(lambda a, b, i: back(a, i), x, y, idx, **run)
+    assert back.firsts == [8, 4]
+    monkeypatch.setenv(chunks.ORDER_ENV, "forward")
+    ahead = Seen(net)
+    out = chunks.evaluate(lambda a, b, i: ahead(a, i), x, y, idx, **run)
+    assert ahead.firsts == [0]  # the other two were kept by the reverse process
+    whole = Counting(net)(x, idx)
+    assert torch.equal(out["label"], idx)  # the chunks in the inputs' order
+    assert torch.allclose(out["logits"], whole["logits"])
+
+
+def test_the_chunk_order_must_be_forward_or_reverse(tmp_path, monkeypatch):
+    net, (x, y) = _net(), _data()
+    monkeypatch.setenv(chunks.ORDER_ENV, "backwards")
+    with pytest.raises(ValueError, match="ROBUSTCORE_CHUNK_ORDER must be"):
+        chunks.evaluate(Counting(net), x, y, name="e", model=net, folder=tmp_path)

@@ -214,3 +214,39 @@ def test_papermill_injects_what_it_can_pass_and_the_rest_is_written_here():
             "injected-parameters"
         ]
         assert expected in nb.cells[1].source
+
+
+ORDER = """import json, os, pathlib
+keys = ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "MKL_CBWR",
+        "ROBUSTCORE_CHUNK_ORDER")
+out = pathlib.Path(os.environ["ROBUSTCORE_RESULTS"])
+out.mkdir(parents=True, exist_ok=True)
+(out / "order.json").write_text(json.dumps({k: os.environ.get(k) for k in keys}))"""
+
+
+@pytest.mark.parametrize(
+    "extra, order, chunks",
+    [((), "portable", "forward"), (("--native-order", "--reverse"), None, "reverse")],
+)
+def test_kernels_train_in_the_portable_order_unless_told(
+    tmp_path, monkeypatch, extra, order, chunks
+):
+    for k in ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "MKL_CBWR"):
+        monkeypatch.delenv(k, raising=False)
+    book = tmp_path / "book"
+    book.mkdir()
+    _notebook(book / "01_order.ipynb", ORDER)
+    out = tmp_path / "out"
+    assert _run(book, out, *extra) == 0
+    seen = json.loads((out / "results" / "order.json").read_text())
+    assert seen["ROBUSTCORE_CHUNK_ORDER"] == chunks
+    portable = full.chunks.PORTABLE_ORDER
+    if order == "portable":
+        assert {k: seen[k] for k in portable if k in seen} == {
+            k: portable[k] for k in seen if k in portable
+        }
+        assert seen["OMP_NUM_THREADS"] == "1" and seen["MKL_CBWR"] == "COMPATIBLE"
+    else:
+        assert seen["MKL_CBWR"] is None and seen["ATEN_CPU_CAPABILITY"] is None
+    timing = json.loads((out / "timing.json").read_text())
+    assert timing["order"] == (order or "native")

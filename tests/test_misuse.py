@@ -81,6 +81,7 @@ EXEMPT = {
     "results.main",
     "chunks.progress_dir",
     "chunks.none_kept",
+    "chunks.order",  # reads $ROBUSTCORE_CHUNK_ORDER; its check: tests/test_chunks.py
     "full_records.main",
     "full_records.runs",
     "utils.default_device",

@@ -15,8 +15,11 @@ chapter, long evaluations keep their finished chunks in ``OUT/progress/<chapter>
 (``ROBUSTCORE_PROGRESS``, :mod:`robustcore.chunks`), so a rerun computes only the
 rest; ``--progress DIR`` keeps them in ``DIR/<chapter>`` instead (``progress/`` in the
 repository: per-digit outcomes, kilobytes, committed as a long run goes, so that a
-session on another machine resumes it). Each chapter's wall time goes to ``OUT/timing.json`` (with the machine, device,
-date, git commit and torch version) and a progress line to ``OUT/full.log``.
+session on another machine resumes it: the kernels run in
+``robustcore.chunks.PORTABLE_ORDER``, one thread and fixed instruction sets, so that
+its training gives the same weights there; ``--native-order`` lifts it). Each
+chapter's wall time goes to ``OUT/timing.json`` (with the machine, device, date, git
+commit, torch version and order) and a progress line to ``OUT/full.log``.
 ``--set CHAPTER:NAME=VALUE`` runs a chapter with one of its settings changed by
 papermill's parameter injection (a cell assigning it after the chapter's cell tagged
 ``parameters``; for values papermill cannot pass, tuples and expressions, the same
@@ -250,6 +253,19 @@ def main(argv: list[str] | None = None) -> int:
         "progress/ in the repository, to commit them so that a later session resumes",
     )
     ap.add_argument(
+        "--reverse",
+        action="store_true",
+        help="make each evaluation's chunks from the last one back: a second run on "
+        "the same --progress folder shares the work of a first one",
+    )
+    ap.add_argument(
+        "--native-order",
+        action="store_true",
+        help="this machine's threads and instruction set instead of the portable "
+        "order (robustcore.chunks.PORTABLE_ORDER: faster, but chunks made so resume "
+        "only on a machine like this one)",
+    )
+    ap.add_argument(
         "--set",
         action="append",
         default=[],
@@ -272,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         store.CACHE_ENV: os.environ.get(store.CACHE_ENV) or str(out / "checkpoints"),
         "TQDM_DISABLE": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # the same weights on any x86 machine, so that another session's chunks load
+        **(chunks.PORTABLE_ORDER if not args.native_order else {}),
+        chunks.ORDER_ENV: "reverse" if args.reverse else "forward",
     }
     timing_path = out / "timing.json"
     timing = io.read_json(timing_path) if timing_path.is_file() else {}
@@ -280,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": device(),
         "commit": git_commit(),
         "torch": torch.__version__,
+        "order": "native" if args.native_order else "portable",
     }
     timing.update(
         {
