@@ -78,9 +78,11 @@ def test_one_pixel_benchmark_smoke(tmp_path, capsys):
 
 def test_certify_benchmark_smoke(tmp_path, capsys):
     res = _load("certify").main(
-        ["--batch", "16", "--repeats", "1", "--json", str(tmp_path / "r.json")]
+        ["--batch", "16", "--repeats", "1", "--crown-digits", "1"]
+        + ["--json", str(tmp_path / "r.json")]
     )
     assert set(res["seconds"]) == {"forward", "ibp", "crown-ibp"}
+    assert res["crown_unstable_only_speedup"] > 0 and res["ratio_crown_vs_bare"] > 0
     assert res["ratio_vs_bare"] > 0 and (tmp_path / "r.json").is_file()
     assert "IBP / forward" in capsys.readouterr().out
 

@@ -103,6 +103,30 @@ def test_every_neuron_bound_holds_and_crown_is_inside_ibp(digits):
                     pts = step(pts)
 
 
+@pytest.mark.parametrize("eps", [0.02, 0.1, 0.3])
+def test_walking_back_from_unstable_neurons_only_gives_the_same_bounds(digits, eps):
+    mlp, x, _ = digits
+    for model in (mlp, _cnn()):
+        steps = network.chain(model, tuple(x.shape[1:]))
+        lo, hi = _box(x, eps)
+        every = bounds.relu_bounds(steps, lo, hi, "crown")
+        some = bounds.relu_bounds(steps, lo, hi, "crown", unstable_only=True)
+        ibp = bounds.relu_bounds(steps, lo, hi, "ibp")
+        for i, (l, u) in every.items():
+            il, iu = ibp[i]
+            unstable = (il < 0) & (iu > 0)
+            assert torch.allclose(some[i][0][unstable], l[unstable], atol=1e-5)
+            assert torch.allclose(some[i][1][unstable], u[unstable], atol=1e-5)
+            assert torch.equal(some[i][0][~unstable], il[~unstable])
+            # the same stable and unstable neurons, so the same relaxation
+            assert torch.equal(l >= 0, some[i][0] >= 0)
+            assert torch.equal(u <= 0, some[i][1] <= 0)
+        spec = bounds.margin_spec(model(x).argmax(1), 10 if model is mlp else 3)
+        full = bounds.lower_bound(steps, lo, hi, spec, "crown", unstable_only=False)
+        fast = bounds.lower_bound(steps, lo, hi, spec, "crown")
+        assert torch.allclose(fast, full, atol=1e-4)
+
+
 def test_at_eps_zero_every_bound_is_the_margin_itself(digits):
     mlp, x, y = digits
     with torch.no_grad():
