@@ -112,8 +112,8 @@ def autoattack(
 
     x: (N, C, H, W) in [0, 1]; y: (N,) labels; ``eps`` in the norm's units
     (L∞: [0, 1]). ``name``: resumable, ``chunk`` images at a time kept under that
-    name in the progress folder, as :func:`outcomes` (with N ≤ ``chunk``, one call: the
-    same outcomes as without a name).
+    name in the progress folder, as :func:`outcomes` (with N ≤ ``chunk``, one call:
+    the same outcomes as without a name).
     """
     y, eps = _check(model, x, y, eps, norm)
     _check_parts(parts)

@@ -114,11 +114,17 @@ def _dot(forms: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return (forms.flatten(2) @ v.flatten(2).transpose(1, 2)).squeeze(-1)
 
 
-def _chunked_back(steps, lam, pre, lo, hi) -> torch.Tensor:
+def _rows_per_walk(steps: list[Affine | ReLU], forms: int) -> int:
+    """How many rows of a specification to walk back at once, ``forms`` (N, or 2N
+    for a bound and its negative) forms per row, within the budget."""
     widest = max(
         [int(torch.Size(s.in_shape).numel()) for s in steps if isinstance(s, Affine)]
     )
-    rows = max(1, _BUDGET // max(1, lam.shape[0] * widest))
+    return max(1, _BUDGET // max(1, forms * widest))
+
+
+def _chunked_back(steps, lam, pre, lo, hi) -> torch.Tensor:
+    rows = _rows_per_walk(steps, lam.shape[0])
     return torch.cat(
         [
             _back(steps, lam[:, k : k + rows], pre, lo, hi)
@@ -148,10 +154,7 @@ def _neuron_bounds(
     eye = torch.eye(d, dtype=lo.dtype, device=lo.device)
     basis = last.pull_back(eye.reshape(1, d, *last.out_shape))[0].flatten(1)
     offset = last.offset().flatten()
-    width = max(
-        [int(torch.Size(s.in_shape).numel()) for s in steps if isinstance(s, Affine)]
-    )
-    rows = max(1, _BUDGET // max(1, 2 * n * width))
+    rows = _rows_per_walk(steps, 2 * n)
     lows, highs = [], []
     for a in range(0, idx.shape[1], rows):
         sel, keep = idx[:, a : a + rows], kept[:, a : a + rows]
