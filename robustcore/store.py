@@ -14,7 +14,10 @@ from. :func:`fetch` returns the payload of the current recipe from, in order,
 3. a download of the same file from ``$ROBUSTCORE_ARTIFACTS_URL`` (default: the
    repository's ``artifacts/`` folder on GitHub), verified against the same manifest and
    saved in the cache;
-4. a build from the recipe, saved atomically in the cache.
+4. a build from the recipe, saved atomically in the cache. One process builds at a
+   time: another that needs the same file meanwhile (a second ``tools/full.py``, a
+   second test worker) waits for it and then loads its copy instead of building it
+   twice (a lock file beside the cached one).
 
 A file built from another recipe is never used silently: it is skipped with a warning.
 Every load is sha256-checked before ``torch.load(weights_only=True)`` reads it.
@@ -34,15 +37,17 @@ is the command line for all of them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import inspect
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import filelock
 import torch
 
 from . import checks, io, profiles
@@ -217,8 +222,34 @@ def fetch(
             f"{shipped_dir()}; run: python -m robustcore artifacts build "
             f"{artifact.name} --profile {profile}"
         )
-    announce(artifact, profile)
-    return build(artifact, profile, progress)
+    with _building(cached, artifact, profile):
+        if cached.is_file():  # built by another process while this one waited
+            payload = io.load_verified(cached)
+            if _matching(payload, want, cached, stacklevel=3):
+                return payload
+        announce(artifact, profile)
+        return build(artifact, profile, progress)
+
+
+@contextlib.contextmanager
+def _building(cached: Path, artifact: Artifact, profile: str) -> Iterator[None]:
+    """Hold the lock on building ``cached`` (an OS file lock, released if the process
+    dies), saying so when another process holds it."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(f"{cached}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        print(
+            f"another process is building {artifact.name} ({profile} profile); "
+            "waiting for it",
+            flush=True,
+        )
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 LONG_SECONDS = 120.0  # a build estimated to take longer is announced before it starts

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -306,3 +307,45 @@ def test_estimates_time_a_few_steps_of_the_recipe(name):
         rec = {**rec, "n_train": 512, "epochs": 3}
     seconds = a.estimate(rec)
     assert 0 < seconds < 3_600
+
+
+# A slow artifact fetched by a separate process: its build appends to a log and waits
+# until told to finish, so that the second process asks while the first is building.
+FETCH_SLOW = """
+import sys, time
+from pathlib import Path
+import torch
+from robustcore import store
+log, go = Path(sys.argv[1]), Path(sys.argv[2])
+def build(rec, progress):
+    with log.open("a") as f:
+        f.write("built\\n")
+    while not go.exists():
+        time.sleep(0.05)
+    return {"w": torch.arange(3.0), "meta": {}}
+a = store.Artifact("test-slow", {"quick": {}, "full": {}}, build)
+print(store.fetch(a, "quick", progress=False)["w"].tolist(), flush=True)
+"""
+
+
+def test_two_processes_build_an_artifact_once(tmp_cache, tmp_path):
+    """The second process to need an artifact waits for the first one's build (and
+    says so), then loads its copy: one build, the same payload."""
+    log, go = tmp_path / "log", tmp_path / "go"
+    outs = [tmp_path / "first.out", tmp_path / "second.out"]
+    run = [sys.executable, "-c", FETCH_SLOW, str(log), str(go)]
+    procs = []
+    for out, ready in zip(outs, (log, outs[1])):
+        procs.append(subprocess.Popen(run, stdout=out.open("w")))
+        for _ in range(1200):  # the first is building; the second is waiting
+            if ready.is_file() and ready.read_text():
+                break
+            assert procs[-1].poll() is None, "a process ended before it was told to"
+            time.sleep(0.05)
+    go.touch()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    said = [out.read_text() for out in outs]
+    assert log.read_text() == "built\n", said
+    assert all(s.strip().endswith("[0.0, 1.0, 2.0]") for s in said), said
+    assert said[1].startswith("another process is building test-slow (quick profile)")
+    assert (tmp_cache / "test-slow-quick.pt.lock").is_file()
