@@ -86,23 +86,14 @@ nbval: $(STAMP)
 # The unit tests take one thread per worker; a chapter's kernel keeps the thread count of
 # `make book` (a training run's numbers depend on it, and CI compares the two), and
 # OMP_WAIT_POLICY=PASSIVE keeps its idle threads from spinning on cores the other worker needs.
-# Beside them, niced so that it takes the cores mostly when the workers leave them idle, the tests
-# that rebuild a shipped artifact once more under a second float reduction order (another
-# instruction set and thread count: tools/second_order.py), so that an artifact only its own
-# machine can rebuild fails here, not on the next machine; its output follows pytest's. Its two
-# threads yield too: with another process on the cores, spinning threads made it ten times slower
-# (604 s, not 54).
-# The chapters go first (files are handed out in the order given): they are most of the work,
-# and the many short test files then even out the two workers' ends.
+# Then the tests that rebuild a shipped artifact once more under a second float reduction order
+# (another instruction set and thread count: tools/second_order.py), so that an artifact only
+# its own machine can rebuild fails here, not on the next machine. Its two threads yield too:
+# with another process on the cores, spinning threads made it ten times slower (604 s, not 54).
 test: pairing lint $(STAMP)
-	@log=$$(mktemp); \
-	OMP_WAIT_POLICY=PASSIVE nice -n 10 $(PY) tools/second_order.py tests -m rebuild -q \
-		-p no:cacheprovider >"$$log" 2>&1 & second=$$!; \
-	trap 'kill $$second 2>/dev/null; rm -f "$$log"' INT TERM; \
-	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest book tests --nbval --nbval-cell-timeout=900 -q \
-		--durations=15 -n 2 --dist loadfile --no-loadscope-reorder; first=$$?; \
-	wait $$second; rc=$$?; cat "$$log"; rm -f "$$log"; \
-	test $$first -eq 0 && test $$rc -eq 0
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q \
+		--durations=15 -n 2 --dist loadfile --no-loadscope-reorder
+	OMP_WAIT_POLICY=PASSIVE $(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
