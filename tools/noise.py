@@ -2,9 +2,8 @@
 numbers moved: ``python tools/noise.py 02 [03 ...]``.
 
 Each chapter runs under pytest --nbval twice, one after the other, in the current
-profile: with this machine's kernels on one thread (as `make book` and `make test` run
-it), then under the second order of tools/second_order.py (a narrower instruction set
-and its thread count). The two
+profile: with this machine's kernels and thread count (as `make book` runs it), then
+under the second order of tools/second_order.py (a narrower instruction set). The two
 folders of recorded results are compared by robustcore.noise, which writes the
 measurement into robustcore/full_runs/noise.json; each chapter shows it with
 noise.table. Minutes per chapter.
@@ -47,14 +46,13 @@ def main(chapters: list[str]) -> int:
     if not chapters:
         sys.exit(__doc__)
     second, said = second_order.second_order_env()
-    second["OMP_NUM_THREADS"] = second[second_order.THREADS_ENV]  # the kernel's too
-    native = {**os.environ, "OMP_NUM_THREADS": "1"}  # as the book's kernels run
-    first = f"{second_order.capability()} kernels, 1 thread(s)"
+    threads = os.environ.get("OMP_NUM_THREADS") or os.cpu_count()  # torch's default
+    first = f"{second_order.capability()} kernels, {threads} thread(s)"
     for chapter in chapters:
         with tempfile.TemporaryDirectory() as tmp:
             a, b = Path(tmp, "a"), Path(tmp, "b")
             print(f"== chapter {chapter}: {first}", flush=True)
-            run(chapter, native, a)
+            run(chapter, dict(os.environ), a)
             print(f"== chapter {chapter}: {said}", flush=True)
             run(chapter, second, b)
             m = noise.measure(chapter, a, b, (first, said), profiles.resolve(None))
