@@ -85,18 +85,15 @@ nbval: $(STAMP)
 # Unit tests and chapters on two workers (pytest-xdist; a chapter's cells stay in one kernel).
 # The unit tests take one thread per worker; a chapter's kernel keeps the thread count of
 # `make book` (a training run's numbers depend on it, and CI compares the two), and
-# OMP_WAIT_POLICY=PASSIVE keeps its idle threads from spinning on cores the other worker needs.
-# Then the tests that rebuild a shipped artifact once more under a second float reduction order
-# (another instruction set and thread count: tools/second_order.py), so that an artifact only
-# its own machine can rebuild fails here, not on the next machine. Its two threads yield too:
-# with another process on the cores, spinning threads made it ten times slower (604 s, not 54).
-# Its tests run on two workers: one at a time, they kept 1.3 of the two cores busy (113 s;
-# on two workers 92 s, measured).
+# OMP_WAIT_POLICY=PASSIVE keeps its idle threads from spinning on cores the other worker needs
+# (with another process on the cores, spinning threads made a run ten times slower).
+# Among them, tests/test_second_order.py runs each test that rebuilds a shipped artifact once
+# more under a second float reduction order (another instruction set and thread count:
+# tools/second_order.py), so that an artifact only its own machine can rebuild fails here, not
+# on the next machine; inside this session it fills the workers' gaps instead of running after.
 test: pairing lint $(STAMP)
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest tests book --nbval --nbval-cell-timeout=900 -q \
 		--durations=15 -n 2 --dist loadfile --no-loadscope-reorder
-	OMP_WAIT_POLICY=PASSIVE $(PY) tools/second_order.py tests -m rebuild -q -p no:cacheprovider \
-		-n 2
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -1,5 +1,5 @@
 """Every benchmark in one command (``make bench``): PGD, robust accuracy with PGD's early drop, the
-one-pixel attack (on a zoo CNN and on a small CNN), D_R construction, and the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
+one-pixel attack (on a zoo CNN and on a small CNN), D_R construction, the convolutions' memory layout, and the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
 (atomically), which the book's appendix page "Benchmarks" shows, with the machine and the date.
 
     python benchmarks/run_all.py [--only pgd,pgd_early,one_pixel,one_pixel_small,construction,book]
@@ -39,6 +39,7 @@ BENCHMARKS = (
     "certify",
     "arae",
     "autoattack",
+    "layout",
     "book",
 )
 # benchmark -> (script, its arguments): one script may serve two benchmarks
@@ -51,6 +52,7 @@ SCRIPTS = {
     "certify": ("certify", []),
     "arae": ("arae", []),
     "autoattack": ("autoattack", []),
+    "layout": ("layout", []),
 }
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {
@@ -60,6 +62,7 @@ SMOKE = {
     "certify": ["--batch", "16", "--repeats", "1"],
     "arae": ["--images", "32", "--batch", "16", "--steps", "2", "--repeats", "1"],
     "autoattack": ["--batch", "8", "--steps", "2", "--repeats", "1"],
+    "layout": ["--images", "32", "--batch", "8", "--steps", "2", "--repeats", "1"],
     "one_pixel": [
         "--batch",
         "2",

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -42,6 +42,9 @@ if "google.colab" in sys.modules:
 #   for every batch, then the training step) against the bare cost of the same passes;
 # - **AutoAttack**: `audit.autoattack`'s APGD-CE (torchattacks, 100 steps) on a robust CNN against
 #   the bare cost of its forward+backward passes;
+# - **memory layout**: an epoch of `train.train` and a PGD-20 run with the convolutional models
+#   in the channels-last layout `robustcore.models` builds them in, against the same weights in
+#   PyTorch's default NCHW layout;
 # - **the whole book**: every chapter executed under `pytest --nbval`, its wall time and peak memory.
 #
 # Ratios are what travels between machines; the seconds are those of the machine named below.
@@ -182,6 +185,26 @@ if bench is not None:
                 )
             )
             ratios[f"{label}: time / bare"] = r["ratio_vs_bare"]
+    if "layout" in b:
+        r = b["layout"]
+        for arch in ("cnn", "resnet"):
+            s = r[arch]["seconds"]
+            rows.append(
+                (
+                    "memory layout",
+                    f"an epoch on {r['images']:,} digits; PGD-{r['steps']} on "
+                    f"{r['batch']}; `{arch}`",
+                    f"channels-last: training {s['train channels_last']:.2f} s, "
+                    f"PGD {s['pgd channels_last']:.2f} s",
+                    f"NCHW: training {s['train nchw']:.2f} s, "
+                    f"PGD {s['pgd nchw']:.2f} s",
+                    f"training {r[arch]['train_ratio']:.2f}×, PGD "
+                    f"{r[arch]['pgd_ratio']:.2f}× NCHW's time",
+                )
+            )
+            ratios[f"{arch}, channels-last: training time / NCHW"] = r[arch][
+                "train_ratio"
+            ]
     if "book" in b:
         r = b["book"]
         rows.append(

@@ -101,3 +101,22 @@ def test_autoattack_benchmark_smoke(tmp_path, capsys):
     assert set(res["seconds"]) == {"robustcore", "bare"} and res["ratio_vs_bare"] > 0
     assert 0 <= res["robust_accuracy"] <= 1
     assert "ratio vs bare cost" in capsys.readouterr().out
+
+
+def test_layout_benchmark_smoke(tmp_path, capsys):
+    res = _load("layout").main(
+        ["--images", "32", "--batch", "8", "--steps", "2", "--repeats", "1"]
+        + ["--json", str(tmp_path / "r.json")]
+    )
+    for arch in ("cnn", "resnet"):
+        r = res[arch]
+        assert set(r["seconds"]) == {
+            f"{run} {layout}"
+            for run in ("train", "pgd")
+            for layout in ("channels_last", "nchw")
+        }
+        assert r["train_ratio"] > 0 and r["pgd_ratio"] > 0
+        # the same weights in both layouts: the logits differ by float rounding only
+        assert r["max_logit_difference"] < 1e-4
+    assert (tmp_path / "r.json").is_file()
+    assert "channels-last / NCHW" in capsys.readouterr().out
