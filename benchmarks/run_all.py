@@ -1,5 +1,5 @@
 """Every benchmark in one command (``make bench``): PGD, robust accuracy with PGD's early drop, the
-one-pixel attack (on a zoo CNN and on a small CNN), D_R construction, the convolutions' memory layout, and the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
+one-pixel attack (on a zoo CNN and on a small CNN), D_R construction, the convolutions' memory layout, the allocator settings of `make test`, and the whole book under ``pytest --nbval`` (wall time and peak memory). Writes ``benchmarks/results.json``
 (atomically), which the book's appendix page "Benchmarks" shows, with the machine and the date.
 
     python benchmarks/run_all.py [--only pgd,pgd_early,one_pixel,one_pixel_small,construction,book]
@@ -40,6 +40,7 @@ BENCHMARKS = (
     "arae",
     "autoattack",
     "layout",
+    "allocator",
     "book",
 )
 # benchmark -> (script, its arguments): one script may serve two benchmarks
@@ -53,6 +54,7 @@ SCRIPTS = {
     "arae": ("arae", []),
     "autoattack": ("autoattack", []),
     "layout": ("layout", []),
+    "allocator": ("allocator", []),
 }
 # Tiny settings that exercise every script in seconds (tests); the numbers mean nothing.
 SMOKE = {
@@ -63,6 +65,7 @@ SMOKE = {
     "arae": ["--images", "32", "--batch", "16", "--steps", "2", "--repeats", "1"],
     "autoattack": ["--batch", "8", "--steps", "2", "--repeats", "1"],
     "layout": ["--images", "32", "--batch", "8", "--steps", "2", "--repeats", "1"],
+    "allocator": ["--batch", "1", "--repeats", "1"],
     "one_pixel": [
         "--batch",
         "2",

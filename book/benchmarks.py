@@ -45,6 +45,9 @@ if "google.colab" in sys.modules:
 # - **memory layout**: an epoch of `train.train` and a PGD-20 run with the convolutional models
 #   in the channels-last layout `robustcore.models` builds them in, against the same weights in
 #   PyTorch's default NCHW layout;
+# - **allocator**: a slice of the chapters' work (CROWN bounds, PGD, clean accuracy) in a fresh
+#   process under the glibc allocator settings `make test` and `make book` export, against
+#   glibc's defaults;
 # - **the whole book**: every chapter executed under `pytest --nbval`, its wall time and peak memory.
 #
 # Ratios are what travels between machines; the seconds are those of the machine named below.
@@ -205,6 +208,23 @@ if bench is not None:
             ratios[f"{arch}, channels-last: training time / NCHW"] = r[arch][
                 "train_ratio"
             ]
+    if "allocator" in b:
+        r = b["allocator"]
+        s = r["seconds"]
+        rows.append(
+            (
+                "allocator",
+                f"CROWN on {r['batch']} digits, PGD-20 on {25 * r['batch']}, clean "
+                f"accuracy on {500 * r['batch']:,}; "
+                "`mnist-cnn-std`, a fresh process",
+                f"{s['tuned']['wall']:.1f} s "
+                f"({s['tuned']['page_faults']:,.0f} page faults)",
+                f"glibc's defaults {s['default']['wall']:.1f} s "
+                f"({s['default']['page_faults']:,.0f} page faults)",
+                f"{r['ratio_wall']:.2f}× the defaults' time",
+            )
+        )
+        ratios["allocator settings: time / glibc's defaults"] = r["ratio_wall"]
     if "book" in b:
         r = b["book"]
         rows.append(

@@ -120,3 +120,14 @@ def test_layout_benchmark_smoke(tmp_path, capsys):
         assert r["max_logit_difference"] < 1e-4
     assert (tmp_path / "r.json").is_file()
     assert "channels-last / NCHW" in capsys.readouterr().out
+
+
+def test_allocator_benchmark_smoke(tmp_path, capsys):
+    res = _load("allocator").main(
+        ["--batch", "1", "--repeats", "1", "--json", str(tmp_path / "r.json")]
+    )
+    assert res["tunables"].startswith("glibc.malloc.")  # read from the Makefile
+    assert set(res["seconds"]) == {"tuned", "default"}
+    assert res["ratio_wall"] > 0 and res["ratio_cpu"] > 0
+    assert (tmp_path / "r.json").is_file()
+    assert "allocator settings / glibc's defaults" in capsys.readouterr().out
