@@ -6,9 +6,9 @@ Chapter 2 inverts. They are small on purpose: a CPU trains each in under a minut
 
 The convolutional ones keep their weights in the channels-last layout (NHWC): for
 convolutions this small, oneDNN's channels-last kernels train and attack faster on a
-CPU than its NCHW ones (an epoch in 0.76 to 0.88 of the time, PGD in 0.55 to 0.88, on
-two cores: ``benchmarks/layout.py``). Inputs may come in either layout; the outputs are
-the same up to float rounding.
+CPU than its NCHW ones (an epoch in 0.76 to 0.88 of the time, PGD in 0.55 to 0.89, on
+two cores over three runs of ``benchmarks/layout.py``). Inputs may come in either
+layout; the outputs are the same up to float rounding.
 """
 
 from __future__ import annotations
