@@ -24,7 +24,7 @@ torch.set_num_threads(int(os.environ.get("ROBUSTCORE_THREADS") or _THREADS))
 # Measured seconds on 2 cores (`--durations=0`), longest first; the rest follow.
 LONGEST_FIRST = (
     "book/02_robust_features.ipynb",  # 263 s, +140 s building D_det, D_rand
-    "tests/test_second_order.py",  # 120 s (four rebuilds under a second order)
+    "tests/test_second_order.py",  # 150 s (four rebuilds under a second order)
     "book/03_one_pixel_attack.ipynb",  # 120 s (20 digits per setting)
     "book/05_arae.ipynb",  # 135 s
     "book/01_adversarial_examples.ipynb",  # 100 s
