@@ -17,9 +17,9 @@ On an AVX-512 machine the second order is AVX2's. On an AVX2 machine PyTorch's o
 kernels fall back to their plain build, and oneDNN and MKL to AVX without fused
 multiply-adds: every product in a sum is rounded before it is added, so a convolution
 sums in another order and rounding (a 4×4 convolution of 28×28 digits: 70% of its
-outputs differ from AVX2's in their last bits). It is faster than SSE4.1, the order used
-before: the rebuild of the binary D_NR took 22 s against 37 s, the classifier's 21 s
-against 27 s (two cores). On other CPUs only the thread count changes (said so).
+outputs differ from AVX2's in their last bits), and with vectors twice as wide as
+SSE4.1's, the narrower order used before, it costs `make test` less time. On other CPUs
+only the thread count changes (said so).
 
 Usage: ``python tools/second_order.py [pytest arguments]``; prints the order it uses.
 """
