@@ -21,19 +21,24 @@ torch.set_num_threads(int(os.environ.get("ROBUSTCORE_THREADS") or _THREADS))
 # pytest-xdist hands each worker one file at a time, in collection order
 # (`make test` passes --no-loadscope-reorder): the longest files go first, so that
 # the short ones fill the gaps at the end instead of a long chapter starting last.
-# Measured seconds on 2 cores (`--durations=0`), longest first; the rest follow.
+# Measured seconds in `make test` on 2 cores (`--durations=0`, summed per file), longest
+# first; the rest follow.
 LONGEST_FIRST = (
-    "book/02_robust_features.ipynb",  # 263 s, +140 s building D_det, D_rand
-    "tests/test_second_order.py",  # 150 s (four rebuilds under a second order)
-    "book/03_one_pixel_attack.ipynb",  # 120 s (20 digits per setting)
-    "book/05_arae.ipynb",  # 135 s
-    "book/01_adversarial_examples.ipynb",  # 100 s
-    "tests/test_exercises.py",  # 82 s
-    "book/06_certified_robustness.ipynb",  # 69 s
-    "tests/test_claims_can_fail.py",  # 67 s
-    "tests/test_novelty.py",  # 35 s
-    "tests/test_features.py",  # 22 s
-    "tests/test_zoo.py",  # 18 s
+    "book/02_robust_features.ipynb",  # 294 s, +90 s building D_det, D_rand
+    "tests/test_second_order.py",  # 148 s (four rebuilds under a second order)
+    "book/05_arae.ipynb",  # 139 s
+    "book/01_adversarial_examples.ipynb",  # 128 s
+    "book/03_one_pixel_attack.ipynb",  # 96 s
+    "tests/test_claims_can_fail.py",  # 93 s
+    "book/06_certified_robustness.ipynb",  # 62 s
+    "tests/test_novelty.py",  # 44 s
+    "tests/test_exercises.py",  # 37 s
+    "tests/test_features.py",  # 33 s
+    "tests/test_zoo.py",  # 26 s
+    "tests/test_benchmarks.py",  # 19 s
+    "tests/test_full.py",  # 19 s
+    "book/04_natural_adversarial_examples.ipynb",  # 17 s
+    "tests/test_store.py",  # 17 s
 )
 
 
