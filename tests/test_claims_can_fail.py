@@ -1,6 +1,7 @@
 """The chapters' asserted claims can fail: each chapter runs on a mutated input, up to
 the cell that decides the claims the mutation should break, and those claims must be
-recorded as failed.
+recorded as failed. All mutants run in one kernel, one after another, each from an
+empty namespace.
 
 The mutated run keeps going past a failed check (``Claims.check`` is patched in the
 kernel to record without raising), so a test names every asserted claim a mutation
@@ -42,10 +43,9 @@ BOOK = Path(__file__).resolve().parents[1] / "book"
 KEEP_GOING = """\
 from robustcore.claims import Claims as _Claims
 
-_check = _Claims.check
 
-
-def _record(self, *args, **kwargs):
+# the original bound as a default: a mutant's `%reset -f` clears the namespace
+def _record(self, *args, _check=_Claims.check, **kwargs):
     try:
         _check(self, *args, **kwargs)
     except AssertionError:
@@ -105,23 +105,57 @@ MUTANTS = {
 }
 
 
-@pytest.mark.parametrize("name", MUTANTS)
-def test_a_mutated_chapter_fails_its_checks(name, tmp_path, monkeypatch):
-    chapter, written, mutant, last, broken = MUTANTS[name]
-    # the mutated run records its claims here, not where the book's numbers are kept
-    monkeypatch.setenv("ROBUSTCORE_RESULTS", str(tmp_path))
-    path = BOOK / f"{chapter}.ipynb"
-    nb = nbformat.read(path, as_version=4)
+def mutated_cells(name: str, folder: Path) -> list:
+    """Mutant ``name``'s chapter up to its last cell, mutated, after a cell that clears
+    the kernel's namespace and sends its claims to ``folder``."""
+    chapter, written, mutant, last, _ = MUTANTS[name]
+    nb = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     (at,) = [i for i in code if written in nb.cells[i].source]
     nb.cells[at].source = nb.cells[at].source.replace(written, mutant)
     stop = next(i for i in code if last in nb.cells[i].source)
     assert at < stop
-    nb.cells = [nbformat.v4.new_code_cell(KEEP_GOING), *nb.cells[: stop + 1]]
+    start = nbformat.v4.new_code_cell(
+        f"%reset -f\nimport os\nos.environ['ROBUSTCORE_RESULTS'] = {str(folder)!r}"
+    )
+    cells = [start, *nb.cells[: stop + 1]]
+    for c in cells:
+        c.metadata["mutant"] = name
+    return cells
+
+
+@pytest.fixture(scope="module")
+def mutated_runs(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
+    """Every mutant run in one kernel, one after another (one start of the kernel and
+    one import of torch instead of one per mutant); each starts from an empty namespace
+    and records its claims in a folder of its own, not where the book's numbers are
+    kept. Mutant name → (that folder, the errors its cells raised)."""
+    root = tmp_path_factory.mktemp("mutants")
+    folders = {name: root / name for name in MUTANTS}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(KEEP_GOING)]
+    for name, folder in folders.items():
+        nb.cells += mutated_cells(name, folder)
+    # an error ends only its own mutant's run: the next one clears the namespace
     nbclient.NotebookClient(
-        nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(BOOK)}}
     ).execute()
-    recorded = claims_module.stored(chapter[:2], "quick", tmp_path)
-    assert broken <= set(recorded), f"not decided in the mutated run: {broken}"
+    errors = {name: [] for name in MUTANTS}
+    for c in nb.cells[1:]:
+        for out in c.get("outputs", []):
+            if out.output_type == "error":
+                errors[c.metadata["mutant"]].append(f"{out.ename}: {out.evalue}")
+    return {name: (folders[name], errors[name]) for name in MUTANTS}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_a_mutated_chapter_fails_its_checks(name, mutated_runs):
+    chapter, broken = MUTANTS[name][0], MUTANTS[name][4]
+    folder, errors = mutated_runs[name]
+    assert not errors, f"the mutated run raised: {errors}"
+    recorded = claims_module.stored(chapter[:2], "quick", folder)
+    assert broken <= set(recorded), (
+        f"not decided in the mutated run: {broken}, {errors}"
+    )
     failed = {k for k, c in recorded.items() if c["asserted"] and not c["held"]}
     assert broken <= failed, {k: recorded[k]["evidence"] for k in broken}

@@ -17,15 +17,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import second_order  # noqa: E402
 
-STEPS = """
+
+def inversion() -> torch.Tensor:
+    """20 float32 steps of the inversion from a random CNN, on 64 real digits."""
+    from robustcore import data, features, models
+
+    torch.manual_seed(0)
+    model = models.build("cnn").eval()
+    x, _ = data.subset(*data.mnist(train=False), 64, seed=0)
+    start = features.starting_points(x)
+    return features.invert(model, x, start, steps=20, step_size=8.0, progress=False)[0]
+
+
+# the same steps in a process of their own, with this machine's defaults
+STEPS = f"""
 import sys, torch
-from robustcore import data, features, models
-torch.manual_seed(0)
-model = models.build("cnn").eval()
-x, _ = data.subset(*data.mnist(train=False), 64, seed=0)
-xr, _, _ = features.invert(model, x, features.starting_points(x), steps=20,
-                           step_size=8.0, progress=False)
-torch.save(xr, sys.argv[1])
+sys.path.insert(0, {str(ROOT / "tests")!r})
+from test_reduction_order import inversion
+torch.save(inversion(), sys.argv[1])
 """
 
 
@@ -36,7 +45,7 @@ def _steps(env: dict, out: Path) -> torch.Tensor:
 
 @pytest.mark.rebuild
 @pytest.mark.skipif(
-    "ROBUSTCORE_SECOND_ORDER" not in os.environ,
+    second_order.ORDER_ENV not in os.environ,
     reason="runs in the second reduction order only (tools/second_order.py)",
 )
 def test_the_second_order_sums_in_another_order(tmp_path):
@@ -47,9 +56,9 @@ def test_the_second_order_sums_in_another_order(tmp_path):
         for k, v in os.environ.items()
         if k not in {*second_order.NARROWER["AVX512"], second_order.THREADS_ENV}
     }
-    here = _steps(dict(os.environ), tmp_path / "second.pt")
     default = _steps(plain, tmp_path / "default.pt")
-    assert not torch.equal(here, default)
+    # this process runs under the second order (and its thread count: conftest.py)
+    assert not torch.equal(inversion(), default)
 
 
 def test_the_second_order_narrows_the_instruction_set():

@@ -48,11 +48,16 @@ NARROWER = {
 # `make test` runs its pytest-xdist workers on one thread each (tests/conftest.py); the
 # second order takes two where there are two cores.
 THREADS_ENV = "ROBUSTCORE_THREADS"
+# set in the second order's process: this machine's capability, read before narrowing
+ORDER_ENV = "ROBUSTCORE_SECOND_ORDER"
 
 
 @functools.cache
 def capability() -> str:
-    """PyTorch's CPU capability here, read once in a clean process (no narrowing set)."""
+    """PyTorch's CPU capability here, read once in a clean process (no narrowing set);
+    inside the second order, the one its parent read."""
+    if os.environ.get(ORDER_ENV):
+        return os.environ[ORDER_ENV]
     env = {k: v for k, v in os.environ.items() if k not in NARROWER["AVX512"]}
     out = subprocess.run(
         [
@@ -72,7 +77,7 @@ def second_order_env() -> tuple[dict[str, str], str]:
     """The environment of the second order, and a line saying what it is."""
     cap = capability()
     threads = str(max(1, min(2, os.cpu_count() or 1)))
-    env = {**os.environ, THREADS_ENV: threads, "ROBUSTCORE_SECOND_ORDER": cap}
+    env = {**os.environ, THREADS_ENV: threads, ORDER_ENV: cap}
     narrower = NARROWER.get(cap) if platform.machine() in ("x86_64", "AMD64") else None
     if narrower:
         env.update(narrower)
