@@ -183,8 +183,9 @@ def test_cli_list_and_usage_errors(capsys, tmp_cache):
         and "mnist-d_r" in out
     )
     for argv in (["artifacts", "build"], ["artifacts", "build", "nope"]):
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as exited:
             main(argv)
+        assert exited.value.code != 0
     assert "unknown artifact 'nope'" in capsys.readouterr().err
 
 
@@ -206,13 +207,7 @@ def test_module_entry_point_runs(tmp_cache):
     )
     assert out.returncode == 0, out.stderr
     assert "mnist-cnn-std" in out.stdout and "shipped" in out.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "robustcore", "artifacts", "build", "nope"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert bad.returncode != 0 and "unknown artifact 'nope'" in bad.stderr
+    # an unknown name's exit status and message: test_cli_list_and_usage_errors
 
 
 # ---- misuse: bad arguments are refused and nothing is written
