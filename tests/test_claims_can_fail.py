@@ -136,7 +136,7 @@ def mutated_runs(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
     nb.cells = [nbformat.v4.new_code_cell(KEEP_GOING)]
     for name, folder in folders.items():
         nb.cells += mutated_cells(name, folder)
-    # an error ends only its own mutant's run: the next one clears the namespace
+    # an error does not stop the other mutants: each starts from a cleared namespace
     nbclient.NotebookClient(
         nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(BOOK)}}
     ).execute()
